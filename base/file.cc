@@ -1,0 +1,76 @@
+#include "base/file.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace sangja {
+
+Result<UniqueFd> openFile(const std::string& path, int flags, mode_t mode) {
+  return openAt(AT_FDCWD, path, flags, mode);
+}
+
+Result<UniqueFd> openAt(int dirfd, const std::string& path, int flags, mode_t mode) {
+  int fd = ::openat(dirfd, path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) return Error::fromErrno("open " + path);
+  return UniqueFd(fd);
+}
+
+Result<std::string> readFd(int fd, const std::string& what) {
+  std::string out;
+  char buf[8192];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno("read " + what);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+  }
+  return out;
+}
+
+Result<std::string> readFile(const std::string& path) {
+  return readFileAt(AT_FDCWD, path);
+}
+
+Result<std::string> readFileAt(int dirfd, const std::string& path) {
+  UniqueFd fd = TRY(openAt(dirfd, path, O_RDONLY));
+  return readFd(fd.get(), path);
+}
+
+Status writeAll(int fd, std::string_view data, const std::string& what) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno("write " + what);
+    }
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return {};
+}
+
+Status writeFileAtomic(int dirfd, const std::string& name, std::string_view data, mode_t mode) {
+  std::string tmp = "." + name + ".tmp";
+  UniqueFd fd = TRY(openAt(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC, mode));
+  if (Status st = writeAll(fd.get(), data, tmp); !st.ok()) {
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return st;
+  }
+  fd.reset();
+  if (::renameat(dirfd, tmp.c_str(), dirfd, name.c_str()) < 0) {
+    Error err = Error::fromErrno("rename " + tmp + " to " + name);
+    ::unlinkat(dirfd, tmp.c_str(), 0);
+    return err;
+  }
+  return {};
+}
+
+Status writeExisting(const std::string& path, std::string_view data) {
+  UniqueFd fd = TRY(openFile(path, O_WRONLY | O_TRUNC));
+  return writeAll(fd.get(), data, path);
+}
+
+}  // namespace sangja

@@ -1,0 +1,32 @@
+// Small file helpers for parent-side code. Every fd is O_CLOEXEC.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace sangja {
+
+// open(2) returning an owned fd; O_CLOEXEC is always added.
+Result<UniqueFd> openFile(const std::string& path, int flags, mode_t mode = 0);
+Result<UniqueFd> openAt(int dirfd, const std::string& path, int flags, mode_t mode = 0);
+
+// Whole-file read; the error names the path.
+Result<std::string> readFile(const std::string& path);
+Result<std::string> readFileAt(int dirfd, const std::string& path);
+Result<std::string> readFd(int fd, const std::string& what);
+
+// Writes all of data to fd, retrying short writes and EINTR.
+Status writeAll(int fd, std::string_view data, const std::string& what);
+
+// Writes data to a temp file in dirfd and renames it to name, so readers see
+// the old or the new content, never a torn one.
+Status writeFileAtomic(int dirfd, const std::string& name, std::string_view data,
+                       mode_t mode = 0644);
+
+// Truncating write of a short value to an existing file (sysfs, cgroupfs).
+Status writeExisting(const std::string& path, std::string_view data);
+
+}  // namespace sangja
