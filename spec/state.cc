@@ -1,0 +1,125 @@
+#include "spec/state.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "spec/config.h"
+#include "spec/json_util.h"
+
+namespace sangja::spec {
+
+using json_detail::fail;
+using json_detail::Obj;
+using json_detail::parseDocument;
+using ojson = nlohmann::ordered_json;
+
+namespace {
+
+std::string dump(const ojson& j, int indent = -1) {
+  return j.dump(indent, ' ', false, ojson::error_handler_t::replace);
+}
+
+ojson annotationsJson(const std::map<std::string, std::string>& annotations) {
+  ojson o = ojson::object();
+  for (const auto& [k, v] : annotations) o[k] = v;
+  return o;
+}
+
+using Annotations = std::map<std::string, std::string>;
+
+}  // namespace
+
+std::string toJson(const State& s) {
+  ojson j;
+  j["ociVersion"] = s.ociVersion;
+  j["id"] = s.id;
+  j["status"] = s.status;
+  if (s.pid != 0) j["pid"] = s.pid;
+  j["bundle"] = s.bundle;
+  if (!s.annotations.empty()) j["annotations"] = annotationsJson(s.annotations);
+  return dump(j);
+}
+
+Result<State> parseState(std::string_view text) {
+  return parseDocument<State>(text, "state", [](const Obj& o) {
+    State s;
+    s.ociVersion = o.req<std::string>("ociVersion");
+    s.id = o.req<std::string>("id");
+    s.status = o.req<std::string>("status");
+    s.pid = o.get<int>("pid");
+    if (s.pid < 0) fail(o.at("pid"), "must not be negative");
+    s.bundle = o.req<std::string>("bundle");
+    s.annotations = o.get<Annotations>("annotations");
+    return s;
+  });
+}
+
+std::string toJson(const StoredState& s) {
+  ojson j;
+  j["id"] = s.id;
+  j["bundle"] = s.bundle;
+  j["rootfs"] = s.rootfs;
+  j["pid"] = s.pid;
+  j["pidStartTime"] = s.pidStartTime;
+  j["created"] = s.created;
+  j["owner"] = s.owner;
+  j["cgroupPath"] = s.cgroupPath;
+  j["annotations"] = annotationsJson(s.annotations);
+  return dump(j);
+}
+
+Result<StoredState> parseStoredState(std::string_view text) {
+  return parseDocument<StoredState>(text, "state.json", [](const Obj& o) {
+    StoredState s;
+    s.id = o.req<std::string>("id");
+    if (s.id.empty()) fail(o.at("id"), "must be a non-empty string");
+    s.bundle = o.req<std::string>("bundle");
+    s.rootfs = o.req<std::string>("rootfs");
+    s.pid = o.req<int>("pid");
+    if (s.pid < 0) fail(o.at("pid"), "must not be negative");
+    s.pidStartTime = o.get<uint64_t>("pidStartTime");
+    s.created = o.get<std::string>("created");
+    s.owner = o.get<std::string>("owner");
+    s.cgroupPath = o.get<std::string>("cgroupPath");
+    s.annotations = o.get<Annotations>("annotations");
+    return s;
+  });
+}
+
+std::string renderStateJson(const StoredState& s, std::string_view status, int pid) {
+  ojson j;
+  j["ociVersion"] = std::string(kOciVersion);
+  j["id"] = s.id;
+  j["pid"] = pid;
+  j["status"] = std::string(status);
+  j["bundle"] = s.bundle;
+  j["rootfs"] = s.rootfs;
+  j["created"] = s.created;
+  if (!s.annotations.empty()) j["annotations"] = annotationsJson(s.annotations);
+  j["owner"] = s.owner;
+  return dump(j, 2);
+}
+
+std::string formatRfc3339Nano(const struct timespec& ts) {
+  struct tm tm {};
+  time_t secs = ts.tv_sec;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  std::string out(buf, static_cast<size_t>(n));
+  long nsec = ts.tv_nsec;
+  if (nsec > 0 && nsec < 1000000000) {
+    char frac[16];
+    std::snprintf(frac, sizeof frac, "%09ld", nsec);
+    std::string f(frac);
+    while (!f.empty() && f.back() == '0') f.pop_back();
+    out += '.';
+    out += f;
+  }
+  out += 'Z';
+  return out;
+}
+
+}  // namespace sangja::spec
