@@ -1,1 +1,96 @@
-int main() { return 0; }
+// sangja: the CLI. Global flags, then a verb from the table below.
+#include <array>
+#include <string>
+#include <vector>
+
+#include "runtime/cli/flags.h"
+#include "runtime/cli/verbs.h"
+#include "runtime/log.h"
+
+namespace sangja::cli {
+namespace {
+
+struct Verb {
+  std::string_view name;
+  Result<int> (*run)(const GlobalOptions&, Args);
+  std::string_view help;
+};
+
+constexpr std::array kVerbs = {
+    Verb{"create", verbCreate, "create a container"},
+    Verb{"start", verbStart, "run the user process of a created container"},
+    Verb{"run", verbRun, "create and start a container, wait for it"},
+    Verb{"state", verbState, "print the state of a container"},
+    Verb{"kill", verbKill, "send a signal to the container's init (or all with --all)"},
+    Verb{"delete", verbDelete, "delete a container (--force: even a running one)"},
+    Verb{"list", verbList, "list containers"},
+    Verb{"spec", verbSpec, "write a default config.json"},
+};
+
+constexpr std::array kGlobalFlags = {
+    FlagSpec{"root", "", true},
+    FlagSpec{"log", "", true},
+    FlagSpec{"log-format", "", true},
+    FlagSpec{"debug", "", false},
+    FlagSpec{"systemd-cgroup", "", false},
+    FlagSpec{"rootless", "", true},
+    FlagSpec{"criu", "", true},
+    FlagSpec{"version", "v", false},
+    FlagSpec{"help", "h", false},
+};
+
+std::string usage() {
+  std::string out =
+      "usage: sangja [global flags] <command> [flags] [args]\n\n"
+      "global flags: --root DIR, --log FILE, --log-format text|json, --debug, "
+      "--version\n\ncommands:\n";
+  for (const Verb& v : kVerbs) {
+    out += "  " + std::string(v.name) + std::string(10 - v.name.size(), ' ') + std::string(v.help) +
+           "\n";
+  }
+  return out;
+}
+
+Result<int> dispatch(const std::vector<std::string>& argv) {
+  ParsedFlags flags = TRY(parseFlags(argv, kGlobalFlags));
+  std::string format = flags.valueOr("log-format", "text");
+  if (format != "text" && format != "json") {
+    return Error::invalid("invalid log format \"" + format + "\": use text or json");
+  }
+  log::configure(flags.valueOr("log", ""),
+                 format == "json" ? log::Format::kJson : log::Format::kText, flags.isSet("debug"));
+  if (flags.isSet("version")) {
+    printOut("sangja version " SANGJA_VERSION "\ncommit: " SANGJA_COMMIT "\nspec: 1.3.0\n");
+    return 0;
+  }
+  if (flags.isSet("help") || flags.positional.empty()) {
+    printOut(usage());
+    return flags.positional.empty() && !flags.isSet("help") ? 2 : 0;
+  }
+  if (flags.isSet("systemd-cgroup")) {
+    return Error::invalid("--systemd-cgroup is not supported yet: use the cgroupfs driver",
+                          ENOTSUP);
+  }
+  GlobalOptions g;
+  if (auto root = flags.value("root")) g.runtime.root = *root;
+  g.debug = flags.isSet("debug");
+  const std::string& name = flags.positional[0];
+  Args rest(flags.positional.data() + 1, flags.positional.size() - 1);
+  for (const Verb& v : kVerbs) {
+    if (v.name == name) return v.run(g, rest);
+  }
+  return Error::invalid("unknown command \"" + name + "\"; see sangja --help");
+}
+
+}  // namespace
+}  // namespace sangja::cli
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  sangja::Result<int> r = sangja::cli::dispatch(args);
+  if (!r.ok()) {
+    sangja::log::error(r.error().message());
+    return 1;
+  }
+  return *r;
+}

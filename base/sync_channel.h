@@ -1,0 +1,76 @@
+// The parent <-> container-init channel: typed, fixed-size messages over a
+// SOCK_SEQPACKET socketpair. The child side neither allocates nor throws; a
+// failure there travels back as {step, errno} and becomes create's error.
+#pragma once
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <string_view>
+
+#include "base/fixed_text.h"
+#include "base/result.h"
+
+namespace sangja {
+
+enum class SyncType : uint32_t {
+  kReady = 1,  // child: set up, waiting to be started
+  kError = 2,  // child: failed; err and text say where
+  kGo = 3,     // parent: proceed (exec, or the next step)
+};
+
+struct SyncMessage {
+  SyncType type;
+  int32_t err;
+  char text[496];
+};
+
+// Child side. Every function here is async-signal-safe.
+class ChildChannel {
+ public:
+  explicit ChildChannel(int fd) : fd_(fd) {}
+  int fd() const { return fd_; }
+
+  bool send(SyncType type, int err = 0, std::string_view text = {}) const {
+    SyncMessage msg{};
+    msg.type = type;
+    msg.err = err;
+    size_t n = text.size() < sizeof msg.text - 1 ? text.size() : sizeof msg.text - 1;
+    for (size_t i = 0; i < n; ++i) msg.text[i] = text[i];
+    ssize_t r;
+    do r = ::send(fd_, &msg, sizeof msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == static_cast<ssize_t>(sizeof msg);
+  }
+
+  // Blocks for the parent's kGo; false if the parent went away.
+  bool waitForGo() const {
+    SyncMessage msg;
+    ssize_t r;
+    do r = ::recv(fd_, &msg, sizeof msg, 0);
+    while (r < 0 && errno == EINTR);
+    return r == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kGo;
+  }
+
+  // Reports "step: detail" with errno err, then exits the child.
+  [[noreturn]] void fail(int err, std::string_view step, std::string_view detail = {}) const {
+    FixedText<480> text(step);
+    if (!detail.empty()) text.append(" ").append(detail);
+    send(SyncType::kError, err, text.view());
+    ::_exit(127);
+  }
+
+ private:
+  int fd_;
+};
+
+// Parent side.
+Status sendGo(int fd);
+// Waits for the child's next message; a closed channel is an error.
+Result<SyncMessage> receiveSync(int fd);
+// Turns a child's kError into an Error ("step detail: strerror").
+Error errorFromChild(const SyncMessage& msg);
+
+}  // namespace sangja

@@ -1,0 +1,165 @@
+// cgroupfs v2 driver.
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <charconv>
+#include <chrono>
+#include <thread>
+
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+
+namespace sangja::cgroups {
+
+namespace {
+
+constexpr const char* kDefaultParent = "/sangja";
+
+bool isCgroup2(const char* path) {
+  struct statfs fs;
+  return ::statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+std::vector<std::string> components(const std::string& path) {
+  std::vector<std::string> parts;
+  size_t pos = 0;
+  while (pos < path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string::npos) next = path.size();
+    if (next > pos) parts.push_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return parts;
+}
+
+class Cgroup2Manager final : public CgroupManager {
+ public:
+  Cgroup2Manager(std::string mount, std::string path)
+      : mount_(std::move(mount)), path_(std::move(path)) {}
+
+  const std::string& path() const override { return path_; }
+
+  Status create() override {
+    // A concurrent delete may remove an empty parent between our mkdirs
+    // (ENOENT): start again from the top.
+    for (int attempt = 0;; ++attempt) {
+      Status st = makeDirs();
+      if (st.ok() || st.error().code() != ENOENT || attempt >= 5) return st;
+    }
+  }
+
+  Result<UniqueFd> openDir() const override {
+    return openFile(fullPath(), O_RDONLY | O_DIRECTORY).context("open cgroup");
+  }
+
+  Status attach(pid_t pid) const override {
+    return writeExisting(fullPath() + "/cgroup.procs", std::to_string(pid))
+        .context("join cgroup " + path_);
+  }
+
+  Result<std::vector<pid_t>> pids() const override {
+    std::string text = TRY(readFile(fullPath() + "/cgroup.procs"));
+    std::vector<pid_t> out;
+    const char* p = text.data();
+    const char* end = p + text.size();
+    while (p < end) {
+      pid_t pid = 0;
+      auto [next, ec] = std::from_chars(p, end, pid);
+      if (ec == std::errc()) out.push_back(pid);
+      p = next;
+      while (p < end && (*p < '0' || *p > '9')) ++p;
+    }
+    return out;
+  }
+
+  Status signalAll(int sig) const override {
+    // cgroup.kill (5.14+) kills atomically, including processes forking now.
+    if (sig == SIGKILL && ::access((fullPath() + "/cgroup.kill").c_str(), W_OK) == 0) {
+      return writeExisting(fullPath() + "/cgroup.kill", "1");
+    }
+    for (pid_t pid : TRY(pids())) {
+      if (::kill(pid, sig) < 0 && errno != ESRCH) {
+        return Error::fromErrno("signal process " + std::to_string(pid));
+      }
+    }
+    return {};
+  }
+
+  Status destroy() override {
+    TRY(removeLeaf());
+    // Parents we made are removed if nothing else lives there now.
+    std::string dir = fullPath();
+    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
+      if (*it == dir) continue;
+      if (::rmdir(it->c_str()) < 0) break;
+    }
+    // The default parent is ours whoever made it; it goes when empty.
+    if (path_.starts_with(kDefaultParent + std::string("/"))) {
+      ::rmdir((mount_ + kDefaultParent).c_str());
+    }
+    return {};
+  }
+
+ private:
+  std::string fullPath() const { return mount_ + path_; }
+
+  Status makeDirs() {
+    std::string dir = mount_;
+    for (const std::string& part : components(path_)) {
+      if (part == "..") return Error::invalid("cgroup path " + path_ + ": must not contain \"..\"");
+      dir += "/" + part;
+      if (::mkdir(dir.c_str(), 0755) == 0) {
+        created_.push_back(dir);
+      } else if (errno != EEXIST) {
+        return Error::fromErrno("create cgroup " + dir);
+      }
+    }
+    return {};
+  }
+
+  // rmdir fails with EBUSY while dying processes still hold the cgroup;
+  // give them a moment.
+  Status removeLeaf() {
+    std::string dir = fullPath();
+    for (int attempt = 0;; ++attempt) {
+      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
+      if (errno != EBUSY || attempt >= 200) return Error::fromErrno("remove cgroup " + dir);
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  }
+
+  std::string mount_;
+  std::string path_;
+  std::vector<std::string> created_;
+};
+
+}  // namespace
+
+Result<std::string> findCgroup2Mount() {
+  if (isCgroup2("/sys/fs/cgroup")) return std::string("/sys/fs/cgroup");
+  if (isCgroup2("/sys/fs/cgroup/unified")) return std::string("/sys/fs/cgroup/unified");
+  return Error::invalid(
+      "no cgroup v2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified", ENOENT);
+}
+
+std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id) {
+  std::string path;
+  for (const std::string& part : components(cgroupsPath)) path += "/" + part;
+  return path.empty() ? std::string(kDefaultParent) + "/" + id : path;
+}
+
+std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path) {
+  return std::make_unique<Cgroup2Manager>(std::move(mount), std::move(path));
+}
+
+Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path) {
+  std::string mount = TRY(findCgroup2Mount());
+  return makeCgroup2Manager(std::move(mount), path);
+}
+
+}  // namespace sangja::cgroups

@@ -1,0 +1,48 @@
+// The container's cgroup, behind a small interface so that v1 and systemd
+// drivers can sit beside the cgroupfs v2 one later.
+#pragma once
+
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace sangja::cgroups {
+
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+
+  // The cgroup's path relative to the hierarchy root ("/sangja/ID").
+  virtual const std::string& path() const = 0;
+  // Makes the cgroup (and missing parents).
+  virtual Status create() = 0;
+  // An O_DIRECTORY fd of the cgroup, for clone3's CLONE_INTO_CGROUP.
+  virtual Result<UniqueFd> openDir() const = 0;
+  virtual Status attach(pid_t pid) const = 0;
+  virtual Result<std::vector<pid_t>> pids() const = 0;
+  // Sends sig to every process of the cgroup.
+  virtual Status signalAll(int sig) const = 0;
+  // Removes the cgroup and any parents create() made that are now empty.
+  virtual Status destroy() = 0;
+};
+
+// Where the v2 hierarchy is mounted: /sys/fs/cgroup on a pure v2 host,
+// /sys/fs/cgroup/unified on a hybrid one.
+Result<std::string> findCgroup2Mount();
+
+// The cgroup for a container: linux.cgroupsPath when given (absolute paths
+// from the hierarchy root, relative ones under it too), else /sangja/ID.
+std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id);
+
+// The cgroupfs v2 manager for path under the hierarchy mounted at mount.
+std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path);
+
+// Convenience: find the mount and build the manager.
+Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path);
+
+}  // namespace sangja::cgroups

@@ -1,0 +1,85 @@
+#include "namespaces/in_root.h"
+
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace sangja::mnt {
+
+namespace {
+
+int openat2InRoot(int rootfd, const char* path, int flags) {
+  struct open_how how {};
+  how.flags = static_cast<unsigned long long>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  int fd;
+  do fd = static_cast<int>(::syscall(SYS_openat2, rootfd, path, &how, sizeof how));
+  while (fd < 0 && errno == EAGAIN);
+  return fd < 0 ? -errno : fd;
+}
+
+// Makes the component name in dirfd; an existing one is fine.
+int makeComponent(int dirfd, const char* name, bool asFile) {
+  if (asFile) {
+    int fd = ::openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      ::close(fd);
+      return 0;
+    }
+  } else if (::mkdirat(dirfd, name, 0755) == 0) {
+    return 0;
+  }
+  return errno == EEXIST ? 0 : -errno;
+}
+
+}  // namespace
+
+int openInRoot(int rootfd, const char* path, int flags, Create create) {
+  while (*path == '/') ++path;
+  if (*path == '\0') path = ".";
+  int fd = openat2InRoot(rootfd, path, flags);
+  if (fd != -ENOENT || create == Create::kNone) return fd;
+
+  // Walk the path, making what is missing. Each prefix is re-resolved in the
+  // root, so a symlink met on the way is followed inside the rootfs only.
+  char buf[PATH_MAX];
+  size_t len = std::strlen(path);
+  if (len >= sizeof buf) return -ENAMETOOLONG;
+  std::memcpy(buf, path, len + 1);
+  int parent = -1;
+  size_t start = 0;
+  while (start < len) {
+    size_t end = start;
+    while (end < len && buf[end] != '/') ++end;
+    bool last = end >= len;
+    if (end == start) {  // "//"
+      start = end + 1;
+      continue;
+    }
+    buf[end] = '\0';
+    int next = openat2InRoot(rootfd, buf, O_PATH);
+    if (next == -ENOENT) {
+      int dirfd = parent >= 0 ? parent : rootfd;
+      int made = makeComponent(dirfd, buf + start, last && create == Create::kFile);
+      if (made == 0)
+        next = openat2InRoot(rootfd, buf, O_PATH);
+      else
+        next = made;
+    }
+    if (!last) buf[end] = '/';
+    if (parent >= 0) ::close(parent);
+    if (next < 0) return next;
+    parent = next;
+    start = end + 1;
+  }
+  if (parent >= 0) ::close(parent);
+  return openat2InRoot(rootfd, path, flags);
+}
+
+}  // namespace sangja::mnt

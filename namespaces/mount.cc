@@ -1,0 +1,241 @@
+// Child side of the mount namespace. Runs between clone and exec: no
+// allocation, no exceptions; every failure goes to channel.fail.
+#include "namespaces/mount.h"
+
+#include <fcntl.h>
+#include <linux/limits.h>
+#include <linux/mount.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "namespaces/in_root.h"
+
+namespace sangja::mnt {
+
+namespace {
+
+// Owns an fd for the length of a step (child-safe RAII: just close).
+class ScopedFd {
+ public:
+  explicit ScopedFd(int fd) : fd_(fd) {}
+  ~ScopedFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  ScopedFd(const ScopedFd&) = delete;
+  ScopedFd& operator=(const ScopedFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+struct Ctx {
+  const RootfsPlan& plan;
+  const ChildChannel& channel;
+  int rootfd;
+};
+
+int openTarget(const Ctx& ctx, const std::string& path, Create create) {
+  int fd = openInRoot(ctx.rootfd, path.c_str(), O_PATH, create);
+  if (fd < 0) ctx.channel.fail(-fd, "resolve mount target", path);
+  return fd;
+}
+
+void applyAttrs(const Ctx& ctx, int fd, const AttrChange& change, bool recursive,
+                const std::string& what) {
+  if (change.empty()) return;
+  struct mount_attr attr {};
+  attr.attr_set = change.set;
+  attr.attr_clr = change.clear;
+  unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+  if (::mount_setattr(fd, "", flags, &attr, sizeof attr) < 0) {
+    ctx.channel.fail(errno, "set mount attributes on", what);
+  }
+}
+
+void applyPropagation(const Ctx& ctx, int fd, unsigned long propagation, const std::string& what) {
+  if (propagation == 0) return;
+  if (::mount(nullptr, procFdPath(fd).c_str(), nullptr, propagation, nullptr) < 0) {
+    ctx.channel.fail(errno, "set mount propagation on", what);
+  }
+}
+
+// Binds: clone the source tree detached, set its attributes while nobody
+// can see it, then attach it. No remount, no window with wrong flags.
+void bindMount(const Ctx& ctx, const MountStep& m) {
+  unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
+  ScopedFd tree(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
+  if (tree.get() < 0) ctx.channel.fail(errno, "bind mount source", m.source);
+  applyAttrs(ctx, tree.get(), m.options.attrs, false, m.target);
+  applyAttrs(ctx, tree.get(), m.options.recursiveAttrs, true, m.target);
+  ScopedFd target(openTarget(ctx, m.target, m.targetIsFile ? Create::kFile : Create::kDirectory));
+  if (::move_mount(tree.get(), "", target.get(), "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    ctx.channel.fail(errno, "bind mount on", m.target);
+  }
+  applyPropagation(ctx, tree.get(), m.options.propagation, m.target);
+}
+
+void filesystemMount(const Ctx& ctx, const MountStep& m) {
+  {
+    ScopedFd target(openTarget(ctx, m.target, Create::kDirectory));
+    const char* data = m.options.data.empty() ? nullptr : m.options.data.c_str();
+    if (::mount(m.source.c_str(), procFdPath(target.get()).c_str(), m.fstype.c_str(),
+                m.options.flags, data) < 0) {
+      ctx.channel.fail(errno, "mount", m.target);
+    }
+  }
+  if (m.options.recursiveAttrs.empty() && m.options.propagation == 0) return;
+  // Reopen: the new mount now covers the path.
+  ScopedFd mounted(openTarget(ctx, m.target, Create::kNone));
+  applyAttrs(ctx, mounted.get(), m.options.recursiveAttrs, true, m.target);
+  applyPropagation(ctx, mounted.get(), m.options.propagation, m.target);
+}
+
+// Opens the directory that will hold path (made if missing, resolved in the
+// rootfs) and points name at the last component.
+int openParentInRoot(const Ctx& ctx, const std::string& path, const char** name) {
+  size_t slash = path.rfind('/');
+  *name = path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+  char parent[PATH_MAX];
+  size_t len = slash == std::string::npos ? 0 : slash;
+  if (len >= sizeof parent) ctx.channel.fail(ENAMETOOLONG, "create", path);
+  path.copy(parent, len);
+  parent[len] = '\0';
+  int fd = openInRoot(ctx.rootfd, parent, O_PATH | O_DIRECTORY, Create::kDirectory);
+  if (fd < 0) ctx.channel.fail(-fd, "create directory for", path);
+  return fd;
+}
+
+void makeDevice(const Ctx& ctx, const DeviceNode& d) {
+  const char* name;
+  ScopedFd dir(openParentInRoot(ctx, d.path, &name));
+  if (::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
+    // Something already there (a rootfs shipping its own /dev): replace it.
+    if (errno != EEXIST || ::unlinkat(dir.get(), name, 0) < 0 ||
+        ::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
+      ctx.channel.fail(errno, "create device", d.path);
+    }
+  }
+  if ((d.uid != 0 || d.gid != 0) &&
+      ::fchownat(dir.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+    ctx.channel.fail(errno, "chown device", d.path);
+  }
+}
+
+void makeSymlink(const Ctx& ctx, const Symlink& link) {
+  const char* name;
+  ScopedFd dir(openParentInRoot(ctx, link.path, &name));
+  if (::symlinkat(link.target.c_str(), dir.get(), name) < 0 && errno != EEXIST) {
+    ctx.channel.fail(errno, "create symlink", link.path);
+  }
+}
+
+// Masked: a directory gets an empty read-only tmpfs, a file /dev/null.
+void maskPath(const Ctx& ctx, const std::string& path) {
+  int fd = openInRoot(ctx.rootfd, path.c_str(), O_PATH, Create::kNone);
+  if (fd == -ENOENT) return;
+  if (fd < 0) ctx.channel.fail(-fd, "resolve masked path", path);
+  ScopedFd target(fd);
+  struct stat st;
+  if (::fstat(fd, &st) < 0) ctx.channel.fail(errno, "stat masked path", path);
+  int r = S_ISDIR(st.st_mode)
+              ? ::mount("tmpfs", procFdPath(fd).c_str(), "tmpfs", MS_RDONLY, nullptr)
+              : ::mount("/dev/null", procFdPath(fd).c_str(), nullptr, MS_BIND, nullptr);
+  if (r < 0) ctx.channel.fail(errno, "mask path", path);
+}
+
+void makeReadonly(const Ctx& ctx, const std::string& path) {
+  int fd = openInRoot(ctx.rootfd, path.c_str(), O_PATH, Create::kNone);
+  if (fd == -ENOENT) return;
+  if (fd < 0) ctx.channel.fail(-fd, "resolve read-only path", path);
+  ScopedFd target(fd);
+  ScopedFd tree(
+      ::open_tree(fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH));
+  if (tree.get() < 0) ctx.channel.fail(errno, "bind read-only path", path);
+  applyAttrs(ctx, tree.get(), AttrChange{MOUNT_ATTR_RDONLY, 0}, true, path);
+  if (::move_mount(tree.get(), "", fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    ctx.channel.fail(errno, "bind read-only path", path);
+  }
+}
+
+// Namespaced sysctls follow the writer's namespaces, so the host's /proc
+// (still visible before pivot_root) serves, and the container's read-only
+// /proc/sys does not get in the way.
+void writeSysctl(const Ctx& ctx, const Sysctl& s) {
+  ScopedFd fd(::open(s.procPath.c_str(), O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0) ctx.channel.fail(errno, "open sysctl", s.procPath);
+  if (::write(fd.get(), s.value.data(), s.value.size()) < 0) {
+    ctx.channel.fail(errno, "write sysctl", s.procPath);
+  }
+}
+
+void enterRoot(const Ctx& ctx) {
+  if (::fchdir(ctx.rootfd) < 0) ctx.channel.fail(errno, "chdir to rootfs", ctx.plan.rootfs);
+  if (ctx.plan.noPivot) {
+    if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
+      ctx.channel.fail(errno, "move rootfs to /");
+    if (::chroot(".") < 0) ctx.channel.fail(errno, "chroot to rootfs");
+  } else {
+    // pivot_root(".", ".") stacks the old root on the new one; detaching it
+    // leaves only the rootfs, with no directory for put_old needed.
+    if (::syscall(SYS_pivot_root, ".", ".") < 0)
+      ctx.channel.fail(errno, "pivot_root", ctx.plan.rootfs);
+    if (::umount2(".", MNT_DETACH) < 0) ctx.channel.fail(errno, "detach old root");
+  }
+  if (::chdir("/") < 0) ctx.channel.fail(errno, "chdir to /");
+}
+
+void finishRoot(const Ctx& ctx) {
+  if (ctx.plan.readonlyRoot) {
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY;
+    if (::mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0) {
+      ctx.channel.fail(errno, "make root read-only");
+    }
+  }
+  if (ctx.plan.finalPropagation != 0 &&
+      ::mount(nullptr, "/", nullptr, ctx.plan.finalPropagation, nullptr) < 0) {
+    ctx.channel.fail(errno, "set rootfs propagation");
+  }
+}
+
+}  // namespace
+
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
+  // Nothing we mount may propagate back to the host.
+  if (::mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0) {
+    channel.fail(errno, "set propagation of /");
+  }
+  // The rootfs must be a mount point for pivot_root.
+  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    channel.fail(errno, "bind rootfs", plan.rootfs);
+  }
+  ScopedFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) channel.fail(errno, "open rootfs", plan.rootfs);
+  Ctx ctx{plan, channel, root.get()};
+
+  for (const MountStep& m : plan.mounts) {
+    if (m.options.bind())
+      bindMount(ctx, m);
+    else
+      filesystemMount(ctx, m);
+  }
+  for (const DeviceNode& d : plan.devices) makeDevice(ctx, d);
+  for (const Symlink& s : plan.symlinks) makeSymlink(ctx, s);
+  if (!plan.cwd.empty()) {
+    int cwd = openInRoot(ctx.rootfd, plan.cwd.c_str(), O_PATH, Create::kDirectory);
+    if (cwd < 0) channel.fail(-cwd, "create cwd", plan.cwd);
+    ::close(cwd);
+  }
+  for (const std::string& p : plan.maskedPaths) maskPath(ctx, p);
+  for (const std::string& p : plan.readonlyPaths) makeReadonly(ctx, p);
+  for (const Sysctl& s : plan.sysctls) writeSysctl(ctx, s);
+  enterRoot(ctx);
+  finishRoot(ctx);
+}
+
+}  // namespace sangja::mnt

@@ -1,0 +1,61 @@
+// The mount namespace: a RootfsPlan is built in the parent from config.json
+// (pure, unit-testable) and carried out by the container init before exec
+// (child-side: no allocation, failures reported over the sync channel).
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "base/sync_channel.h"
+#include "namespaces/mount_options.h"
+
+namespace sangja::mnt {
+
+struct MountStep {
+  std::string source;  // host path for binds (absolute), fs source otherwise
+  std::string target;  // inside the rootfs, relative ("dev/pts")
+  std::string fstype;  // empty for binds
+  MountOptions options;
+  bool targetIsFile = false;  // a bind of a regular file needs a file to land on
+};
+
+struct DeviceNode {
+  std::string path;  // inside the rootfs, relative ("dev/null")
+  mode_t mode;       // S_IFCHR/S_IFBLK/S_IFIFO | permissions
+  dev_t dev;
+  uid_t uid;
+  gid_t gid;
+};
+
+struct Symlink {
+  std::string target;
+  std::string path;  // inside the rootfs, relative
+};
+
+struct Sysctl {
+  std::string procPath;  // /proc/sys/net/ipv4/ip_forward
+  std::string value;
+};
+
+struct RootfsPlan {
+  std::string rootfs;                  // absolute host path
+  unsigned long rootPropagation = 0;   // applied to "/" before anything else
+  unsigned long finalPropagation = 0;  // rootfsPropagation, applied after pivot_root
+  std::vector<MountStep> mounts;
+  std::vector<DeviceNode> devices;
+  std::vector<Symlink> symlinks;
+  std::vector<std::string> maskedPaths;    // relative
+  std::vector<std::string> readonlyPaths;  // relative
+  std::vector<Sysctl> sysctls;
+  std::string cwd;  // relative; created if missing
+  bool readonlyRoot = false;
+  bool noPivot = false;
+};
+
+// Child side: builds the container's filesystem view and ends with the
+// process's root at the rootfs. Exits through channel.fail on error.
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel);
+
+}  // namespace sangja::mnt

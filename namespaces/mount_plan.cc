@@ -1,0 +1,207 @@
+#include "namespaces/mount_plan.h"
+
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include <climits>
+#include <cstdlib>
+
+namespace sangja::mnt {
+
+namespace {
+
+std::string relative(std::string_view path) {
+  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+  return std::string(path);
+}
+
+std::string absoluteIn(const std::string& base, const std::string& path) {
+  if (!path.empty() && path.front() == '/') return path;
+  return base + "/" + path;
+}
+
+Result<std::string> resolveRootfs(const spec::Config& config, const std::string& bundle) {
+  std::string path = absoluteIn(bundle, config.root.path);
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) return Error::fromErrno("rootfs " + path);
+  struct stat st;
+  if (::stat(real, &st) < 0) return Error::fromErrno("rootfs " + path);
+  if (!S_ISDIR(st.st_mode)) return Error::invalid("rootfs " + path + ": not a directory", ENOTDIR);
+  return std::string(real);
+}
+
+Result<MountStep> planMount(const spec::Mount& m, size_t index, const std::string& bundle) {
+  std::string where = "mounts[" + std::to_string(index) + "] (" + m.destination + ")";
+  MountStep step;
+  step.options = TRY(parseMountOptions(m.options).context(where));
+  step.target = relative(m.destination);
+  if (step.target.empty()) return Error::invalid(where + ": cannot mount over the rootfs itself");
+  if (m.type == "bind") step.options.flags |= MS_BIND;
+  if (step.options.bind()) {
+    step.source = absoluteIn(bundle, m.source);
+    struct stat st;
+    if (::stat(step.source.c_str(), &st) < 0) {
+      return Error::fromErrno(where + ": source " + step.source);
+    }
+    step.targetIsFile = !S_ISDIR(st.st_mode);
+    return step;
+  }
+  if (m.type.empty()) return Error::invalid(where + ": type is required for a non-bind mount");
+  // A v2 host has one cgroup filesystem.
+  step.fstype = m.type == "cgroup" ? "cgroup2" : m.type;
+  step.source = m.source.empty() ? step.fstype : m.source;
+  return step;
+}
+
+bool bindsHostDev(const spec::Config& config) {
+  for (const spec::Mount& m : config.mounts) {
+    if (m.destination != "/dev") continue;
+    for (const std::string& o : m.options) {
+      if (o == "bind" || o == "rbind") return true;
+    }
+    if (m.type == "bind") return true;
+  }
+  return false;
+}
+
+Result<mode_t> deviceType(char type) {
+  switch (type) {
+    case 'c':
+    case 'u':
+      return static_cast<mode_t>(S_IFCHR);
+    case 'b':
+      return static_cast<mode_t>(S_IFBLK);
+    case 'p':
+      return static_cast<mode_t>(S_IFIFO);
+  }
+  return Error::invalid(std::string("unknown device type '") + type + "'");
+}
+
+// The devices every container gets, then linux.devices (same path wins).
+Result<std::vector<DeviceNode>> planDevices(const spec::Config& config) {
+  struct Default {
+    const char* name;
+    unsigned major, minor;
+  };
+  constexpr Default kDefaults[] = {{"null", 1, 3},   {"zero", 1, 5},    {"full", 1, 7},
+                                   {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0}};
+  std::vector<DeviceNode> out;
+  const std::vector<spec::Device> none;
+  const auto& devices = config.linux ? config.linux->devices : none;
+  for (const Default& d : kDefaults) {
+    std::string path = std::string("dev/") + d.name;
+    bool overridden = false;
+    for (const spec::Device& dev : devices) overridden |= relative(dev.path) == path;
+    if (!overridden) {
+      out.push_back(DeviceNode{path, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0});
+    }
+  }
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const spec::Device& dev = devices[i];
+    mode_t type = TRY(deviceType(dev.type).context("linux.devices[" + std::to_string(i) + "]"));
+    mode_t perm = dev.fileMode ? static_cast<mode_t>(*dev.fileMode) & 07777 : 0666;
+    out.push_back(
+        DeviceNode{relative(dev.path), type | perm,
+                   makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor)),
+                   dev.uid.value_or(0), dev.gid.value_or(0)});
+  }
+  return out;
+}
+
+std::vector<Symlink> devSymlinks() {
+  return {{"/proc/self/fd", "dev/fd"},
+          {"/proc/self/fd/0", "dev/stdin"},
+          {"/proc/self/fd/1", "dev/stdout"},
+          {"/proc/self/fd/2", "dev/stderr"},
+          {"pts/ptmx", "dev/ptmx"}};
+}
+
+Result<std::vector<Sysctl>> planSysctls(const spec::Config& config) {
+  std::vector<Sysctl> out;
+  if (!config.linux) return out;
+  const spec::Linux& lx = *config.linux;
+  bool net = lx.hasNamespace(spec::NamespaceType::Network);
+  bool ipc = lx.hasNamespace(spec::NamespaceType::Ipc);
+  bool uts = lx.hasNamespace(spec::NamespaceType::Uts);
+  for (const auto& [key, value] : lx.sysctl) {
+    std::string path = TRY(sysctlProcPath(key, net, ipc, uts).context("linux.sysctl"));
+    out.push_back(Sysctl{std::move(path), value});
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::string> sysctlProcPath(const std::string& key, bool netNs, bool ipcNs, bool utsNs) {
+  std::string dotted = key;
+  for (char& c : dotted) {
+    if (c == '/') c = '.';
+  }
+  if (dotted.empty() || dotted.find("..") != std::string::npos || dotted.front() == '.' ||
+      dotted.back() == '.') {
+    return Error::invalid("invalid sysctl key \"" + key + "\"");
+  }
+  auto needs = [&](bool have, const char* ns) -> Status {
+    if (have) return {};
+    return Error::invalid("sysctl \"" + key + "\" needs the container's own " + ns + " namespace");
+  };
+  constexpr const char* kIpcKeys[] = {"kernel.msgmax", "kernel.msgmnb",         "kernel.msgmni",
+                                      "kernel.sem",    "kernel.shmall",         "kernel.shmmax",
+                                      "kernel.shmmni", "kernel.shm_rmid_forced"};
+  bool known = false;
+  if (dotted.starts_with("net.")) {
+    TRY(needs(netNs, "network"));
+    known = true;
+  } else if (dotted.starts_with("fs.mqueue.")) {
+    TRY(needs(ipcNs, "ipc"));
+    known = true;
+  } else if (dotted == "kernel.hostname" || dotted == "kernel.domainname") {
+    TRY(needs(utsNs, "uts"));
+    known = true;
+  } else {
+    for (const char* k : kIpcKeys) {
+      if (dotted == k) {
+        TRY(needs(ipcNs, "ipc"));
+        known = true;
+      }
+    }
+  }
+  if (!known) {
+    return Error::invalid("sysctl \"" + key + "\" is not namespaced: it would change the host");
+  }
+  std::string path = "/proc/sys/";
+  for (char c : dotted) path += c == '.' ? '/' : c;
+  return path;
+}
+
+Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options) {
+  RootfsPlan plan;
+  plan.rootfs = TRY(resolveRootfs(config, options.bundle));
+  std::string propagation = config.linux ? config.linux->rootfsPropagation : "";
+  plan.finalPropagation = TRY(parsePropagation(propagation).context("linux.rootfsPropagation"));
+  // Start from a private or slave "/": the container's mounts must never
+  // propagate to the host.
+  plan.rootPropagation =
+      (plan.finalPropagation & MS_PRIVATE) ? MS_REC | MS_PRIVATE : MS_REC | MS_SLAVE;
+  for (size_t i = 0; i < config.mounts.size(); ++i) {
+    plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options.bundle)));
+  }
+  if (!bindsHostDev(config)) {
+    plan.devices = TRY(planDevices(config));
+    plan.symlinks = devSymlinks();
+  }
+  if (config.linux) {
+    for (const std::string& p : config.linux->maskedPaths) plan.maskedPaths.push_back(relative(p));
+    for (const std::string& p : config.linux->readonlyPaths) {
+      plan.readonlyPaths.push_back(relative(p));
+    }
+  }
+  plan.sysctls = TRY(planSysctls(config));
+  if (config.process) plan.cwd = relative(config.process->cwd);
+  plan.readonlyRoot = config.root.readonly;
+  plan.noPivot = options.noPivot;
+  return plan;
+}
+
+}  // namespace sangja::mnt

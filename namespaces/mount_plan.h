@@ -1,0 +1,26 @@
+// Building the RootfsPlan from config.json: parent side, before any fork.
+// It only reads the host (stat of bind sources, realpath of the rootfs), so
+// unit tests cover it without root.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "namespaces/mount.h"
+#include "spec/config.h"
+
+namespace sangja::mnt {
+
+struct RootfsOptions {
+  std::string bundle;  // absolute bundle directory
+  bool noPivot = false;
+};
+
+Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options);
+
+// The /proc/sys path for a namespaced sysctl key, or an error when the key
+// is not namespaced by one of the container's own namespaces (writing it
+// would change the host).
+Result<std::string> sysctlProcPath(const std::string& key, bool netNs, bool ipcNs, bool utsNs);
+
+}  // namespace sangja::mnt

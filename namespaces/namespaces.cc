@@ -1,0 +1,59 @@
+#include "namespaces/namespaces.h"
+
+#include <fcntl.h>
+#include <sched.h>
+
+#include "base/file.h"
+
+namespace sangja::ns {
+
+bool NamespacePlan::has(int type) const {
+  if (hasNew(type)) return true;
+  if (type == CLONE_NEWPID && pidNsToJoin) return true;
+  for (const Join& j : joins) {
+    if (j.type == type) return true;
+  }
+  return false;
+}
+
+Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& requests) {
+  NamespacePlan plan;
+  for (const spec::Namespace& req : requests) {
+    int flag = spec::namespaceCloneFlag(req.type);
+    std::string name(spec::namespaceTypeName(req.type));
+    if (flag == CLONE_NEWUSER || flag == CLONE_NEWTIME) {
+      return Error::invalid(name + " namespaces are not supported yet", ENOTSUP);
+    }
+    if (!req.path) {
+      if (flag == CLONE_NEWCGROUP)
+        plan.newCgroupNs = true;
+      else
+        plan.cloneFlags |= static_cast<unsigned long>(flag);
+      continue;
+    }
+    UniqueFd fd = TRY(openFile(*req.path, O_RDONLY).context("join " + name + " namespace"));
+    if (flag == CLONE_NEWPID)
+      plan.pidNsToJoin = std::move(fd);
+    else
+      plan.joins.push_back(Join{flag, *req.path, std::move(fd)});
+  }
+  return plan;
+}
+
+void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel) {
+  // Joining a mount namespace changes what paths mean: do it last.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (const Join& j : plan.joins) {
+      if ((j.type == CLONE_NEWNS) != (pass == 1)) continue;
+      if (::setns(j.fd.get(), j.type) < 0) channel.fail(errno, "join namespace", j.path);
+    }
+  }
+}
+
+void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
+  if (plan.newCgroupNs && ::unshare(CLONE_NEWCGROUP) < 0) {
+    channel.fail(errno, "unshare cgroup namespace");
+  }
+}
+
+}  // namespace sangja::ns

@@ -1,0 +1,49 @@
+// Which namespaces a container gets: new ones become clone flags, ones
+// given by path are opened in the parent and joined (setns) in the child.
+#pragma once
+
+#include <sched.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/sync_channel.h"
+#include "base/unique_fd.h"
+#include "spec/config.h"
+
+namespace sangja::ns {
+
+struct Join {
+  int type;          // CLONE_NEW*
+  std::string path;  // for messages
+  UniqueFd fd;       // opened by the parent before clone
+};
+
+struct NamespacePlan {
+  unsigned long cloneFlags = 0;  // new namespaces made at clone time
+  bool newCgroupNs = false;      // unshared by the child once inside its cgroup
+  UniqueFd pidNsToJoin;          // joined by the parent, so the child is born in it
+  std::vector<Join> joins;       // joined by the child (all but pid)
+
+  bool hasNew(int type) const {
+    if (type == CLONE_NEWCGROUP) return newCgroupNs;
+    return (cloneFlags & static_cast<unsigned long>(type)) != 0;
+  }
+  bool has(int type) const;  // new or joined
+};
+
+// Parent side: opens the paths to join (types and duplicates are checked
+// when config.json is parsed).
+Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& requests);
+
+// Child side: setns() into every namespace in plan.joins, in an order that
+// keeps the needed privileges (the mount namespace last).
+void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel);
+
+// Child side: unshare the cgroup namespace, once placed in the cgroup.
+void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel);
+
+}  // namespace sangja::ns

@@ -1,0 +1,18 @@
+// The UTS namespace: hostname and domainname.
+#pragma once
+
+#include <string>
+
+#include "base/sync_channel.h"
+
+namespace sangja::ns {
+
+struct UtsPlan {
+  std::string hostname;  // empty: leave alone
+  std::string domainname;
+};
+
+// Child side.
+void applyUts(const UtsPlan& plan, const ChildChannel& channel);
+
+}  // namespace sangja::ns

@@ -1,0 +1,92 @@
+#include "runtime/cli/flags.h"
+
+#include <charconv>
+
+namespace sangja::cli {
+
+namespace {
+
+const FlagSpec* findSpec(std::span<const FlagSpec> specs, std::string_view name) {
+  for (const FlagSpec& spec : specs) {
+    if (spec.name == name || (!spec.shortName.empty() && spec.shortName == name)) return &spec;
+  }
+  return nullptr;
+}
+
+bool isBoolText(std::string_view v) {
+  return v == "true" || v == "false" || v == "1" || v == "0";
+}
+
+}  // namespace
+
+bool ParsedFlags::isSet(std::string_view name) const {
+  auto v = value(name);
+  return v && *v != "false" && *v != "0";
+}
+
+std::optional<std::string> ParsedFlags::value(std::string_view name) const {
+  auto it = values_.find(std::string(name));
+  if (it == values_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
+}
+
+std::string ParsedFlags::valueOr(std::string_view name, std::string_view fallback) const {
+  return value(name).value_or(std::string(fallback));
+}
+
+std::vector<std::string> ParsedFlags::values(std::string_view name) const {
+  auto it = values_.find(std::string(name));
+  return it == values_.end() ? std::vector<std::string>{} : it->second;
+}
+
+Result<ParsedFlags> parseFlags(std::span<const std::string> args, std::span<const FlagSpec> specs) {
+  ParsedFlags out;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    std::string_view arg = args[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') break;  // first positional ends flags
+    std::string_view body = arg.substr(arg[1] == '-' ? 2 : 1);
+    std::optional<std::string_view> inlineValue;
+    if (size_t eq = body.find('='); eq != std::string_view::npos) {
+      inlineValue = body.substr(eq + 1);
+      body = body.substr(0, eq);
+    }
+    const FlagSpec* spec = findSpec(specs, body);
+    if (spec == nullptr)
+      return Error::invalid("flag provided but not defined: -" + std::string(body));
+    std::string key(spec->name);
+    if (!spec->takesValue) {
+      if (inlineValue && !isBoolText(*inlineValue)) {
+        return Error::invalid("invalid boolean value \"" + std::string(*inlineValue) + "\" for -" +
+                              key);
+      }
+      out.values_[key].push_back(inlineValue ? std::string(*inlineValue) : "true");
+      continue;
+    }
+    if (inlineValue) {
+      out.values_[key].emplace_back(*inlineValue);
+    } else if (i + 1 < args.size()) {
+      out.values_[key].push_back(args[++i]);
+    } else {
+      return Error::invalid("flag needs an argument: -" + key);
+    }
+  }
+  out.positional.assign(args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+  return out;
+}
+
+Result<int> parseIntFlag(std::string_view name, std::string_view value) {
+  int v = 0;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
+  if (ec != std::errc() || ptr != value.data() + value.size()) {
+    return Error::invalid("invalid value \"" + std::string(value) + "\" for flag -" +
+                          std::string(name) + ": must be an integer");
+  }
+  return v;
+}
+
+}  // namespace sangja::cli

@@ -1,0 +1,24 @@
+// Helpers shared by the verb files.
+#include <unistd.h>
+
+#include "runtime/cli/verbs.h"
+
+namespace sangja::cli {
+
+Status expectArgs(std::string_view verb, const std::vector<std::string>& positional, size_t n,
+                  std::string_view usage) {
+  if (positional.size() == n) return {};
+  return Error::invalid(std::string(verb) + ": expected " + std::to_string(n) +
+                        " argument(s), got " + std::to_string(positional.size()) +
+                        "; usage: sangja " + std::string(verb) + " " + std::string(usage));
+}
+
+void printOut(std::string_view text) {
+  while (!text.empty()) {
+    ssize_t n = ::write(1, text.data(), text.size());
+    if (n <= 0) return;
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+}  // namespace sangja::cli

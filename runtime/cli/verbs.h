@@ -1,0 +1,36 @@
+// The CLI verbs: each parses its own flags and calls the library.
+#pragma once
+
+#include <span>
+#include <string>
+
+#include "base/result.h"
+#include "runtime/container.h"
+
+namespace sangja::cli {
+
+struct GlobalOptions {
+  RuntimeOptions runtime;
+  bool debug = false;
+};
+
+using Args = std::span<const std::string>;
+
+// Each returns the process exit status; errors come back as Error.
+Result<int> verbCreate(const GlobalOptions& g, Args args);
+Result<int> verbStart(const GlobalOptions& g, Args args);
+Result<int> verbRun(const GlobalOptions& g, Args args);
+Result<int> verbState(const GlobalOptions& g, Args args);
+Result<int> verbKill(const GlobalOptions& g, Args args);
+Result<int> verbDelete(const GlobalOptions& g, Args args);
+Result<int> verbList(const GlobalOptions& g, Args args);
+Result<int> verbSpec(const GlobalOptions& g, Args args);
+
+// Exactly n positional arguments, else a usage error naming the verb.
+Status expectArgs(std::string_view verb, const std::vector<std::string>& positional, size_t n,
+                  std::string_view usage);
+
+// stdout, all of it.
+void printOut(std::string_view text);
+
+}  // namespace sangja::cli

@@ -1,0 +1,48 @@
+// The container lifecycle (runtime-spec runtime.md), as a library: the CLI
+// verbs only parse flags and call these.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+
+namespace sangja {
+
+struct RuntimeOptions {
+  std::string root = "/run/sangja";  // state directory (--root)
+};
+
+struct CreateOptions {
+  std::string id;
+  std::string bundle;  // empty: the current directory
+  std::string pidFile;
+  std::string consoleSocket;
+  bool noPivot = false;
+  bool noNewKeyring = false;
+  int preserveFds = 0;
+};
+
+// create: the init is set up and waits for start; state and pid file written.
+Status createContainer(const RuntimeOptions& rt, const CreateOptions& opts);
+// start: releases a created container's init to exec the process.
+Status startContainer(const RuntimeOptions& rt, const std::string& id);
+// run: create + start; without detach waits, forwarding signals, deletes the
+// container and returns the exit status (128+N for signal N).
+Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bool detach);
+// state: the JSON document runc prints.
+Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::string& id);
+Status killContainer(const RuntimeOptions& rt, const std::string& id, int signal, bool all);
+Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force);
+
+struct ContainerSummary {
+  std::string id;
+  int pid = 0;
+  std::string status;
+  std::string bundle;
+  std::string created;
+  std::string owner;
+};
+Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt);
+
+}  // namespace sangja

@@ -1,0 +1,205 @@
+// create and run.
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <ctime>
+
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+#include "runtime/container.h"
+#include "runtime/launch_plan.h"
+#include "runtime/state_store.h"
+#include "runtime/status.h"
+#include "spec/state.h"
+
+namespace sangja {
+
+namespace {
+
+enum class StartMode {
+  kOnStart,  // created: the init waits on the exec fifo for `start`
+  kNow,      // run: the init waits for our kGo
+};
+
+// Undoes a half-made container unless dismissed: its cgroup, its state
+// directory. (The init itself is killed by InitProcess.)
+class CreateRollback {
+ public:
+  ~CreateRollback() {
+    if (cgroup_ != nullptr) (void)cgroup_->destroy();
+    if (dir_ != nullptr) (void)dir_->remove();
+  }
+  void track(ContainerDir* dir) { dir_ = dir; }
+  void track(cgroups::CgroupManager* cgroup) { cgroup_ = cgroup; }
+  void dismiss() {
+    dir_ = nullptr;
+    cgroup_ = nullptr;
+  }
+
+ private:
+  ContainerDir* dir_ = nullptr;
+  cgroups::CgroupManager* cgroup_ = nullptr;
+};
+
+Result<std::string> absoluteBundle(const std::string& bundle) {
+  std::string path = bundle.empty() ? "." : bundle;
+  char real[PATH_MAX];
+  if (::realpath(path.c_str(), real) == nullptr) return Error::fromErrno("bundle " + path);
+  return std::string(real);
+}
+
+std::string nowRfc3339() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return spec::formatRfc3339Nano(ts);
+}
+
+// The pid file holds the decimal pid, no newline, renamed into place.
+Status writePidFile(const std::string& path, pid_t pid) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  UniqueFd dirfd = TRY(openFile(dir, O_PATH | O_DIRECTORY).context("pid file"));
+  return writeFileAtomic(dirfd.get(), name, std::to_string(pid)).context("pid file " + path);
+}
+
+Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
+  if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) return Error::fromErrno("create exec fifo");
+  // Opened now, inherited by the init: it polls it until `start` writes.
+  return openAt(dir.fd(), kExecFifo, O_RDONLY | O_NONBLOCK);
+}
+
+struct Created {
+  InitProcess init;
+  std::string cgroupPath;
+};
+
+Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, StartMode mode) {
+  TRY(validateContainerId(opts.id));
+  std::string bundle = TRY(absoluteBundle(opts.bundle));
+  spec::Config config = TRY(spec::loadConfig(bundle));
+  LaunchPlan plan =
+      TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds}));
+  std::string cgroupPath =
+      cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
+  auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
+  StateStore store = TRY(StateStore::open(rt.root));
+
+  // Nothing exists yet; from here on, a failure removes what was made.
+  // (Declared before the rollback, so they outlive it.)
+  std::optional<ContainerDir> stateDir;
+  CreateRollback rollback;
+  ContainerDir& dir = stateDir.emplace(TRY(store.create(opts.id)));
+  rollback.track(&dir);
+  plan.closeInChild.push_back(dir.fd());
+  UniqueFd fifo;
+  if (mode == StartMode::kOnStart) {
+    fifo = TRY(makeExecFifo(dir));
+    plan.execFifoFd = fifo.get();
+  }
+  TRY(cgroup->create());
+  rollback.track(cgroup.get());
+  UniqueFd cgroupDir = TRY(cgroup->openDir());
+  InitProcess init =
+      TRY(launchInit(plan, cgroupDir.get(), [&](pid_t pid) { return cgroup->attach(pid); }));
+
+  spec::StoredState state;
+  state.id = opts.id;
+  state.bundle = bundle;
+  state.rootfs = plan.rootfs.rootfs;
+  state.pid = init.pid();
+  state.pidStartTime = liveProcessStartTime(init.pid()).value_or(0);
+  state.created = nowRfc3339();
+  state.cgroupPath = cgroupPath;
+  state.annotations = config.annotations;
+  TRY(dir.writeState(spec::toJson(state)));
+  if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
+  rollback.dismiss();
+  return Created{std::move(init), cgroupPath};
+}
+
+// Signals that `run` passes on to the container rather than acting on.
+sigset_t forwardedSignals() {
+  sigset_t set;
+  sigfillset(&set);
+  for (int sig : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS}) {
+    sigdelset(&set, sig);
+  }
+  return set;
+}
+
+int exitStatusOf(int waitStatus) {
+  if (WIFEXITED(waitStatus)) return WEXITSTATUS(waitStatus);
+  if (WIFSIGNALED(waitStatus)) return 128 + WTERMSIG(waitStatus);
+  return 255;
+}
+
+// Waits for the init, forwarding every signal we get to it.
+Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
+  for (;;) {
+    siginfo_t info;
+    int sig = ::sigwaitinfo(&signals, &info);
+    if (sig < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno("wait for signals");
+    }
+    if (sig != SIGCHLD) {
+      ::syscall(SYS_pidfd_send_signal, init.pidfd(), sig, nullptr, 0);
+      continue;
+    }
+    int status = 0;
+    pid_t r = ::waitpid(init.pid(), &status, WNOHANG);
+    if (r == init.pid()) {
+      init.release();
+      return exitStatusOf(status);
+    }
+  }
+}
+
+// The container's cgroup and state go once `run` has its exit status.
+void removeAfterRun(const RuntimeOptions& rt, const std::string& id) {
+  Status st = deleteContainer(rt, id, true);
+  (void)st;
+}
+
+}  // namespace
+
+Status createContainer(const RuntimeOptions& rt, const CreateOptions& opts) {
+  Created created = TRY(create(rt, opts, StartMode::kOnStart));
+  created.init.release();  // it outlives us, reparented, until start
+  return {};
+}
+
+Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bool detach) {
+  // Blocked before the clone so that none is lost; the init unblocks them
+  // just before exec.
+  sigset_t signals = forwardedSignals();
+  sigset_t previous;
+  ::sigprocmask(SIG_BLOCK, &signals, &previous);
+  Result<Created> created = create(rt, opts, StartMode::kNow);
+  if (!created.ok()) {
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+    return std::move(created).takeError();
+  }
+  InitProcess& init = created->init;
+  if (Status st = init.start(); !st.ok()) {
+    init.killAndReap();
+    removeAfterRun(rt, opts.id);
+    return std::move(st).takeError();
+  }
+  if (detach) {
+    init.release();
+    ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+    return 0;
+  }
+  Result<int> status = superviseInit(init, signals);
+  removeAfterRun(rt, opts.id);
+  return status;
+}
+
+}  // namespace sangja

@@ -1,0 +1,135 @@
+// start, state, kill, delete, list: operations on an existing container,
+// each under the container directory's lock.
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+#include "runtime/container.h"
+#include "runtime/state_store.h"
+#include "runtime/status.h"
+
+namespace sangja {
+
+namespace {
+
+struct Opened {
+  ContainerDir dir;
+  spec::StoredState state;
+  ContainerStatus status;
+};
+
+Result<Opened> openContainer(const RuntimeOptions& rt, const std::string& id) {
+  StateStore store = TRY(StateStore::open(rt.root));
+  ContainerDir dir = TRY(store.lookup(id));
+  spec::StoredState state = TRY(loadState(dir));
+  ContainerStatus status = containerStatus(dir, state);
+  return Opened{std::move(dir), std::move(state), status};
+}
+
+Result<UniqueFd> openPidfd(pid_t pid) {
+  int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  if (fd < 0) {
+    if (errno == ESRCH) return Error::invalid("no such process", ESRCH);
+    return Error::fromErrno("pidfd_open " + std::to_string(pid));
+  }
+  return UniqueFd(fd);
+}
+
+// Signals the init through a pidfd taken after its start time was checked,
+// so a recycled pid is never hit.
+Status signalInit(const spec::StoredState& state, int sig) {
+  UniqueFd pidfd = TRY(openPidfd(state.pid));
+  if (liveProcessStartTime(state.pid) != state.pidStartTime) {
+    return Error::invalid("no such process", ESRCH);
+  }
+  if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) < 0) {
+    if (errno == ESRCH) return Error::invalid("no such process", ESRCH);
+    return Error::fromErrno("send signal " + std::to_string(sig));
+  }
+  return {};
+}
+
+// Kills everything in the container and waits for the init to be gone.
+Status killEverything(const Opened& c) {
+  auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+  Result<UniqueFd> pidfd = openPidfd(c.state.pid);
+  (void)cgroup->signalAll(SIGKILL);
+  if (!pidfd.ok()) return {};  // already gone
+  if (liveProcessStartTime(c.state.pid) == c.state.pidStartTime) {
+    ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+  }
+  // A pidfd polls readable once the process has exited.
+  struct pollfd p {
+    pidfd->get(), POLLIN, 0
+  };
+  while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
+  }
+  return {};
+}
+
+}  // namespace
+
+Status startContainer(const RuntimeOptions& rt, const std::string& id) {
+  Opened c = TRY(openContainer(rt, id));
+  if (c.status != ContainerStatus::kCreated) {
+    return Error::invalid("cannot start a container that is " + std::string(statusName(c.status)) +
+                          " (only a created one)");
+  }
+  int fd = ::openat(c.dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENXIO) return Error::invalid("container not running: its init has exited", ESRCH);
+    return Error::fromErrno("open exec fifo");
+  }
+  UniqueFd fifo(fd);
+  TRY(writeAll(fifo.get(), "0", "exec fifo"));
+  if (::unlinkat(c.dir.fd(), kExecFifo, 0) < 0) return Error::fromErrno("remove exec fifo");
+  return {};
+}
+
+Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::string& id) {
+  Opened c = TRY(openContainer(rt, id));
+  int pid = c.status == ContainerStatus::kStopped ? 0 : c.state.pid;
+  return spec::renderStateJson(c.state, statusName(c.status), pid);
+}
+
+Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, bool all) {
+  Opened c = TRY(openContainer(rt, id));
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  if (all) {
+    auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+    return cgroup->signalAll(sig);
+  }
+  return signalInit(c.state, sig);
+}
+
+Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force) {
+  Opened c = TRY(openContainer(rt, id));
+  bool live = c.status == ContainerStatus::kRunning || c.status == ContainerStatus::kPaused;
+  if (live && !force) {
+    return Error::invalid("cannot delete container " + id +
+                          " that is not stopped: " + statusName(c.status));
+  }
+  if (c.status != ContainerStatus::kStopped) TRY(killEverything(c));
+  auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+  TRY(cgroup->destroy());
+  return c.dir.remove();
+}
+
+Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
+  StateStore store = TRY(StateStore::open(rt.root));
+  std::vector<ContainerSummary> out;
+  for (const std::string& id : TRY(store.list())) {
+    Result<Opened> c = openContainer(rt, id);
+    if (!c.ok()) continue;  // deleted meanwhile, or not yet created
+    bool stopped = c->status == ContainerStatus::kStopped;
+    out.push_back(ContainerSummary{id, stopped ? 0 : c->state.pid, statusName(c->status),
+                                   c->state.bundle, c->state.created, c->state.owner});
+  }
+  return out;
+}
+
+}  // namespace sangja

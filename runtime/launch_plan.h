@@ -1,0 +1,21 @@
+// config.json -> LaunchPlan: every decision made, every path resolved and
+// every string built before the fork.
+#pragma once
+
+#include <string>
+
+#include "base/result.h"
+#include "runtime/launcher.h"
+#include "spec/config.h"
+
+namespace sangja {
+
+struct LaunchOptions {
+  std::string bundle;  // absolute
+  bool noPivot = false;
+  int preserveFds = 0;
+};
+
+Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptions& options);
+
+}  // namespace sangja

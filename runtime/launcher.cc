@@ -1,0 +1,220 @@
+#include "runtime/launcher.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "base/file.h"
+#include "namespaces/net.h"
+
+namespace sangja {
+
+namespace {
+
+// ---- Child side: everything below runs between clone and execve. ----
+
+void restoreSignalMask(const ChildChannel& channel) {
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) channel.fail(errno, "reset signal mask");
+}
+
+// CVE-2024-21626 class: nothing of ours may reach the container. Our fds
+// are O_CLOEXEC already; anything else inherited past the preserved ones
+// is marked close-on-exec too.
+void closeInheritedFds(int preserveFds, const ChildChannel& channel) {
+  unsigned first = 3u + static_cast<unsigned>(preserveFds);
+  if (::syscall(SYS_close_range, first, UINT_MAX, CLOSE_RANGE_CLOEXEC) < 0) {
+    channel.fail(errno, "mark inherited fds close-on-exec");
+  }
+}
+
+void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
+  if (plan.execFifoFd < 0) {
+    if (!channel.waitForGo()) channel.fail(EPIPE, "wait for start: runtime went away");
+    return;
+  }
+  // A fifo with no writer yet polls as not ready: this sleeps until
+  // `sangja start` opens it and writes a byte.
+  struct pollfd p {
+    plan.execFifoFd, POLLIN, 0
+  };
+  char byte;
+  for (;;) {
+    int r = ::poll(&p, 1, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) ::_exit(126);
+    if (::read(plan.execFifoFd, &byte, 1) == 1) return;
+    ::_exit(126);  // the fifo closed without a start: nothing to run
+  }
+}
+
+[[noreturn]] void execProcess(const char* path, const LaunchPlan& plan) {
+  ::execve(path, plan.process.argv.data(), plan.process.envp.data());
+  // Nobody may be listening on the channel any more (create has exited):
+  // tell the container's stderr as well.
+  int err = errno;
+  FixedText<512> msg("sangja: exec ");
+  msg.append(path).append(": ").append(strerrordesc_np(err)).append("\n");
+  ssize_t ignored = ::write(2, msg.c_str(), msg.size());
+  (void)ignored;
+  ::_exit(127);
+}
+
+// The container init's checklist, in order.
+[[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch,
+                                bool waitForCgroup) {
+  for (int fd : plan.closeInChild) ::close(fd);
+  ::umask(0);  // modes in the plan are exact; the process's umask comes last
+  if (waitForCgroup && !ch.waitForGo()) ::_exit(126);
+  ns::joinNamespaces(plan.namespaces, ch);
+  ns::enterNewCgroupNamespace(plan.namespaces, ch);
+  if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
+  ns::applyUts(plan.uts, ch);
+  writeOomScoreAdj(plan.process, ch);
+  mnt::setupRootfs(plan.rootfs, ch);
+  applyRlimits(plan.process, ch);
+  applyIdentity(plan.process, ch);
+  applyNoNewPrivileges(plan.process, ch);
+  enterCwd(plan.process, ch);
+  char pathBuf[PATH_MAX];
+  const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
+  ::umask(plan.process.umask.value_or(022));
+  closeInheritedFds(plan.preserveFds, ch);
+  if (!ch.send(SyncType::kReady)) ::_exit(126);
+  waitForStart(plan, ch);
+  restoreSignalMask(ch);
+  execProcess(exe, plan);
+}
+
+// ---- Parent side. ----
+
+struct Cloned {
+  pid_t pid;
+  UniqueFd pidfd;
+  bool inCgroup;
+};
+
+// clone3 puts the child straight into its cgroup (CLONE_INTO_CGROUP) and
+// hands back a pidfd; old kernels get plain clone and a cgroup.procs write.
+Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, bool* waitForCgroup) {
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = plan.namespaces.cloneFlags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroupFd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroupFd);
+  }
+  *waitForCgroup = false;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+    *waitForCgroup = cgroupFd >= 0;
+    pid = ::syscall(SYS_clone, plan.namespaces.cloneFlags | SIGCHLD, nullptr, nullptr, nullptr,
+                    nullptr);
+    pidfd = -1;
+  }
+  if (pid < 0) return Error::fromErrno("clone container init");
+  if (pid == 0) containerInit(plan, ChildChannel(childEnd), *waitForCgroup);
+  return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), !*waitForCgroup};
+}
+
+// Joining a pid namespace only affects children, so the parent joins it
+// for the length of the clone and then returns to its own.
+class PidNamespaceSwitch {
+ public:
+  static Result<PidNamespaceSwitch> enter(int nsFd) {
+    PidNamespaceSwitch sw;
+    if (nsFd < 0) return sw;
+    sw.own_ = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
+    if (::setns(nsFd, CLONE_NEWPID) < 0) return Error::fromErrno("join pid namespace");
+    return sw;
+  }
+  ~PidNamespaceSwitch() {
+    if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+  }
+  PidNamespaceSwitch(PidNamespaceSwitch&&) = default;
+
+ private:
+  PidNamespaceSwitch() = default;
+  UniqueFd own_;
+};
+
+}  // namespace
+
+InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
+  if (this != &other) {
+    killAndReap();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    channel_ = std::move(other.channel_);
+  }
+  return *this;
+}
+
+Status InitProcess::start() const {
+  return sendGo(channel_.get());
+}
+
+Result<int> InitProcess::wait() {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid_, &status, 0);
+    if (r == pid_) break;
+    if (r < 0 && errno != EINTR) return Error::fromErrno("wait for container init");
+  }
+  pid_ = -1;
+  return status;
+}
+
+void InitProcess::killAndReap() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
+                               const std::function<Status(pid_t)>& placeInCgroup) {
+  plan.process.prepareExec();
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    return Error::fromErrno("create sync socket");
+  }
+  UniqueFd parentEnd(pair[0]);
+  UniqueFd childEnd(pair[1]);
+
+  bool waitForCgroup = false;
+  Cloned cloned;
+  {
+    auto pidns = TRY(PidNamespaceSwitch::enter(plan.namespaces.pidNsToJoin.get()));
+    cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
+  }
+  childEnd.reset();
+  InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
+
+  if (waitForCgroup) {
+    TRY(placeInCgroup(init.pid()));
+    TRY(init.start());
+  }
+  SyncMessage msg = TRY(receiveSync(init.channel()).context("container init"));
+  if (msg.type == SyncType::kError) return errorFromChild(msg);
+  if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");
+  return init;
+}
+
+}  // namespace sangja

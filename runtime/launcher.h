@@ -1,0 +1,68 @@
+// Starts the container init: one clone3 into the new namespaces and the
+// container's cgroup, then the child walks a prepared plan (containerInit)
+// while the parent waits on the sync channel for "ready" or an error.
+// No re-exec of the runtime binary: the init is a copy of this process
+// until it execs the container's program.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+#include "namespaces/mount.h"
+#include "namespaces/namespaces.h"
+#include "namespaces/uts.h"
+#include "runtime/process.h"
+
+namespace sangja {
+
+struct LaunchPlan {
+  ns::NamespacePlan namespaces;
+  ns::UtsPlan uts;
+  mnt::RootfsPlan rootfs;
+  ProcessPlan process;
+  int preserveFds = 0;
+  // fds the init closes first: the state directory's lock goes with it
+  // otherwise (flock follows the open file, which clone shares).
+  std::vector<int> closeInChild;
+  // created containers wait here for `start`; -1: wait for kGo instead.
+  int execFifoFd = -1;
+};
+
+// A container init that reported ready. Kills and reaps it on destruction
+// unless released.
+class InitProcess {
+ public:
+  InitProcess() = default;
+  InitProcess(pid_t pid, UniqueFd pidfd, UniqueFd channel)
+      : pid_(pid), pidfd_(std::move(pidfd)), channel_(std::move(channel)) {}
+  InitProcess(InitProcess&& other) noexcept { *this = std::move(other); }
+  InitProcess& operator=(InitProcess&& other) noexcept;
+  ~InitProcess() { killAndReap(); }
+
+  pid_t pid() const { return pid_; }
+  int pidfd() const { return pidfd_.get(); }
+  int channel() const { return channel_.get(); }
+
+  // Lets it go: the caller is no longer responsible for it.
+  void release() { pid_ = -1; }
+  // Sends kGo (exec now) to an init waiting on the channel.
+  Status start() const;
+  // Waits for it to exit; returns the wait status.
+  Result<int> wait();
+  void killAndReap();
+
+ private:
+  pid_t pid_ = -1;
+  UniqueFd pidfd_;
+  UniqueFd channel_;
+};
+
+// Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
+// up. On error the child is gone and the error says what failed in it.
+Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
+                               const std::function<Status(pid_t)>& placeInCgroup);
+
+}  // namespace sangja

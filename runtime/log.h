@@ -1,0 +1,22 @@
+// Runtime logging: errors to stderr and, with --log, to a file as text or
+// as one JSON object a line ({"level","msg","time"}), which containerd reads.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace sangja::log {
+
+enum class Format { kText, kJson };
+
+void configure(const std::string& file, Format format, bool debug);
+void error(std::string_view msg);
+void warning(std::string_view msg);
+void debug(std::string_view msg);
+bool debugEnabled();
+
+// One log line as written to the file (pure; exposed for tests).
+std::string formatLine(Format format, std::string_view level, std::string_view msg,
+                       std::string_view time);
+
+}  // namespace sangja::log

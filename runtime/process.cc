@@ -1,0 +1,207 @@
+#include "runtime/process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/file.h"
+#include "namespaces/in_root.h"
+
+namespace sangja {
+
+namespace {
+
+std::vector<std::string> splitPath(std::string_view path) {
+  std::vector<std::string> dirs;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find(':', pos);
+    if (next == std::string_view::npos) next = path.size();
+    dirs.emplace_back(path.substr(pos, next - pos));
+    pos = next + 1;
+  }
+  return dirs;
+}
+
+const std::string* findEnv(const std::vector<std::string>& env, std::string_view key) {
+  for (const std::string& e : env) {
+    if (e.size() > key.size() && e.compare(0, key.size(), key) == 0 && e[key.size()] == '=') {
+      return &e;
+    }
+  }
+  return nullptr;
+}
+
+// The home directory of uid in the rootfs's /etc/passwd, "/" if none.
+std::string homeFromPasswd(int rootfsFd, uid_t uid) {
+  int fd = mnt::openInRoot(rootfsFd, "etc/passwd", O_RDONLY, mnt::Create::kNone);
+  if (fd < 0) return "/";
+  Result<std::string> text = readFd(UniqueFd(fd).get(), "/etc/passwd");
+  if (!text.ok()) return "/";
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+    // name:passwd:uid:gid:gecos:home:shell
+    std::string_view fields[7];
+    size_t n = 0;
+    for (size_t pos = 0; n < 7; ++n) {
+      size_t colon = line.find(':', pos);
+      fields[n] = line.substr(pos, colon == std::string_view::npos ? colon : colon - pos);
+      if (colon == std::string_view::npos) {
+        ++n;
+        break;
+      }
+      pos = colon + 1;
+    }
+    if (n >= 6 && fields[2] == std::to_string(uid) && !fields[5].empty()) {
+      return std::string(fields[5]);
+    }
+  }
+  return "/";
+}
+
+bool hasCapability(cap_value_t cap) {
+  cap_t caps = cap_get_proc();
+  if (caps == nullptr) return false;
+  cap_flag_value_t value = CAP_CLEAR;
+  cap_get_flag(caps, cap, CAP_EFFECTIVE, &value);
+  cap_free(caps);
+  return value == CAP_SET;
+}
+
+// Raising a hard limit needs CAP_SYS_RESOURCE; say so before any fork.
+Result<std::vector<RlimitSetting>> planRlimits(const std::vector<spec::Rlimit>& rlimits) {
+  std::vector<RlimitSetting> out;
+  bool mayRaise = hasCapability(CAP_SYS_RESOURCE);
+  for (const spec::Rlimit& r : rlimits) {
+    std::optional<int> resource = spec::rlimitResource(r.type);
+    if (!resource) return Error::invalid("process.rlimits: unknown rlimit \"" + r.type + "\"");
+    rlimit current{};
+    ::getrlimit(static_cast<__rlimit_resource>(*resource), &current);
+    if (!mayRaise && r.hard > current.rlim_max) {
+      return Error::invalid("process.rlimits: " + r.type + ": hard limit " +
+                                std::to_string(r.hard) + " is above the current hard limit " +
+                                std::to_string(current.rlim_max) +
+                                " and raising it needs CAP_SYS_RESOURCE",
+                            EPERM);
+    }
+    out.push_back(RlimitSetting{*resource, rlimit{r.soft, r.hard}, r.type});
+  }
+  return out;
+}
+
+}  // namespace
+
+void ProcessPlan::prepareExec() {
+  argv.clear();
+  envp.clear();
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+}
+
+Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
+  ProcessPlan plan;
+  plan.args = process.args;
+  plan.env = process.env;
+  plan.cwd = process.cwd;
+  plan.uid = process.user.uid;
+  plan.gid = process.user.gid;
+  plan.groups.assign(process.user.additionalGids.begin(), process.user.additionalGids.end());
+  if (process.user.umask) plan.umask = static_cast<mode_t>(*process.user.umask);
+  plan.noNewPrivileges = process.noNewPrivileges;
+  if (process.oomScoreAdj) plan.oomScoreAdj = std::to_string(*process.oomScoreAdj);
+  plan.rlimits = TRY(planRlimits(process.rlimits));
+  if (process.capabilities) plan.caps = TRY(capabilitySets(*process.capabilities));
+  if (findEnv(plan.env, "HOME") == nullptr) {
+    plan.env.push_back("HOME=" + homeFromPasswd(rootfsFd, plan.uid));
+  }
+  const std::string* path = findEnv(plan.env, "PATH");
+  plan.searchPath =
+      splitPath(path ? std::string_view(*path).substr(5)
+                     : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  return plan;
+}
+
+void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel) {
+  if (plan.oomScoreAdj.empty()) return;
+  int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+  if (fd < 0) channel.fail(errno, "open /proc/self/oom_score_adj");
+  if (::write(fd, plan.oomScoreAdj.data(), plan.oomScoreAdj.size()) < 0) {
+    channel.fail(errno, "set oom_score_adj to", plan.oomScoreAdj);
+  }
+  ::close(fd);
+}
+
+void applyRlimits(const ProcessPlan& plan, const ChildChannel& channel) {
+  for (const RlimitSetting& r : plan.rlimits) {
+    if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) < 0) {
+      channel.fail(errno, "set rlimit", r.name);
+    }
+  }
+}
+
+void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
+  if (plan.caps) dropBoundingSet(*plan.caps, channel);
+  // Keep the permitted set across the uid change so capset can pick from it.
+  bool changeUser = plan.uid != 0;
+  if (changeUser && plan.caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+    channel.fail(errno, "keep capabilities across setuid");
+  }
+  if (::setgroups(plan.groups.size(), plan.groups.data()) < 0) {
+    channel.fail(errno, "set additional groups");
+  }
+  if (::setresgid(plan.gid, plan.gid, plan.gid) < 0) channel.fail(errno, "set gid");
+  if (::setresuid(plan.uid, plan.uid, plan.uid) < 0) channel.fail(errno, "set uid");
+  if (changeUser && plan.caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+    channel.fail(errno, "reset keep-capabilities");
+  }
+  if (plan.caps) applyCapabilitySets(*plan.caps, channel);
+}
+
+void applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel) {
+  if (plan.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+    channel.fail(errno, "set no_new_privs");
+  }
+}
+
+// After pivot_root and the uid change, so that a cwd the user may not
+// enter fails here and not in the container (runc does the same).
+void enterCwd(const ProcessPlan& plan, const ChildChannel& channel) {
+  if (::chdir(plan.cwd.c_str()) < 0) channel.fail(errno, "chdir to cwd", plan.cwd);
+}
+
+const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
+                              const ChildChannel& channel) {
+  const std::string& name = plan.args[0];
+  auto usable = [](const char* path) {
+    struct stat st;
+    return ::stat(path, &st) == 0 && S_ISREG(st.st_mode) && ::access(path, X_OK) == 0;
+  };
+  if (name.find('/') != std::string::npos) {
+    if (usable(name.c_str())) return name.c_str();
+    channel.fail(errno == 0 ? EACCES : errno, "exec: cannot run", name);
+  }
+  for (const std::string& dir : plan.searchPath) {
+    if (dir.size() + 1 + name.size() + 1 > size) continue;
+    std::memcpy(pathBuf, dir.data(), dir.size());
+    size_t n = dir.size();
+    if (n == 0) pathBuf[n++] = '.';
+    pathBuf[n++] = '/';
+    std::memcpy(pathBuf + n, name.c_str(), name.size() + 1);
+    if (usable(pathBuf)) return pathBuf;
+  }
+  FixedText<300> what("\"");
+  what.append(name).append("\": executable file not found in $PATH");
+  channel.fail(ENOENT, "exec:", what.view());
+}
+
+}  // namespace sangja

@@ -1,0 +1,66 @@
+// The state store: one directory per container under the runtime root
+// (`--root`, default /run/sangja), holding state.json and, while the
+// container is created but not started, the exec fifo. Every operation on a
+// container holds an exclusive flock on its directory, so concurrent
+// commands on one id are serialized.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "base/unique_fd.h"
+
+namespace sangja {
+
+// Container ids: 1..1024 of [A-Za-z0-9_+.-], not "." or "..".
+Status validateContainerId(std::string_view id);
+
+inline constexpr const char* kStateFile = "state.json";
+inline constexpr const char* kExecFifo = "exec.fifo";
+
+// A locked container directory. The lock is released when this is destroyed.
+class ContainerDir {
+ public:
+  const std::string& id() const { return id_; }
+  const std::string& path() const { return path_; }
+  int fd() const { return fd_.get(); }
+
+  Result<std::string> readState() const;
+  Status writeState(std::string_view json) const;
+  bool hasExecFifo() const;
+
+  // Removes the directory and everything in it; the lock goes with it.
+  Status remove();
+
+ private:
+  friend class StateStore;
+  ContainerDir(std::string id, std::string path, UniqueFd fd)
+      : id_(std::move(id)), path_(std::move(path)), fd_(std::move(fd)) {}
+  std::string id_;
+  std::string path_;
+  UniqueFd fd_;
+};
+
+class StateStore {
+ public:
+  // Creates the root directory (mode 0700) if it does not exist yet.
+  static Result<StateStore> open(const std::string& root);
+
+  // A new, locked, empty directory for id; fails if the id exists.
+  Result<ContainerDir> create(const std::string& id) const;
+  // The locked directory of an existing container; "container \"ID\" does not exist" otherwise.
+  Result<ContainerDir> lookup(const std::string& id) const;
+  // Ids of every container, sorted.
+  Result<std::vector<std::string>> list() const;
+
+  const std::string& root() const { return root_; }
+
+ private:
+  StateStore(std::string root, UniqueFd fd) : root_(std::move(root)), fd_(std::move(fd)) {}
+  std::string root_;
+  UniqueFd fd_;
+};
+
+}  // namespace sangja
