@@ -84,7 +84,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   std::string bundle = TRY(absoluteBundle(opts.bundle));
   spec::Config config = TRY(spec::loadConfig(bundle));
   LaunchPlan plan =
-      TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds}));
+      TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds,
+                                                opts.noNewKeyring ? "" : opts.id}));
   std::string cgroupPath =
       cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));

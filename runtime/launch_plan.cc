@@ -9,6 +9,14 @@ namespace sangja {
 
 namespace {
 
+Status checkProcess(const spec::Process& process) {
+  if (process.terminal) {
+    return Error::invalid("process.terminal: terminals are not supported yet; set it to false",
+                          ENOTSUP);
+  }
+  return {};
+}
+
 Status checkNamespaceNeeds(const spec::Config& config, const ns::NamespacePlan& namespaces) {
   if (!namespaces.has(CLONE_NEWNS)) {
     return Error::invalid("linux.namespaces: a mount namespace is required");
@@ -33,8 +41,10 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
   plan.rootfs = TRY(mnt::planRootfs(config, mnt::RootfsOptions{options.bundle, options.noPivot}));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
+  TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
   plan.preserveFds = options.preserveFds;
+  plan.sessionKeyring = options.sessionKeyring;
   return plan;
 }
 

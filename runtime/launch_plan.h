@@ -14,6 +14,7 @@ struct LaunchOptions {
   std::string bundle;  // absolute
   bool noPivot = false;
   int preserveFds = 0;
+  std::string sessionKeyring;  // empty: --no-new-keyring
 };
 
 Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptions& options);

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/keyctl.h>
 #include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
@@ -28,6 +29,15 @@ void restoreSignalMask(const ChildChannel& channel) {
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) channel.fail(errno, "reset signal mask");
+}
+
+// A keyring of its own, so the container cannot read the runtime's keys.
+void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
+  if (plan.sessionKeyring.empty()) return;
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.sessionKeyring.c_str()) < 0 &&
+      errno != ENOSYS) {
+    channel.fail(errno, "join session keyring", plan.sessionKeyring);
+  }
 }
 
 // CVE-2024-21626 class: nothing of ours may reach the container. Our fds
@@ -83,6 +93,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
   ns::applyUts(plan.uts, ch);
   writeOomScoreAdj(plan.process, ch);
+  joinSessionKeyring(plan, ch);
   mnt::setupRootfs(plan.rootfs, ch);
   applyRlimits(plan.process, ch);
   applyIdentity(plan.process, ch);

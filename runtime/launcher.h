@@ -24,6 +24,9 @@ struct LaunchPlan {
   mnt::RootfsPlan rootfs;
   ProcessPlan process;
   int preserveFds = 0;
+  // Name of a new session keyring to join; empty: keep the runtime's
+  // (--no-new-keyring).
+  std::string sessionKeyring;
   // fds the init closes first: the state directory's lock goes with it
   // otherwise (flock follows the open file, which clone shares).
   std::vector<int> closeInChild;
