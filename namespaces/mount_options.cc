@@ -83,6 +83,11 @@ constexpr AttrOption kRecursiveOptions[] = {
     {"rnostrictatime", true, MOUNT_ATTR_STRICTATIME},
 };
 
+bool isAtimeOption(std::string_view name) {
+  return name == "rrelatime" || name == "rnorelatime" || name == "rnoatime" || name == "ratime" ||
+         name == "rstrictatime" || name == "rnostrictatime";
+}
+
 // The part of mount(2) flags a bind mount applies through mount_setattr.
 AttrChange bindAttrs(unsigned long set, unsigned long cleared) {
   struct Pair {
@@ -148,6 +153,15 @@ Result<MountOptions> parseMountOptions(const std::vector<std::string>& options) 
     for (const AttrOption& a : kRecursiveOptions) {
       if (a.name != opt) continue;
       known = true;
+      if (isAtimeOption(a.name)) {
+        // The access-time mode is one field that the kernel only lets us
+        // replace whole: clear all of it, then set the chosen mode (none
+        // for relatime, or when a mode is only turned off).
+        out.recursiveAttrs.set &= ~static_cast<uint64_t>(MOUNT_ATTR__ATIME);
+        out.recursiveAttrs.clear |= MOUNT_ATTR__ATIME;
+        if (!a.clear) out.recursiveAttrs.set |= a.attr;
+        continue;
+      }
       (a.clear ? out.recursiveAttrs.clear : out.recursiveAttrs.set) |= a.attr;
     }
     if (!known && !opt.empty()) {
