@@ -109,9 +109,12 @@ class Cgroup2Manager final : public CgroupManager {
   std::string fullPath() const { return mount_ + path_; }
 
   Status makeDirs() {
-    std::string dir = mount_;
-    for (const std::string& part : components(path_)) {
+    std::vector<std::string> parts = components(path_);
+    for (const std::string& part : parts) {
       if (part == "..") return Error::invalid("cgroup path " + path_ + ": must not contain \"..\"");
+    }
+    std::string dir = mount_;
+    for (const std::string& part : parts) {
       dir += "/" + part;
       if (::mkdir(dir.c_str(), 0755) == 0) {
         created_.push_back(dir);

@@ -114,11 +114,17 @@ void makeDevice(const Ctx& ctx, const DeviceNode& d) {
   const char* name;
   ScopedFd dir(openParentInRoot(ctx, d.path, &name));
   if (::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
-    // Something already there (a rootfs shipping its own /dev): replace it.
-    if (errno != EEXIST || ::unlinkat(dir.get(), name, 0) < 0 ||
-        ::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
+    // Something is already there (a rootfs with its own /dev). It is never
+    // replaced or chowned: it may be reachable from the host.
+    if (errno != EEXIST) ctx.channel.fail(errno, "create device", d.path);
+    struct stat st;
+    if (::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
       ctx.channel.fail(errno, "create device", d.path);
     }
+    if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT) || st.st_rdev != d.dev) {
+      ctx.channel.fail(EEXIST, "create device: something else is already at", d.path);
+    }
+    return;
   }
   if ((d.uid != 0 || d.gid != 0) &&
       ::fchownat(dir.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) {

@@ -11,9 +11,28 @@ namespace sangja::mnt {
 
 namespace {
 
+// Lexically cleaned and made relative to the rootfs: "//dev/./pts/" -> "dev/pts".
+// ".." stops at the root, as it does inside the rootfs at mount time.
 std::string relative(std::string_view path) {
-  while (!path.empty() && path.front() == '/') path.remove_prefix(1);
-  return std::string(path);
+  std::vector<std::string_view> parts;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t next = path.find('/', pos);
+    if (next == std::string_view::npos) next = path.size();
+    std::string_view part = path.substr(pos, next - pos);
+    if (part == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.push_back(part);
+    }
+    pos = next + 1;
+  }
+  std::string out;
+  for (std::string_view part : parts) {
+    if (!out.empty()) out += '/';
+    out += part;
+  }
+  return out;
 }
 
 std::string absoluteIn(const std::string& base, const std::string& path) {
@@ -56,7 +75,7 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const std::strin
 
 bool bindsHostDev(const spec::Config& config) {
   for (const spec::Mount& m : config.mounts) {
-    if (m.destination != "/dev") continue;
+    if (relative(m.destination) != "dev") continue;
     for (const std::string& o : m.options) {
       if (o == "bind" || o == "rbind") return true;
     }
@@ -134,6 +153,9 @@ Result<std::vector<Sysctl>> planSysctls(const spec::Config& config) {
 }  // namespace
 
 Result<std::string> sysctlProcPath(const std::string& key, bool netNs, bool ipcNs, bool utsNs) {
+  // "net.ipv4.ip_forward" or "net/ipv4/ip_forward"; in the slash form a dot
+  // belongs to a name ("net/ipv4/conf/eth0.100/forwarding"), as in sysctl(8).
+  bool slashForm = key.find('/') != std::string::npos;
   std::string dotted = key;
   for (char& c : dotted) {
     if (c == '/') c = '.';
@@ -171,7 +193,7 @@ Result<std::string> sysctlProcPath(const std::string& key, bool netNs, bool ipcN
     return Error::invalid("sysctl \"" + key + "\" is not namespaced: it would change the host");
   }
   std::string path = "/proc/sys/";
-  for (char c : dotted) path += c == '.' ? '/' : c;
+  for (char c : key) path += (c == '.' && !slashForm) ? '/' : c;
   return path;
 }
 

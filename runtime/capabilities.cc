@@ -16,12 +16,12 @@ Result<uint64_t> capabilityMask(const std::vector<std::string>& names, int lastC
                                 const char* set) {
   uint64_t mask = 0;
   for (const std::string& name : names) {
-    cap_value_t value;
-    if (cap_from_name(name.c_str(), &value) < 0) {
+    std::optional<int> value = spec::capabilityNumber(name);
+    if (!value) {
       return Error::invalid("process.capabilities." + std::string(set) + ": unknown capability \"" +
                             name + "\"");
     }
-    if (value <= lastCap) mask |= uint64_t{1} << value;
+    if (*value <= lastCap) mask |= uint64_t{1} << *value;
   }
   return mask;
 }

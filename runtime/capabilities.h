@@ -1,5 +1,6 @@
-// Capabilities: names are mapped with libcap in the parent; the child only
-// makes the syscalls (bounding-set drops, capset, ambient raises).
+// Capabilities: names are mapped in the parent (the kernel's last cap comes
+// from libcap); the child only makes the syscalls (bounding-set drops,
+// capset, ambient raises).
 #pragma once
 
 #include <cstdint>

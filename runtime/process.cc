@@ -39,9 +39,14 @@ const std::string* findEnv(const std::vector<std::string>& env, std::string_view
 
 // The home directory of uid in the rootfs's /etc/passwd, "/" if none.
 std::string homeFromPasswd(int rootfsFd, uid_t uid) {
-  int fd = mnt::openInRoot(rootfsFd, "etc/passwd", O_RDONLY, mnt::Create::kNone);
+  // O_NONBLOCK and a regular-file check: a fifo planted by the image must
+  // not hang the runtime.
+  int fd = mnt::openInRoot(rootfsFd, "etc/passwd", O_RDONLY | O_NONBLOCK, mnt::Create::kNone);
   if (fd < 0) return "/";
-  Result<std::string> text = readFd(UniqueFd(fd).get(), "/etc/passwd");
+  UniqueFd passwd(fd);
+  struct stat st;
+  if (::fstat(passwd.get(), &st) < 0 || !S_ISREG(st.st_mode)) return "/";
+  Result<std::string> text = readFd(passwd.get(), "/etc/passwd");
   if (!text.ok()) return "/";
   std::string_view rest = *text;
   while (!rest.empty()) {

@@ -1,0 +1,278 @@
+// The cgroup v2 manager against a plain temp directory standing in for the
+// hierarchy: no real cgroupfs is touched.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <string>
+#include <vector>
+
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+#include "tests/unit/temp_dir.h"
+
+namespace sangja::cgroups {
+namespace {
+
+using testutil::TempDir;
+
+bool isDir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// ---- resolveCgroupPath ----
+
+TEST(ResolveCgroupPath, DefaultIsUnderSangja) {
+  EXPECT_EQ(resolveCgroupPath("", "c1"), "/sangja/c1");
+}
+
+TEST(ResolveCgroupPath, AbsolutePathIsKept) {
+  EXPECT_EQ(resolveCgroupPath("/my/group", "c1"), "/my/group");
+}
+
+TEST(ResolveCgroupPath, RelativePathIsMadeAbsolute) {
+  EXPECT_EQ(resolveCgroupPath("my/group", "c1"), "/my/group");
+}
+
+TEST(ResolveCgroupPath, ExtraSlashesAreDropped) {
+  EXPECT_EQ(resolveCgroupPath("//a///b/", "c1"), "/a/b");
+}
+
+TEST(ResolveCgroupPath, SingleComponent) {
+  EXPECT_EQ(resolveCgroupPath("leaf", "c1"), "/leaf");
+}
+
+// ---- the manager ----
+
+class Cgroup2Test : public ::testing::Test {
+ protected:
+  std::string mount() const { return tmp_.path(); }
+  TempDir tmp_;
+};
+
+TEST_F(Cgroup2Test, PathIsTheGivenOne) {
+  auto m = makeCgroup2Manager(mount(), "/sangja/c1");
+  EXPECT_EQ(m->path(), "/sangja/c1");
+}
+
+TEST_F(Cgroup2Test, CreateMakesNestedDirectories) {
+  auto m = makeCgroup2Manager(mount(), "/a/b/c");
+  Status st = m->create();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_TRUE(isDir(tmp_.sub("a")));
+  EXPECT_TRUE(isDir(tmp_.sub("a/b")));
+  EXPECT_TRUE(isDir(tmp_.sub("a/b/c")));
+}
+
+TEST_F(Cgroup2Test, CreateOfAnExistingCgroupSucceeds) {
+  tmp_.mkdirs("a/b");
+  auto m = makeCgroup2Manager(mount(), "/a/b");
+  Status st = m->create();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_TRUE(isDir(tmp_.sub("a/b")));
+}
+
+TEST_F(Cgroup2Test, CreateRefusesDotDot) {
+  auto m = makeCgroup2Manager(mount(), "/../escape");
+  Status st = m->create();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), "cgroup path /../escape: must not contain \"..\"");
+  EXPECT_EQ(st.error().code(), EINVAL);
+}
+
+// Regression: ".." used to be found only after the components before it
+// were made, leaving an empty cgroup "a" behind. Nothing may be created when
+// the path is refused.
+TEST_F(Cgroup2Test, RefusedPathCreatesNothing) {
+  auto m = makeCgroup2Manager(mount(), "/a/../b");
+  Status st = m->create();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), "cgroup path /a/../b: must not contain \"..\"");
+  EXPECT_FALSE(tmp_.exists("a"));
+}
+
+TEST_F(Cgroup2Test, CreateUnderAFileFails) {
+  tmp_.write("file", "");
+  auto m = makeCgroup2Manager(mount(), "/file/c1");
+  Status st = m->create();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), "create cgroup " + tmp_.sub("file/c1") + ": Not a directory");
+  EXPECT_EQ(st.error().code(), ENOTDIR);
+}
+
+TEST_F(Cgroup2Test, OpenDir) {
+  auto m = makeCgroup2Manager(mount(), "/a");
+  ASSERT_TRUE(m->create().ok());
+  auto fd = m->openDir();
+  ASSERT_TRUE(fd.ok()) << fd.error().message();
+  struct stat st;
+  ASSERT_EQ(::fstat(fd->get(), &st), 0);
+  EXPECT_TRUE(S_ISDIR(st.st_mode));
+}
+
+TEST_F(Cgroup2Test, OpenDirOfAMissingCgroup) {
+  auto m = makeCgroup2Manager(mount(), "/missing");
+  auto fd = m->openDir();
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(fd.error().message(),
+            "open cgroup: open " + tmp_.sub("missing") + ": No such file or directory");
+}
+
+TEST_F(Cgroup2Test, PidsParsesCgroupProcs) {
+  auto m = makeCgroup2Manager(mount(), "/sangja/c1");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.write("sangja/c1/cgroup.procs", "12\n345\n6789\n");
+  auto pids = m->pids();
+  ASSERT_TRUE(pids.ok()) << pids.error().message();
+  EXPECT_EQ(*pids, (std::vector<pid_t>{12, 345, 6789}));
+}
+
+TEST_F(Cgroup2Test, PidsWithoutFinalNewline) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.write("c/cgroup.procs", "1\n2");
+  auto pids = m->pids();
+  ASSERT_TRUE(pids.ok()) << pids.error().message();
+  EXPECT_EQ(*pids, (std::vector<pid_t>{1, 2}));
+}
+
+TEST_F(Cgroup2Test, PidsOfAnEmptyCgroup) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.write("c/cgroup.procs", "");
+  auto pids = m->pids();
+  ASSERT_TRUE(pids.ok()) << pids.error().message();
+  EXPECT_TRUE(pids->empty());
+}
+
+TEST_F(Cgroup2Test, PidsWithoutCgroupProcsIsAnError) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  auto pids = m->pids();
+  ASSERT_FALSE(pids.ok());
+  EXPECT_EQ(pids.error().message(),
+            "open " + tmp_.sub("c/cgroup.procs") + ": No such file or directory");
+}
+
+TEST_F(Cgroup2Test, AttachWritesThePid) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.write("c/cgroup.procs", "old content that is longer");
+  Status st = m->attach(4321);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  auto text = readFile(tmp_.sub("c/cgroup.procs"));
+  ASSERT_TRUE(text.ok()) << text.error().message();
+  EXPECT_EQ(*text, "4321");
+}
+
+TEST_F(Cgroup2Test, AttachWithoutCgroupProcsIsAnError) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  Status st = m->attach(1);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(),
+            "join cgroup /c: open " + tmp_.sub("c/cgroup.procs") + ": No such file or directory");
+  EXPECT_FALSE(tmp_.exists("c/cgroup.procs"));
+}
+
+// Signal 0 only checks the processes exist; a pid that is gone is skipped.
+TEST_F(Cgroup2Test, SignalAllSignalsEveryListedProcess) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.write("c/cgroup.procs",
+             std::to_string(::getpid()) + "\n" + std::to_string(INT_MAX - 1) + "\n");
+  Status st = m->signalAll(0);
+  EXPECT_TRUE(st.ok()) << st.error().message();
+}
+
+TEST_F(Cgroup2Test, DestroyRemovesTheLeafAndTheParentsItMade) {
+  tmp_.mkdirs("keep");
+  auto m = makeCgroup2Manager(mount(), "/keep/made/leaf");
+  ASSERT_TRUE(m->create().ok());
+  Status st = m->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("keep/made/leaf"));
+  EXPECT_FALSE(tmp_.exists("keep/made"));
+  EXPECT_TRUE(isDir(tmp_.sub("keep")));
+}
+
+TEST_F(Cgroup2Test, DestroyKeepsAParentThatIsStillInUse) {
+  auto first = makeCgroup2Manager(mount(), "/p/x/c1");
+  ASSERT_TRUE(first->create().ok());
+  auto second = makeCgroup2Manager(mount(), "/p/x/c2");
+  ASSERT_TRUE(second->create().ok());
+  Status st = first->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("p/x/c1"));
+  EXPECT_TRUE(isDir(tmp_.sub("p/x/c2")));
+  Status st2 = second->destroy();
+  ASSERT_TRUE(st2.ok()) << st2.error().message();
+  EXPECT_FALSE(tmp_.exists("p/x/c2"));
+  // second made neither p nor p/x, and first left them while c2 lived.
+  EXPECT_TRUE(isDir(tmp_.sub("p/x")));
+}
+
+TEST_F(Cgroup2Test, DestroyOfTheDefaultPathRemovesAnEmptySangja) {
+  tmp_.mkdirs("sangja");  // made by someone else
+  auto m = makeCgroup2Manager(mount(), resolveCgroupPath("", "c1"));
+  ASSERT_TRUE(m->create().ok());
+  ASSERT_TRUE(isDir(tmp_.sub("sangja/c1")));
+  Status st = m->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("sangja/c1"));
+  EXPECT_FALSE(tmp_.exists("sangja"));
+}
+
+TEST_F(Cgroup2Test, DestroyOfTheDefaultPathKeepsSangjaWithOtherContainers) {
+  auto a = makeCgroup2Manager(mount(), "/sangja/a");
+  auto b = makeCgroup2Manager(mount(), "/sangja/b");
+  ASSERT_TRUE(a->create().ok());
+  ASSERT_TRUE(b->create().ok());
+  Status st = a->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("sangja/a"));
+  EXPECT_TRUE(isDir(tmp_.sub("sangja/b")));
+  Status st2 = b->destroy();
+  ASSERT_TRUE(st2.ok()) << st2.error().message();
+  EXPECT_FALSE(tmp_.exists("sangja"));
+}
+
+TEST_F(Cgroup2Test, DestroyByAFreshManagerRemovesOnlyTheLeaf) {
+  tmp_.mkdirs("x/y");
+  auto m = makeCgroup2Manager(mount(), "/x/y");
+  Status st = m->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("x/y"));
+  EXPECT_TRUE(isDir(tmp_.sub("x")));
+}
+
+TEST_F(Cgroup2Test, DestroyOfAMissingCgroupSucceeds) {
+  auto m = makeCgroup2Manager(mount(), "/nothing/here");
+  Status st = m->destroy();
+  EXPECT_TRUE(st.ok()) << st.error().message();
+}
+
+TEST_F(Cgroup2Test, DestroyOfANonEmptyLeafFails) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  tmp_.mkdirs("c/child");
+  Status st = m->destroy();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), "remove cgroup " + tmp_.sub("c") + ": Directory not empty");
+  EXPECT_EQ(st.error().code(), ENOTEMPTY);
+}
+
+TEST_F(Cgroup2Test, CreateAgainAfterDestroy) {
+  auto m = makeCgroup2Manager(mount(), "/a/b");
+  ASSERT_TRUE(m->create().ok());
+  ASSERT_TRUE(m->destroy().ok());
+  ASSERT_TRUE(m->create().ok());
+  EXPECT_TRUE(isDir(tmp_.sub("a/b")));
+  ASSERT_TRUE(m->destroy().ok());
+  EXPECT_FALSE(tmp_.exists("a"));
+}
+
+}  // namespace
+}  // namespace sangja::cgroups
