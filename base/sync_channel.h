@@ -21,10 +21,24 @@ enum class SyncType : uint32_t {
   kGo = 3,     // parent: proceed (exec, or the next step)
 };
 
+// Phases of the container init, timed for the trace (base/trace.h).
+enum ChildPhase {
+  kPhaseCloned,
+  kPhaseNamespaces,
+  kPhaseRootfs,
+  kPhaseIdentity,
+  kPhaseReady,
+  kChildPhases
+};
+inline constexpr const char* kChildPhaseNames[kChildPhases] = {
+    "init: cloned", "init: namespaces set up", "init: rootfs and pivot_root",
+    "init: rlimits, user, caps", "init: ready"};
+
 struct SyncMessage {
   SyncType type;
   int32_t err;
-  char text[496];
+  uint64_t phaseNs[kChildPhases];  // with kReady: when each phase ended
+  char text[448];
 };
 
 // Child side. Every function here is async-signal-safe.
@@ -33,9 +47,13 @@ class ChildChannel {
   explicit ChildChannel(int fd) : fd_(fd) {}
   int fd() const { return fd_; }
 
-  bool send(SyncType type, int err = 0, std::string_view text = {}) const {
+  bool send(SyncType type, int err = 0, std::string_view text = {},
+            const uint64_t* phaseNs = nullptr) const {
     SyncMessage msg{};
     msg.type = type;
+    if (phaseNs != nullptr) {
+      for (int i = 0; i < kChildPhases; ++i) msg.phaseNs[i] = phaseNs[i];
+    }
     msg.err = err;
     size_t n = text.size() < sizeof msg.text - 1 ? text.size() : sizeof msg.text - 1;
     for (size_t i = 0; i < n; ++i) msg.text[i] = text[i];

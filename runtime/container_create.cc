@@ -10,6 +10,7 @@
 #include <ctime>
 
 #include "base/file.h"
+#include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/container.h"
 #include "runtime/launch_plan.h"
@@ -83,9 +84,11 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(validateContainerId(opts.id));
   std::string bundle = TRY(absoluteBundle(opts.bundle));
   spec::Config config = TRY(spec::loadConfig(bundle));
+  trace::mark("config parsed");
   LaunchPlan plan =
       TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds,
                                                 opts.noNewKeyring ? "" : opts.id}));
+  trace::mark("launch plan built");
   std::string cgroupPath =
       cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
@@ -106,6 +109,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   UniqueFd cgroupDir = TRY(cgroup->openDir());
+  trace::mark("state dir and cgroup made");
   InitProcess init =
       TRY(launchInit(plan, cgroupDir.get(), [&](pid_t pid) { return cgroup->attach(pid); }));
 
@@ -120,6 +124,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.annotations = config.annotations;
   TRY(dir.writeState(spec::toJson(state)));
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
+  trace::mark("state and pid file written");
   rollback.dismiss();
   return Created{std::move(init), cgroupPath};
 }
@@ -193,12 +198,14 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     removeAfterRun(rt, opts.id);
     return std::move(st).takeError();
   }
+  trace::mark("init released to exec");
   if (detach) {
     init.release();
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return 0;
   }
   Result<int> status = superviseInit(init, signals);
+  trace::mark("container exited");
   removeAfterRun(rt, opts.id);
   return status;
 }

@@ -17,6 +17,7 @@
 #include <cstring>
 
 #include "base/file.h"
+#include "base/trace.h"
 #include "namespaces/net.h"
 
 namespace sangja {
@@ -85,6 +86,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
 // The container init's checklist, in order.
 [[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch,
                                 bool waitForCgroup) {
+  uint64_t phaseNs[kChildPhases] = {trace::nowNs()};
   for (int fd : plan.closeInChild) ::close(fd);
   ::umask(0);  // modes in the plan are exact; the process's umask comes last
   if (waitForCgroup && !ch.waitForGo()) ::_exit(126);
@@ -94,16 +96,20 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   ns::applyUts(plan.uts, ch);
   writeOomScoreAdj(plan.process, ch);
   joinSessionKeyring(plan, ch);
+  phaseNs[kPhaseNamespaces] = trace::nowNs();
   mnt::setupRootfs(plan.rootfs, ch);
+  phaseNs[kPhaseRootfs] = trace::nowNs();
   applyRlimits(plan.process, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);
   enterCwd(plan.process, ch);
+  phaseNs[kPhaseIdentity] = trace::nowNs();
   char pathBuf[PATH_MAX];
   const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
   closeInheritedFds(plan.preserveFds, ch);
-  if (!ch.send(SyncType::kReady)) ::_exit(126);
+  phaseNs[kPhaseReady] = trace::nowNs();
+  if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(plan, ch);
   restoreSignalMask(ch);
   execProcess(exe, plan);
@@ -215,6 +221,7 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
     auto pidns = TRY(PidNamespaceSwitch::enter(plan.namespaces.pidNsToJoin.get()));
     cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
   }
+  trace::mark("clone3 returned");
   childEnd.reset();
   InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
 
@@ -225,6 +232,8 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
   SyncMessage msg = TRY(receiveSync(init.channel()).context("container init"));
   if (msg.type == SyncType::kError) return errorFromChild(msg);
   if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");
+  for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], msg.phaseNs[i]);
+  trace::mark("ready received");
   return init;
 }
 

@@ -79,6 +79,13 @@ void debug(std::string_view msg) {
   if (sink().fd < 0) toStderr(msg);
 }
 
+void trace(std::string_view text) {
+  if (sink().fd >= 0)
+    emit("debug", text);
+  else
+    toStderr(text);
+}
+
 bool debugEnabled() {
   return sink().debug;
 }

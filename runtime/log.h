@@ -13,6 +13,8 @@ void configure(const std::string& file, Format format, bool debug);
 void error(std::string_view msg);
 void warning(std::string_view msg);
 void debug(std::string_view msg);
+// The phase trace: to the log file when there is one, else to stderr.
+void trace(std::string_view text);
 bool debugEnabled();
 
 // One log line as written to the file (pure; exposed for tests).

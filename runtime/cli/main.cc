@@ -1,8 +1,10 @@
 // sangja: the CLI. Global flags, then a verb from the table below.
 #include <array>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
+#include "base/trace.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/verbs.h"
 #include "runtime/log.h"
@@ -59,6 +61,9 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
   }
   log::configure(flags.valueOr("log", ""),
                  format == "json" ? log::Format::kJson : log::Format::kText, flags.isSet("debug"));
+  const char* traceEnv = ::getenv("SANGJA_TRACE");
+  trace::enable(flags.isSet("debug") ||
+                (traceEnv != nullptr && *traceEnv != '\0' && std::string_view(traceEnv) != "0"));
   if (flags.isSet("version")) {
     printOut("sangja version " SANGJA_VERSION "\ncommit: " SANGJA_COMMIT "\nspec: 1.3.0\n");
     return 0;
@@ -88,6 +93,10 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   sangja::Result<int> r = sangja::cli::dispatch(args);
+  if (sangja::trace::enabled()) {
+    sangja::trace::mark("done");
+    sangja::log::trace(sangja::trace::render());
+  }
   if (!r.ok()) {
     sangja::log::error(r.error().message());
     return 1;
