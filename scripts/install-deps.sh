@@ -1,0 +1,26 @@
+#!/bin/bash
+# Installs, from Debian's packages, what building and testing sangja needs.
+# Idempotent: only missing packages are fetched.
+set -euo pipefail
+
+packages=(
+  build-essential cmake pkg-config          # toolchain
+  libseccomp-dev libcap-dev libmnl-dev      # libraries sangja links
+  nlohmann-json3-dev libgtest-dev           # headers, tests
+  busybox-static                            # the example and test rootfs
+  iproute2                                  # tests: ip netns for joined namespaces
+)
+if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
+  packages+=(runc crun)  # peers, for benchmarks and cross-checks
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,322 @@
+// The runtime-spec lifecycle driven through the runc-compatible CLI:
+// create/start/state/kill/delete/run/list and their error cases.
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness.h"
+
+namespace sangja::it {
+namespace {
+
+using nlohmann::json;
+
+class LifecycleTest : public ContainerTest {
+ protected:
+  // A container that prints a line and then waits, reporting the signals it
+  // traps on stdout (pid 1 ignores signals it has no handler for).
+  void createWaiter() {
+    b.config["root"]["readonly"] = false;
+    b.setArgs({"sh", "-c",
+               "trap 'echo got-TERM' TERM; trap 'echo got-USR1' USR1; "
+               "echo started; touch /started; while :; do sleep 0.1; done"});
+    RunResult r = b.create();
+    ASSERT_TRUE(r.ok()) << r;
+  }
+
+  void createAndStartWaiter() {
+    ASSERT_NO_FATAL_FAILURE(createWaiter());
+    RunResult r = b.start();
+    ASSERT_TRUE(r.ok()) << r;
+    ASSERT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "started"); }))
+        << "no output after start: " << b.createdOutput();
+  }
+
+  void stopContainer() {
+    RunResult r = b.kill("KILL");
+    ASSERT_TRUE(r.ok()) << r;
+    ASSERT_TRUE(b.waitStatus("stopped")) << "status is " << b.status();
+  }
+};
+
+TEST_F(LifecycleTest, CreateReportsCreatedWithPidAndBundle) {
+  ASSERT_NO_FATAL_FAILURE(createWaiter());
+  json st = b.stateJson();
+  ASSERT_TRUE(st.is_object()) << b.state();
+  EXPECT_EQ(st.value("id", ""), b.id());
+  EXPECT_EQ(st.value("status", ""), "created");
+  EXPECT_EQ(st.value("bundle", ""), b.dir());
+  ASSERT_TRUE(st.contains("pid") && st["pid"].is_number_integer()) << st.dump();
+  pid_t pid = st["pid"].get<pid_t>();
+  EXPECT_GT(pid, 0);
+  EXPECT_TRUE(processAlive(pid)) << "the created init " << pid << " is not alive";
+  EXPECT_TRUE(st.contains("ociVersion")) << st.dump();
+}
+
+TEST_F(LifecycleTest, CreatedProcessWaitsForStart) {
+  ASSERT_NO_FATAL_FAILURE(createWaiter());
+  std::this_thread::sleep_for(milliseconds(300));
+  EXPECT_FALSE(pathExists(b.rootfs() + "/started")) << "the process ran before start";
+  EXPECT_FALSE(contains(b.createdOutput(), "started"));
+  EXPECT_EQ(b.status(), "created");
+}
+
+TEST_F(LifecycleTest, StartMakesItRunningAndRunsTheProcess) {
+  ASSERT_NO_FATAL_FAILURE(createWaiter());
+  pid_t pid = b.pid();
+  RunResult r = b.start();
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(b.status(), "running");
+  EXPECT_EQ(b.pid(), pid);
+  EXPECT_TRUE(waitUntil([&] { return pathExists(b.rootfs() + "/started"); }));
+  EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "started"); }))
+      << b.createdOutput();
+}
+
+TEST_F(LifecycleTest, KillKillMakesItStoppedWithPidZero) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  pid_t pid = b.pid();
+  ASSERT_NO_FATAL_FAILURE(stopContainer());
+  json st = b.stateJson();
+  EXPECT_EQ(st.value("pid", -1), 0) << st.dump();
+  EXPECT_TRUE(waitUntil([&] { return !processAlive(pid); }));
+}
+
+TEST_F(LifecycleTest, StateOfContainerWhoseProcessExitedIsStopped) {
+  b.setArgs({"true"});
+  RunResult r = b.create();
+  ASSERT_TRUE(r.ok()) << r;
+  r = b.start();
+  ASSERT_TRUE(r.ok()) << r;
+  ASSERT_TRUE(b.waitStatus("stopped")) << b.state();
+  EXPECT_EQ(b.stateJson().value("pid", -1), 0);
+}
+
+TEST_F(LifecycleTest, DeleteRemovesTheContainer) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  ASSERT_NO_FATAL_FAILURE(stopContainer());
+  RunResult r = b.del();
+  ASSERT_TRUE(r.ok()) << r;
+  r = b.state();
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_TRUE(contains(r.err, "does not exist")) << r;
+  EXPECT_FALSE(pathExists(b.stateRoot() + "/" + b.id())) << "state dir left behind";
+}
+
+TEST_F(LifecycleTest, DeleteOfCreatedContainerKillsItsInit) {
+  ASSERT_NO_FATAL_FAILURE(createWaiter());
+  pid_t pid = b.pid();
+  RunResult r = b.del();
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return !processAlive(pid); })) << "init " << pid << " survived";
+  EXPECT_NE(b.state().status, 0);
+}
+
+TEST_F(LifecycleTest, StartOfRunningContainerFailsAndChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  pid_t pid = b.pid();
+  RunResult r = b.start();
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_EQ(b.status(), "running");
+  EXPECT_EQ(b.pid(), pid);
+  EXPECT_TRUE(processAlive(pid));
+}
+
+TEST_F(LifecycleTest, StartOfStoppedContainerFails) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  ASSERT_NO_FATAL_FAILURE(stopContainer());
+  RunResult r = b.start();
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_EQ(b.status(), "stopped");
+}
+
+TEST_F(LifecycleTest, KillOfStoppedContainerFails) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  ASSERT_NO_FATAL_FAILURE(stopContainer());
+  RunResult r = b.kill("KILL");
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_TRUE(containsNoCase(r.err, "not running")) << r;
+  EXPECT_EQ(b.status(), "stopped");
+}
+
+TEST_F(LifecycleTest, DeleteOfRunningContainerNeedsForce) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  pid_t pid = b.pid();
+  RunResult r = b.del();
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_FALSE(r.err.empty());
+  EXPECT_EQ(b.status(), "running");
+  EXPECT_TRUE(processAlive(pid));
+
+  r = b.del(/*force=*/true);
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return !processAlive(pid); })) << "init " << pid << " survived";
+  r = b.state();
+  EXPECT_TRUE(contains(r.err, "does not exist")) << r;
+}
+
+TEST_F(LifecycleTest, KillBySignalNumber) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  RunResult r = b.kill(std::to_string(SIGUSR1));
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "got-USR1"); }))
+      << b.createdOutput();
+  EXPECT_EQ(b.status(), "running");
+}
+
+TEST_F(LifecycleTest, KillByShortName) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  RunResult r = b.kill("USR1");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "got-USR1"); }));
+  r = b.kill("KILL");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(b.waitStatus("stopped")) << b.state();
+}
+
+TEST_F(LifecycleTest, KillBySigName) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  RunResult r = b.kill("SIGKILL");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(b.waitStatus("stopped")) << b.state();
+}
+
+TEST_F(LifecycleTest, KillDefaultsToSigterm) {
+  ASSERT_NO_FATAL_FAILURE(createAndStartWaiter());
+  RunResult r = b.kill();
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "got-TERM"); }))
+      << b.createdOutput();
+}
+
+TEST_F(LifecycleTest, KillAllSignalsEveryProcess) {
+  b.setArgs({"sh", "-c",
+             "trap 'echo init-got-TERM' TERM; sleep 1000 & echo child=$!; "
+             "while :; do sleep 0.1; done"});
+  ASSERT_TRUE(b.create().ok());
+  pid_t init = b.pid();
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "child="); }));
+  // The long sleep is the init's child; find its host pid.
+  pid_t child = 0;
+  ASSERT_TRUE(waitUntil([&] {
+    std::string children =
+        readFile("/proc/" + std::to_string(init) + "/task/" + std::to_string(init) + "/children");
+    std::istringstream in(children);
+    for (pid_t p; in >> p;)
+      if (contains(readFile("/proc/" + std::to_string(p) + "/cmdline"), "1000")) child = p;
+    return child != 0;
+  })) << "the background sleep was not found";
+
+  RunResult r = b.kill("TERM", /*all=*/true);
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(waitUntil([&] { return !processAlive(child); }))
+      << "the child " << child << " did not get SIGTERM";
+  EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "init-got-TERM"); }))
+      << b.createdOutput();
+}
+
+TEST_F(LifecycleTest, PidFileHoldsTheDecimalPid) {
+  std::string pid_file = b.tmp() + "/pidfile";
+  b.setArgs({"sleep", "100"});
+  RunResult r = b.create({"--pid-file", pid_file});
+  ASSERT_TRUE(r.ok()) << r;
+  std::string content = readFile(pid_file);
+  EXPECT_EQ(content, std::to_string(b.pid())) << "pid file must hold the pid, no newline";
+}
+
+TEST_F(LifecycleTest, ListShowsContainers) {
+  b.setArgs({"sleep", "100"});
+  ASSERT_TRUE(b.create().ok());
+  std::string second = b.id() + "-b";
+  RunResult r = b.createAs(second);
+  ASSERT_TRUE(r.ok()) << r;
+
+  r = b.rt({"list"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, b.id())) << r;
+  EXPECT_TRUE(contains(r.out, second)) << r;
+  EXPECT_TRUE(contains(r.out, "created")) << r;
+
+  r = b.rt({"list", "--format", "json"});
+  ASSERT_TRUE(r.ok()) << r;
+  json list = json::parse(r.out, nullptr, false);
+  ASSERT_TRUE(list.is_array()) << r;
+  std::set<std::string> ids;
+  for (const auto& c : list) {
+    ids.insert(c.value("id", ""));
+    EXPECT_EQ(c.value("status", ""), "created") << c.dump();
+    EXPECT_GT(c.value("pid", 0), 0) << c.dump();
+  }
+  EXPECT_EQ(ids, (std::set<std::string>{b.id(), second}));
+}
+
+TEST_F(LifecycleTest, RunReturnsTheExitStatus) {
+  RunResult r = b.sh("exit 3");
+  EXPECT_EQ(r.status, 3) << r;
+}
+
+TEST_F(LifecycleTest, RunPassesStdout) {
+  RunResult r = b.run({"echo", "hello", "world"});
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "hello world\n");
+}
+
+TEST_F(LifecycleTest, RunOfKilledContainerReturns137) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  auto run = b.spawn({"run", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(b.waitStatus("running")) << b.state();
+  RunResult k = b.kill("KILL");
+  ASSERT_TRUE(k.ok()) << k;
+  RunResult r = run->wait();
+  EXPECT_EQ(r.status, 128 + SIGKILL) << r;
+}
+
+TEST_F(LifecycleTest, RunForwardsSignals) {
+  b.setArgs({"sh", "-c", "trap 'exit 42' TERM; echo ready; while :; do sleep 0.1; done"});
+  b.write();
+  auto run = b.spawn({"run", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(waitUntil([&] { return contains(run->out(), "ready"); }))
+      << "container never got ready: " << run->err();
+  ASSERT_EQ(::kill(run->pid(), SIGTERM), 0);
+  RunResult r = run->wait();
+  EXPECT_EQ(r.status, 42) << r;
+}
+
+TEST_F(LifecycleTest, RunDetachReturnsWhileTheContainerRuns) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  RunResult r = b.rt({"run", "--detach", "--bundle", b.dir(), b.id()}, milliseconds(10000));
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(b.status(), "running");
+  EXPECT_TRUE(processAlive(b.pid()));
+}
+
+TEST_F(LifecycleTest, CreateWithExistingIdFails) {
+  b.setArgs({"sleep", "100"});
+  ASSERT_TRUE(b.create().ok());
+  pid_t pid = b.pid();
+  b.write();
+  RunResult r = b.rt({"create", "--bundle", b.dir(), b.id()});
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_TRUE(containsNoCase(r.err, "exist")) << r;
+  EXPECT_EQ(b.status(), "created");
+  EXPECT_EQ(b.pid(), pid);
+  EXPECT_TRUE(processAlive(pid));
+}
+
+TEST_F(LifecycleTest, StateOfUnknownContainerSaysDoesNotExist) {
+  RunResult r = b.state("no-such-container");
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_TRUE(contains(r.err, "does not exist")) << r;
+}
+
+}  // namespace
+}  // namespace sangja::it

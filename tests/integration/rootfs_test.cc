@@ -1,0 +1,102 @@
+// The rootfs beyond the defaults: --no-pivot, recursive read-only binds and
+// rootfsPropagation.
+#include <sys/mount.h>
+
+#include <filesystem>
+#include <sstream>
+#include <string>
+
+#include "tests/integration/harness.h"
+
+namespace sangja::it {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class RootfsTest : public ContainerTest {};
+
+// The optional-fields part (field 7...) of the mountinfo line for point.
+std::string propagationOf(const std::string& mountinfo, const std::string& point) {
+  std::string found;
+  for (const std::string& line : splitLines(mountinfo)) {
+    // id parent major:minor root point options [optional...] - fstype ...
+    std::istringstream in(line);
+    std::string id, parent, dev, root, mp, opts, field, tags;
+    in >> id >> parent >> dev >> root >> mp >> opts;
+    if (mp != point) continue;
+    tags.clear();
+    while (in >> field && field != "-") tags += field + " ";
+    found = tags;  // the last mount at point is the visible one
+  }
+  return found;
+}
+
+TEST_F(RootfsTest, NoPivotStillConfinesTheProcessToTheRootfs) {
+  writeFile(b.tmp() + "/host-marker", "x");
+  writeFile(b.rootfs() + "/inside-marker", "x");
+  b.setArgs({"sh", "-c", "ls /; ls " + b.tmp() + " 2>&1; echo ==; cat /proc/self/mountinfo"});
+  b.write();
+  RunResult r = b.rt({"run", "--no-pivot", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, "inside-marker")) << r;
+  EXPECT_FALSE(contains(r.out, "host-marker")) << r;
+}
+
+// A host directory with a mount inside it: "ro" makes only the top of an
+// rbind read-only, "rro" the whole tree.
+class RecursiveBindTest : public RootfsTest {
+ protected:
+  void SetUp() override {
+    share_ = b.tmp() + "/share";
+    fs::create_directories(share_ + "/sub");
+    ASSERT_EQ(::mount("tmpfs", (share_ + "/sub").c_str(), "tmpfs", 0, "size=1m"), 0);
+  }
+  void TearDown() override { ::umount2((share_ + "/sub").c_str(), MNT_DETACH); }
+
+  RunResult writeBoth(const std::vector<std::string>& options) {
+    b.config["mounts"].push_back(json{
+        {"destination", "/mnt/tree"}, {"type", "bind"}, {"source", share_}, {"options", options}});
+    return b.sh(
+        "touch /mnt/tree/top 2>/dev/null; echo top=$?; "
+        "touch /mnt/tree/sub/inner 2>/dev/null; echo sub=$?");
+  }
+  std::string share_;
+};
+
+TEST_F(RecursiveBindTest, RroMakesTheWholeTreeReadOnly) {
+  RunResult r = writeBoth({"rbind", "rro"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, "top=1")) << r;
+  EXPECT_TRUE(contains(r.out, "sub=1")) << r;
+}
+
+TEST_F(RecursiveBindTest, RoMakesOnlyTheTopReadOnly) {
+  RunResult r = writeBoth({"rbind", "ro"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, "top=1")) << r;
+  EXPECT_TRUE(contains(r.out, "sub=0")) << r;
+}
+
+TEST_F(RootfsTest, DefaultRootIsNotShared) {
+  RunResult r = b.sh("cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_FALSE(contains(propagationOf(r.out, "/"), "shared:")) << r;
+}
+
+TEST_F(RootfsTest, RootfsPropagationSharedMakesRootShared) {
+  b.config["linux"]["rootfsPropagation"] = "shared";
+  RunResult r = b.sh("cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(propagationOf(r.out, "/"), "shared:")) << r;
+}
+
+TEST_F(RootfsTest, RootfsPropagationPrivateMakesRootPrivate) {
+  b.config["linux"]["rootfsPropagation"] = "private";
+  RunResult r = b.sh("cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(propagationOf(r.out, "/"), "") << r;
+}
+
+}  // namespace
+}  // namespace sangja::it
