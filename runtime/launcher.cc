@@ -26,7 +26,17 @@ namespace {
 
 // ---- Child side: everything below runs between clone and execve. ----
 
-void restoreSignalMask(const ChildChannel& channel) {
+// The container starts with every signal at its default: an ignored one
+// (exec keeps SIG_IGN) would otherwise leak in from whoever ran us, and
+// `kill` could not stop its processes. Then the mask blocked for `run`
+// comes off.
+void resetSignals(const ChildChannel& channel) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+  }
   sigset_t none;
   sigemptyset(&none);
   if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) channel.fail(errno, "reset signal mask");
@@ -111,7 +121,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(plan, ch);
-  restoreSignalMask(ch);
+  resetSignals(ch);
   execProcess(exe, plan);
 }
 

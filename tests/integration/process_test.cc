@@ -185,5 +185,16 @@ TEST_F(ProcessTest, OomScoreAdjAsConfigured) {
   EXPECT_EQ(r.out, "500\n");
 }
 
+// Signals ignored by whoever started the runtime must not stay ignored in
+// the container (exec keeps SIG_IGN): `kill` has to be able to stop it.
+TEST_F(ProcessTest, SignalsStartAtTheirDefaults) {
+  b.setArgs({"grep", "-E", "^Sig(Ign|Blk)", "/proc/self/status"});
+  b.write();
+  RunResult r = runCommand({"sh", "-c", "trap '' TERM INT HUP; exec \"$@\"", "sh", runtimePath(),
+                            "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
+}
+
 }  // namespace
 }  // namespace sangja::it
