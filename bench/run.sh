@@ -168,7 +168,7 @@ compile_helpers() {
 build_base_bundle() {
   local dir=$TMP/base a
   if [[ -f $BUNDLE_HELPER ]]; then
-    bash "$BUNDLE_HELPER" "$dir" /bin/true >"$TMP/bundle.log" 2>&1 ||
+    SANGJA=$SANGJA bash "$BUNDLE_HELPER" "$dir" /bin/true >"$TMP/bundle.log" 2>&1 ||
       die "$BUNDLE_HELPER failed: $(cat "$TMP/bundle.log")"
   else
     mkdir -p "$dir/rootfs/bin" "$dir/rootfs"/{dev,proc,sys,etc,tmp}

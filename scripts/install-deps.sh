@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config          # toolchain
   libseccomp-dev libcap-dev libmnl-dev      # libraries sangja links
   nlohmann-json3-dev libgtest-dev           # headers, tests
-  busybox-static                            # the example and test rootfs
+  busybox-static jq                         # the example and test bundles
   iproute2                                  # tests: ip netns for joined namespaces
 )
 if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
