@@ -197,12 +197,14 @@ TEST_F(BadInputTest, MountThroughSymlinkStaysInRootfs) {
   EXPECT_TRUE(pathExists(target + "/host-file"));
   if (running && contains(run->out(), "ready")) {
     // Accepted: the container saw its own tmpfs, empty but for what it wrote.
+    RecordProperty("outcome", "accepted, mounted inside the rootfs");
     EXPECT_FALSE(contains(run->out(), "host-file")) << run->out();
     b.kill("KILL");
     run->wait();
     b.del(true);
     expectNothingLeft();
   } else {
+    RecordProperty("outcome", "refused");
     RunResult r = run->wait();
     expectCleanFailure(r, {"evil"});
   }

@@ -577,7 +577,8 @@ Bundle::~Bundle() {
 }
 
 namespace {
-// Cgroup directories under the v2 root whose name is one of ids or
+// Cgroup directories in any hierarchy under /sys/fs/cgroup (v2 and, for
+// runtimes that also use them, v1) whose name is one of ids or
 // "sangja-it-<id>" (the tests' own cgroupsPath), deepest first.
 std::vector<std::string> cgroupsNamed(const std::vector<std::string>& ids) {
   std::set<std::string> names;
@@ -587,10 +588,11 @@ std::vector<std::string> cgroupsNamed(const std::vector<std::string>& ids) {
   }
   std::vector<std::string> found;
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(kUnifiedRoot, ec), end; !ec && it != end;
+  for (fs::recursive_directory_iterator it("/sys/fs/cgroup", ec), end; !ec && it != end;
        it.increment(ec)) {
     std::error_code ec2;
-    if (it->is_directory(ec2) && names.count(it->path().filename().string()))
+    if (it->is_directory(ec2) && !it->is_symlink(ec2) &&
+        names.count(it->path().filename().string()))
       found.push_back(it->path().string());
   }
   std::sort(found.rbegin(), found.rend());

@@ -5,12 +5,18 @@
 // suite itself against a known-good peer. Everything here only uses the
 // runtime's CLI, never libsangja, so the same tests judge every runtime.
 //
-// Each test gets a Bundle: a private temp dir holding the bundle (config.json +
-// a fresh copy of the busybox rootfs built once by
-// examples/make-busybox-bundle.sh), a private state root passed as `--root`,
-// a scratch dir outside the bundle and a unique container id. The Bundle's
-// destructor force-deletes its containers, reports leftover processes and
-// mounts as failures, and removes the temp dir.
+// Each test gets a Bundle: a private temp dir (on /dev/shm when that is a
+// tmpfs, see tempParent() in harness.cc) holding the bundle (config.json + a
+// fresh copy of the busybox rootfs that examples/make-busybox-bundle.sh built
+// once next to the test binary), a private state root passed as `--root`, a
+// scratch dir outside the bundle and a unique container id. Every runtime
+// call and every container gets SANGJA_IT_TAG=<id> in its environment, so
+// leftover processes can be found. The Bundle's destructor force-deletes its
+// containers and fails the test for (and then removes) leftover processes,
+// cgroups named after its ids and mounts under its temp dir.
+//
+// A global environment checks the host around the whole suite: /dev/null's
+// mode/owner/rdev, the mount table and the cgroup v2 tree must be unchanged.
 #pragma once
 
 #include <sys/types.h>

@@ -380,7 +380,8 @@ TEST_F(IsolationTest, CgroupFromCgroupsPathAndRemovedOnDelete) {
   // The init is in its cgroup already before start.
   EXPECT_EQ(unifiedCgroupOf(pid), path);
   EXPECT_TRUE(fs::is_directory(std::string(kUnifiedRoot) + path));
-  ASSERT_TRUE(b.start().ok());
+  r = b.start();
+  ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(unifiedCgroupOf(pid), path);
   EXPECT_TRUE(contains(readFile(std::string(kUnifiedRoot) + path + "/cgroup.procs"),
                        std::to_string(pid) + "\n"));
