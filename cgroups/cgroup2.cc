@@ -150,6 +150,10 @@ Result<std::string> findCgroup2Mount() {
       "no cgroup v2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified", ENOENT);
 }
 
+bool isUnifiedOnlyHost() {
+  return isCgroup2("/sys/fs/cgroup");
+}
+
 std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id) {
   std::string path;
   for (const std::string& part : components(cgroupsPath)) path += "/" + part;

@@ -35,6 +35,9 @@ class CgroupManager {
 // /sys/fs/cgroup/unified on a hybrid one.
 Result<std::string> findCgroup2Mount();
 
+// True when /sys/fs/cgroup itself is cgroup2 (no v1 hierarchies).
+bool isUnifiedOnlyHost();
+
 // The cgroup for a container: linux.cgroupsPath when given (absolute paths
 // from the hierarchy root, relative ones under it too), else /sangja/ID.
 std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id);

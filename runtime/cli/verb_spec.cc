@@ -4,6 +4,7 @@
 #include <array>
 
 #include "base/file.h"
+#include "cgroups/cgroup_manager.h"
 #include "runtime/cli/flags.h"
 #include "runtime/cli/verbs.h"
 #include "spec/default_config.h"
@@ -20,7 +21,9 @@ Result<int> verbSpec(const GlobalOptions&, Args args) {
     return Error::invalid("File " + dir + "/config.json exists. Remove it first", EEXIST);
   }
   bool rootless = flags.isSet("rootless");
-  std::string json = spec::defaultConfigJson(rootless, ::geteuid(), ::getegid());
+  // Like runc: a cgroup namespace by default only on a cgroup v2-only host.
+  std::string json =
+      spec::defaultConfigJson(rootless, ::geteuid(), ::getegid(), cgroups::isUnifiedOnlyHost());
   TRY(writeFileAtomic(dirfd.get(), "config.json", json + "\n", 0644));
   return 0;
 }
