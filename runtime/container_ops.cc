@@ -106,8 +106,19 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
   return signalInit(c.state, sig);
 }
 
+// delete --force of a directory with no usable state (its create was killed
+// half-way): nothing else can remove it, and the id would stay taken.
+Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::string& id) {
+  StateStore store = TRY(StateStore::open(rt.root));
+  return store.removeIncomplete(id, [](const ContainerDir& dir) { return !loadState(dir).ok(); });
+}
+
 Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force) {
-  Opened c = TRY(openContainer(rt, id));
+  Result<Opened> opened = openContainer(rt, id);
+  if (!opened.ok() && force) {
+    if (TRY(removeIncompleteContainer(rt, id))) return {};
+  }
+  Opened c = TRY(std::move(opened));
   bool live = c.status == ContainerStatus::kRunning || c.status == ContainerStatus::kPaused;
   if (live && !force) {
     return Error::invalid("cannot delete container " + id +

@@ -132,6 +132,24 @@ Result<ContainerDir> StateStore::lookup(const std::string& id) const {
   return ContainerDir(id, path, std::move(fd));
 }
 
+Result<bool> StateStore::removeIncomplete(
+    const std::string& id, const std::function<bool(const ContainerDir&)>& isBroken) const {
+  TRY(validateContainerId(id));
+  std::string path = root_ + "/" + id;
+  int raw = ::openat(fd_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) {
+    if (errno == ENOENT) return false;
+    return Error::fromErrno("open " + path);
+  }
+  ContainerDir dir(id, path, UniqueFd(raw));
+  TRY(lockDir(dir.fd(), path));
+  if (isRemoved(dir.fd())) return false;
+  bool noState = ::faccessat(dir.fd(), kStateFile, F_OK, 0) < 0;
+  if (!noState && !isBroken(dir)) return false;
+  TRY(dir.remove());
+  return true;
+}
+
 Result<std::vector<std::string>> StateStore::list() const {
   UniqueFd scan(::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!scan) return Error::fromErrno("open " + root_);

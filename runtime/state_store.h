@@ -5,6 +5,7 @@
 // commands on one id are serialized.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +53,11 @@ class StateStore {
   Result<ContainerDir> create(const std::string& id) const;
   // The locked directory of an existing container; "container \"ID\" does not exist" otherwise.
   Result<ContainerDir> lookup(const std::string& id) const;
+  // Removes the directory of id when it holds no readable state: what a
+  // create that was killed half-way leaves. Its lock tells us the creator is
+  // gone. Returns false when there was nothing to remove.
+  Result<bool> removeIncomplete(const std::string& id,
+                                const std::function<bool(const ContainerDir&)>& isBroken) const;
   // Ids of every container, sorted.
   Result<std::vector<std::string>> list() const;
 

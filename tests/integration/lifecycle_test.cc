@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <string>
@@ -347,6 +348,25 @@ TEST_F(LifecycleTest, StateOfUnknownContainerSaysDoesNotExist) {
   RunResult r = b.state("no-such-container");
   EXPECT_NE(r.status, 0) << r;
   EXPECT_TRUE(contains(r.err, "does not exist")) << r;
+}
+
+// What a create killed half-way leaves: a state directory without usable
+// state. Only delete --force clears it; then the id can be used again.
+TEST_F(LifecycleTest, ForceDeleteClearsWhatAKilledCreateLeft) {
+  SKIP_FOR_PEER("runc and crun keep other files in their state directories");
+  for (const std::string& content : {std::string(), std::string("{\"id\": tor")}) {
+    std::string dir = b.stateRoot() + "/" + b.id();
+    std::filesystem::create_directories(dir);
+    if (!content.empty()) writeFile(dir + "/state.json", content);
+    RunResult plain = b.del();
+    EXPECT_NE(plain.status, 0) << plain;
+    EXPECT_TRUE(pathExists(dir));
+    RunResult forced = b.del(/*force=*/true);
+    EXPECT_TRUE(forced.ok()) << forced;
+    EXPECT_FALSE(pathExists(dir));
+  }
+  RunResult r = b.run({"true"});
+  EXPECT_TRUE(r.ok()) << r;
 }
 
 }  // namespace
