@@ -79,7 +79,16 @@ command -v "$runtime" >/dev/null 2>&1 ||
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 (cd "$tmp" && "$runtime" spec)
-jq --args '.process.terminal = false | .process.args = $ARGS.positional' "${args[@]}" \
+# One --arg per argument: a value given that way is never taken for one of
+# jq's own options ("-c"), and any bytes but NUL pass.
+jq_args=()
+items=()
+for i in "${!args[@]}"; do
+  jq_args+=(--arg "a$i" "${args[$i]}")
+  items+=("\$a$i")
+done
+list=$(IFS=,; echo "${items[*]}")
+jq "${jq_args[@]}" ".process.terminal = false | .process.args = [$list]" \
   <"$tmp/config.json" >"$dir/config.json.new"
 mv -f "$dir/config.json.new" "$dir/config.json"
 
