@@ -90,6 +90,33 @@ class Cgroup2Manager final : public CgroupManager {
     return {};
   }
 
+  Status setFrozen(bool frozen) const override {
+    std::string dir = fullPath();
+    TRY(writeExisting(dir + "/cgroup.freeze", frozen ? "1" : "0")
+            .context(frozen ? "freeze" : "thaw"));
+    // cgroup.events reports "frozen 1" once every task has stopped; a change
+    // to the file wakes poll with POLLPRI.
+    UniqueFd events = TRY(openFile(dir + "/cgroup.events", O_RDONLY));
+    std::string want = frozen ? "frozen 1" : "frozen 0";
+    for (int waited = 0;; ++waited) {
+      char buf[256];
+      ssize_t n = ::pread(events.get(), buf, sizeof buf - 1, 0);
+      if (n < 0) return Error::fromErrno("read " + dir + "/cgroup.events");
+      if (std::string_view(buf, static_cast<size_t>(n)).find(want) != std::string_view::npos) {
+        return {};
+      }
+      if (waited >= 100) {
+        return Error::invalid(std::string(frozen ? "freeze" : "thaw") + " " + dir +
+                                  ": timed out waiting for cgroup.events",
+                              ETIMEDOUT);
+      }
+      struct pollfd p {
+        events.get(), POLLPRI, 0
+      };
+      ::poll(&p, 1, 100);
+    }
+  }
+
   Status destroy() override {
     TRY(removeLeaf());
     // Parents we made are removed if nothing else lives there now.

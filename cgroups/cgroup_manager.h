@@ -27,6 +27,9 @@ class CgroupManager {
   virtual Result<std::vector<pid_t>> pids() const = 0;
   // Sends sig to every process of the cgroup.
   virtual Status signalAll(int sig) const = 0;
+  // Freezes or thaws the cgroup (cgroup.freeze) and waits until
+  // cgroup.events says it is done.
+  virtual Status setFrozen(bool frozen) const = 0;
   // Removes the cgroup and any parents create() made that are now empty.
   virtual Status destroy() = 0;
 };

@@ -35,6 +35,12 @@ Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::stri
 Status killContainer(const RuntimeOptions& rt, const std::string& id, int signal, bool all);
 Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force);
 
+// pause/resume: freeze and thaw every process of a running container.
+Status pauseContainer(const RuntimeOptions& rt, const std::string& id);
+Status resumeContainer(const RuntimeOptions& rt, const std::string& id);
+// ps: the pids of every process in the container's cgroup.
+Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::string& id);
+
 struct ContainerSummary {
   std::string id;
   int pid = 0;

@@ -9,26 +9,13 @@
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/container.h"
+#include "runtime/opened_container.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
 
 namespace sangja {
 
 namespace {
-
-struct Opened {
-  ContainerDir dir;
-  spec::StoredState state;
-  ContainerStatus status;
-};
-
-Result<Opened> openContainer(const RuntimeOptions& rt, const std::string& id) {
-  StateStore store = TRY(StateStore::open(rt.root));
-  ContainerDir dir = TRY(store.lookup(id));
-  spec::StoredState state = TRY(loadState(dir));
-  ContainerStatus status = containerStatus(dir, state);
-  return Opened{std::move(dir), std::move(state), status};
-}
 
 Result<UniqueFd> openPidfd(pid_t pid) {
   int fd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
@@ -54,8 +41,8 @@ Status signalInit(const spec::StoredState& state, int sig) {
 }
 
 // Kills everything in the container and waits for the init to be gone.
-Status killEverything(const Opened& c) {
-  auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+Status killEverything(const OpenedContainer& c) {
+  auto cgroup = TRY(c.cgroup());
   Result<UniqueFd> pidfd = openPidfd(c.state.pid);
   (void)cgroup->signalAll(SIGKILL);
   if (!pidfd.ok()) return {};  // already gone
@@ -73,8 +60,16 @@ Status killEverything(const Opened& c) {
 
 }  // namespace
 
+Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::string& id) {
+  StateStore store = TRY(StateStore::open(rt.root));
+  ContainerDir dir = TRY(store.lookup(id));
+  spec::StoredState state = TRY(loadState(dir));
+  ContainerStatus status = containerStatus(dir, state);
+  return OpenedContainer{std::move(dir), std::move(state), status};
+}
+
 Status startContainer(const RuntimeOptions& rt, const std::string& id) {
-  Opened c = TRY(openContainer(rt, id));
+  OpenedContainer c = TRY(openContainer(rt, id));
   if (c.status != ContainerStatus::kCreated) {
     return Error::invalid("cannot start a container that is " + std::string(statusName(c.status)) +
                           " (only a created one)");
@@ -91,16 +86,16 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
 }
 
 Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::string& id) {
-  Opened c = TRY(openContainer(rt, id));
+  OpenedContainer c = TRY(openContainer(rt, id));
   int pid = c.status == ContainerStatus::kStopped ? 0 : c.state.pid;
   return spec::renderStateJson(c.state, statusName(c.status), pid);
 }
 
 Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, bool all) {
-  Opened c = TRY(openContainer(rt, id));
+  OpenedContainer c = TRY(openContainer(rt, id));
   if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   if (all) {
-    auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+    auto cgroup = TRY(c.cgroup());
     return cgroup->signalAll(sig);
   }
   return signalInit(c.state, sig);
@@ -114,18 +109,18 @@ Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::stri
 }
 
 Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force) {
-  Result<Opened> opened = openContainer(rt, id);
+  Result<OpenedContainer> opened = openContainer(rt, id);
   if (!opened.ok() && force) {
     if (TRY(removeIncompleteContainer(rt, id))) return {};
   }
-  Opened c = TRY(std::move(opened));
+  OpenedContainer c = TRY(std::move(opened));
   bool live = c.status == ContainerStatus::kRunning || c.status == ContainerStatus::kPaused;
   if (live && !force) {
     return Error::invalid("cannot delete container " + id +
                           " that is not stopped: " + statusName(c.status));
   }
   if (c.status != ContainerStatus::kStopped) TRY(killEverything(c));
-  auto cgroup = TRY(cgroups::openCgroup(c.state.cgroupPath));
+  auto cgroup = TRY(c.cgroup());
   TRY(cgroup->destroy());
   return c.dir.remove();
 }
@@ -134,7 +129,7 @@ Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
   StateStore store = TRY(StateStore::open(rt.root));
   std::vector<ContainerSummary> out;
   for (const std::string& id : TRY(store.list())) {
-    Result<Opened> c = openContainer(rt, id);
+    Result<OpenedContainer> c = openContainer(rt, id);
     if (!c.ok()) continue;  // deleted meanwhile, or not yet created
     bool stopped = c->status == ContainerStatus::kStopped;
     out.push_back(ContainerSummary{id, stopped ? 0 : c->state.pid, statusName(c->status),

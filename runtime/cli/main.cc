@@ -27,6 +27,9 @@ constexpr std::array kVerbs = {
     Verb{"delete", verbDelete, "delete a container (--force: even a running one)"},
     Verb{"list", verbList, "list containers"},
     Verb{"spec", verbSpec, "write a default config.json"},
+    Verb{"pause", verbPause, "freeze every process of a running container"},
+    Verb{"resume", verbResume, "thaw a paused container"},
+    Verb{"ps", verbPs, "list the container's processes (--format json: pids)"},
 };
 
 constexpr std::array kGlobalFlags = {
