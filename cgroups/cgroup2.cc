@@ -43,6 +43,7 @@ class Cgroup2Manager final : public CgroupManager {
       : mount_(std::move(mount)), path_(std::move(path)) {}
 
   const std::string& path() const override { return path_; }
+  std::string directory() const override { return fullPath(); }
 
   Status create() override {
     // A concurrent delete may remove an empty parent between our mkdirs

@@ -19,6 +19,8 @@ class CgroupManager {
 
   // The cgroup's path relative to the hierarchy root ("/sangja/ID").
   virtual const std::string& path() const = 0;
+  // Its directory in the mounted hierarchy ("/sys/fs/cgroup/sangja/ID").
+  virtual std::string directory() const = 0;
   // Makes the cgroup (and missing parents).
   virtual Status create() = 0;
   // An O_DIRECTORY fd of the cgroup, for clone3's CLONE_INTO_CGROUP.

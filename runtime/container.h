@@ -2,6 +2,7 @@
 // verbs only parse flags and call these.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -40,6 +41,13 @@ Status pauseContainer(const RuntimeOptions& rt, const std::string& id);
 Status resumeContainer(const RuntimeOptions& rt, const std::string& id);
 // ps: the pids of every process in the container's cgroup.
 Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::string& id);
+
+// events --stats: {"type":"stats","id":ID,"data":{...runc's Stats...}}.
+Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id);
+// events: every interval a stats event, and an {"type":"oom"} event as soon
+// as the kernel OOM-kills a process of the container, until it stops.
+Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int intervalMs,
+                            const std::function<void(const std::string&)>& emit);
 
 struct ContainerSummary {
   std::string id;

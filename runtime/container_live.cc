@@ -1,4 +1,12 @@
-// Operations on a live container through its cgroup: pause, resume, ps.
+// Operations on a live container through its cgroup: pause, resume, ps,
+// events.
+#include <fcntl.h>
+#include <poll.h>
+
+#include <chrono>
+
+#include "base/file.h"
+#include "cgroups/stats.h"
 #include "runtime/container.h"
 #include "runtime/opened_container.h"
 
@@ -11,6 +19,20 @@ Status requireStatus(const OpenedContainer& c, ContainerStatus want, std::string
   if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   return Error::invalid("cannot " + std::string(verb) + " a container that is " +
                         statusName(c.status) + " (only a " + statusName(want) + " one)");
+}
+
+std::string eventJson(std::string_view type, const std::string& id, nlohmann::ordered_json data) {
+  nlohmann::ordered_json event = {{"type", type}, {"id", id}};
+  if (!data.is_null()) event["data"] = std::move(data);
+  return event.dump();
+}
+
+// The container's cgroup directory, while it runs.
+Result<std::string> liveCgroupDir(const RuntimeOptions& rt, const std::string& id) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  auto cgroup = TRY(c.cgroup());
+  return cgroup->directory();
 }
 
 }  // namespace
@@ -35,6 +57,43 @@ Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::stri
   auto cgroup = TRY(c.cgroup());
   std::vector<pid_t> pids = TRY(cgroup->pids());
   return std::vector<int>(pids.begin(), pids.end());
+}
+
+Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id) {
+  std::string dir = TRY(liveCgroupDir(rt, id));
+  nlohmann::ordered_json stats = TRY(cgroups::readStats(dir));
+  return eventJson("stats", id, std::move(stats));
+}
+
+Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int intervalMs,
+                            const std::function<void(const std::string&)>& emit) {
+  std::string dir = TRY(liveCgroupDir(rt, id));
+  uint64_t oomKills = cgroups::oomKillCount(dir);
+  // memory.events wakes poll (POLLPRI) when it changes: OOM kills are
+  // reported at once, stats every interval.
+  UniqueFd events(::open((dir + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+  auto nextStats = std::chrono::steady_clock::now();
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= nextStats) {
+      Result<std::string> stats = containerStatsEvent(rt, id);
+      if (!stats.ok()) {
+        if (stats.error().code() == ESRCH || stats.error().code() == ENOENT) return {};
+        return std::move(stats).takeError();
+      }
+      emit(*stats);
+      nextStats = now + std::chrono::milliseconds(intervalMs);
+    }
+    uint64_t kills = cgroups::oomKillCount(dir);
+    if (kills > oomKills) emit(eventJson("oom", id, nullptr));
+    oomKills = kills;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        nextStats - std::chrono::steady_clock::now());
+    struct pollfd p {
+      events.get(), POLLPRI, 0
+    };
+    ::poll(&p, events ? 1 : 0, static_cast<int>(std::max<int64_t>(wait.count(), 0)));
+  }
 }
 
 }  // namespace sangja

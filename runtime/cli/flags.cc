@@ -89,4 +89,43 @@ Result<int> parseIntFlag(std::string_view name, std::string_view value) {
   return v;
 }
 
+Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
+  auto bad = [&] {
+    return Error::invalid("invalid duration \"" + std::string(value) + "\" for flag -" +
+                          std::string(name) + " (like 5s, 250ms, 1m)");
+  };
+  struct Unit {
+    std::string_view suffix;
+    double ms;
+  };
+  constexpr Unit kUnits[] = {{"ms", 1},   {"us", 0.001}, {"ns", 0.000001},
+                             {"s", 1000}, {"m", 60000},  {"h", 3600000}};
+  std::string_view rest = value;
+  double total = 0;
+  if (rest.empty()) return bad();
+  while (!rest.empty()) {
+    size_t digits = 0;
+    while (digits < rest.size() &&
+           (std::isdigit(static_cast<unsigned char>(rest[digits])) || rest[digits] == '.')) {
+      ++digits;
+    }
+    if (digits == 0) return bad();
+    double number = 0;
+    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + digits, number);
+    if (ec != std::errc() || ptr != rest.data() + digits) return bad();
+    rest.remove_prefix(digits);
+    const Unit* unit = nullptr;
+    for (const Unit& u : kUnits) {
+      if (rest.starts_with(u.suffix)) {
+        unit = &u;
+        break;
+      }
+    }
+    if (unit == nullptr) return bad();
+    rest.remove_prefix(unit->suffix.size());
+    total += number * unit->ms;
+  }
+  return static_cast<int64_t>(total);
+}
+
 }  // namespace sangja::cli

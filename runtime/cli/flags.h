@@ -4,6 +4,7 @@
 // `exec ID sh -c ...` leaves the command alone). Pure code.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <span>
@@ -45,5 +46,8 @@ Result<ParsedFlags> parseFlags(std::span<const std::string> args, std::span<cons
 
 // A decimal that fits in int, for flags like --preserve-fds.
 Result<int> parseIntFlag(std::string_view name, std::string_view value);
+
+// A Go duration ("5s", "250ms", "1m30s", "1.5s") in milliseconds.
+Result<int64_t> parseDurationMs(std::string_view name, std::string_view value);
 
 }  // namespace sangja::cli

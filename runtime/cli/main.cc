@@ -30,6 +30,7 @@ constexpr std::array kVerbs = {
     Verb{"pause", verbPause, "freeze every process of a running container"},
     Verb{"resume", verbResume, "thaw a paused container"},
     Verb{"ps", verbPs, "list the container's processes (--format json: pids)"},
+    Verb{"events", verbEvents, "stats (--stats: once) and OOM events of a container"},
 };
 
 constexpr std::array kGlobalFlags = {

@@ -110,5 +110,42 @@ TEST_F(CgroupLiveTest, KillAllWithKillStopsEveryProcess) {
   EXPECT_TRUE(b.waitStatus("stopped"));
 }
 
+TEST_F(CgroupLiveTest, EventsStatsPrintsOneStatsEventInRuncsShape) {
+  startCounter();
+  RunResult r = b.rt({"events", "--stats", b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  json event = json::parse(r.out);
+  EXPECT_EQ(event["type"], "stats");
+  EXPECT_EQ(event["id"], b.id());
+  for (const char* section : {"cpu", "memory", "pids", "blkio", "hugetlb"}) {
+    EXPECT_TRUE(event["data"].contains(section)) << section << " missing: " << r.out;
+  }
+  // cpu.stat is a core file: there on every v2 cgroup, and the counter burns CPU.
+  EXPECT_GT(event["data"]["cpu"]["usage"]["total"].get<uint64_t>(), 0u) << r.out;
+}
+
+TEST_F(CgroupLiveTest, EventsStreamsStatsAtTheIntervalUntilTheContainerStops) {
+  startCounter();
+  auto events = b.spawn({"events", "--interval", "200ms", b.id()});
+  ASSERT_TRUE(waitUntil([&] { return splitLines(events->out()).size() >= 2; }))
+      << events->out() << events->err();
+  ASSERT_TRUE(b.kill("KILL").ok());
+  RunResult r = events->wait(milliseconds(5000));
+  EXPECT_EQ(r.status, 0) << r;
+  for (const std::string& line : splitLines(r.out)) {
+    EXPECT_EQ(json::parse(line)["type"], "stats") << line;
+  }
+}
+
+TEST_F(CgroupLiveTest, EventsOfStoppedContainerSaysNotRunning) {
+  b.setArgs({"true"});
+  ASSERT_TRUE(b.create().ok());
+  ASSERT_TRUE(b.start().ok());
+  ASSERT_TRUE(b.waitStatus("stopped"));
+  RunResult r = b.rt({"events", "--stats", b.id()});
+  EXPECT_NE(r.status, 0);
+  EXPECT_TRUE(contains(r.err, "container not running")) << r;
+}
+
 }  // namespace
 }  // namespace sangja::it

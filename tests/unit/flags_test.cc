@@ -215,5 +215,22 @@ TEST(ParseIntFlag, Overflow) {
             "invalid value \"99999999999\" for flag -preserve-fds: must be an integer");
 }
 
+TEST(ParseDuration, GoDurations) {
+  EXPECT_EQ(*parseDurationMs("interval", "5s"), 5000);
+  EXPECT_EQ(*parseDurationMs("interval", "250ms"), 250);
+  EXPECT_EQ(*parseDurationMs("interval", "1m30s"), 90000);
+  EXPECT_EQ(*parseDurationMs("interval", "1.5s"), 1500);
+  EXPECT_EQ(*parseDurationMs("interval", "2h"), 7200000);
+}
+
+TEST(ParseDuration, BadDurationsNameTheFlag) {
+  for (const char* bad : {"", "5", "s", "5x", "-1s", "1..5s"}) {
+    auto r = parseDurationMs("interval", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().message(), std::string("invalid duration \"") + bad +
+                                       "\" for flag -interval (like 5s, 250ms, 1m)");
+  }
+}
+
 }  // namespace
 }  // namespace sangja::cli

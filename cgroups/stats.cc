@@ -1,0 +1,174 @@
+#include "cgroups/stats.h"
+
+#include <charconv>
+#include <limits>
+#include <map>
+#include <string_view>
+#include <vector>
+
+#include "base/file.h"
+
+namespace sangja::cgroups {
+
+namespace {
+
+using Json = nlohmann::ordered_json;
+constexpr uint64_t kUnlimited = std::numeric_limits<uint64_t>::max();
+
+std::optional<std::string> readOptional(const std::string& path) {
+  Result<std::string> text = readFile(path);
+  if (!text.ok()) return std::nullopt;
+  return std::move(*text);
+}
+
+uint64_t toUint(std::string_view s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  if (s == "max") return kUnlimited;
+  uint64_t v = 0;
+  std::from_chars(s.data(), s.data() + s.size(), v);
+  return v;
+}
+
+// "key value" lines (cpu.stat, memory.stat, memory.events).
+std::map<std::string, uint64_t> flatKeyed(std::string_view text) {
+  std::map<std::string, uint64_t> out;
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos) continue;
+    out[std::string(line.substr(0, sp))] = toUint(line.substr(sp + 1));
+  }
+  return out;
+}
+
+std::optional<uint64_t> readUint(const std::string& path) {
+  std::optional<std::string> text = readOptional(path);
+  if (!text) return std::nullopt;
+  return toUint(*text);
+}
+
+Json cpuStats(const std::string& dir) {
+  Json cpu = Json::object();
+  std::optional<std::string> text = readOptional(dir + "/cpu.stat");
+  if (!text) return cpu;
+  auto stat = flatKeyed(*text);
+  cpu["usage"] = {{"total", stat["usage_usec"] * 1000},
+                  {"kernel", stat["system_usec"] * 1000},
+                  {"user", stat["user_usec"] * 1000}};
+  cpu["throttling"] = {{"periods", stat["nr_periods"]},
+                       {"throttledPeriods", stat["nr_throttled"]},
+                       {"throttledTime", stat["throttled_usec"] * 1000}};
+  return cpu;
+}
+
+uint64_t saturatingAdd(uint64_t a, uint64_t b) {
+  return a > kUnlimited - b ? kUnlimited : a + b;
+}
+
+Json memoryStats(const std::string& dir) {
+  Json memory = Json::object();
+  std::optional<uint64_t> current = readUint(dir + "/memory.current");
+  if (!current) return memory;
+  auto raw = flatKeyed(readOptional(dir + "/memory.stat").value_or(""));
+  auto events = flatKeyed(readOptional(dir + "/memory.events").value_or(""));
+  uint64_t limit = readUint(dir + "/memory.max").value_or(kUnlimited);
+  memory["cache"] = raw["file"];
+  memory["usage"] = {{"limit", limit},
+                     {"usage", *current},
+                     {"max", readUint(dir + "/memory.peak").value_or(0)},
+                     {"failcnt", events["max"]}};
+  // runc reports swap as memory+swap, as cgroup v1 did.
+  if (std::optional<uint64_t> swap = readUint(dir + "/memory.swap.current")) {
+    uint64_t swapLimit = readUint(dir + "/memory.swap.max").value_or(kUnlimited);
+    memory["swap"] = {
+        {"limit", saturatingAdd(swapLimit, limit)}, {"usage", *swap + *current}, {"failcnt", 0}};
+  }
+  Json rawJson = Json::object();
+  for (const auto& [key, value] : raw) rawJson[key] = value;
+  memory["raw"] = std::move(rawJson);
+  return memory;
+}
+
+Json pidsStats(const std::string& dir) {
+  Json pids = Json::object();
+  std::optional<uint64_t> current = readUint(dir + "/pids.current");
+  if (!current) return pids;
+  pids["current"] = *current;
+  pids["limit"] = readUint(dir + "/pids.max").value_or(kUnlimited);
+  return pids;
+}
+
+// io.stat: "MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N".
+Json blkioStats(const std::string& dir) {
+  Json bytes = Json::array();
+  Json ios = Json::array();
+  std::optional<std::string> text = readOptional(dir + "/io.stat");
+  std::string_view rest = text ? std::string_view(*text) : std::string_view{};
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest = eol == std::string_view::npos ? std::string_view{} : rest.substr(eol + 1);
+    size_t colon = line.find(':');
+    size_t sp = line.find(' ');
+    if (colon == std::string_view::npos || sp == std::string_view::npos || colon > sp) continue;
+    uint64_t major = toUint(line.substr(0, colon));
+    uint64_t minor = toUint(line.substr(colon + 1, sp - colon - 1));
+    auto entry = [&](Json& list, const char* op, uint64_t value) {
+      list.push_back({{"major", major}, {"minor", minor}, {"op", op}, {"value", value}});
+    };
+    std::map<std::string, uint64_t> kv;
+    std::string_view fields = line.substr(sp + 1);
+    while (!fields.empty()) {
+      size_t next = fields.find(' ');
+      std::string_view field = fields.substr(0, next);
+      fields = next == std::string_view::npos ? std::string_view{} : fields.substr(next + 1);
+      size_t eq = field.find('=');
+      if (eq != std::string_view::npos)
+        kv[std::string(field.substr(0, eq))] = toUint(field.substr(eq + 1));
+    }
+    entry(bytes, "Read", kv["rbytes"]);
+    entry(bytes, "Write", kv["wbytes"]);
+    entry(ios, "Read", kv["rios"]);
+    entry(ios, "Write", kv["wios"]);
+  }
+  Json blkio = Json::object();
+  if (!bytes.empty()) blkio["ioServiceBytesRecursive"] = std::move(bytes);
+  if (!ios.empty()) blkio["ioServicedRecursive"] = std::move(ios);
+  return blkio;
+}
+
+// hugetlb.<size>.current for every page size the cgroup has.
+Json hugetlbStats(const std::string& dir) {
+  Json hugetlb = Json::object();
+  for (const char* size : {"64KB", "2MB", "32MB", "512MB", "1GB", "16GB"}) {
+    std::string base = dir + "/hugetlb." + size;
+    std::optional<uint64_t> usage = readUint(base + ".current");
+    if (!usage) continue;
+    auto events = flatKeyed(readOptional(base + ".events").value_or(""));
+    hugetlb[size] = {{"usage", *usage}, {"failcnt", events["max"]}};
+  }
+  return hugetlb;
+}
+
+}  // namespace
+
+Result<nlohmann::ordered_json> readStats(const std::string& dir) {
+  if (!readOptional(dir + "/cgroup.procs")) {
+    return Error::invalid("cgroup " + dir + " does not exist", ENOENT);
+  }
+  Json stats = Json::object();
+  stats["cpu"] = cpuStats(dir);
+  stats["memory"] = memoryStats(dir);
+  stats["pids"] = pidsStats(dir);
+  stats["blkio"] = blkioStats(dir);
+  stats["hugetlb"] = hugetlbStats(dir);
+  return stats;
+}
+
+uint64_t oomKillCount(const std::string& dir) {
+  return flatKeyed(readOptional(dir + "/memory.events").value_or(""))["oom_kill"];
+}
+
+}  // namespace sangja::cgroups
