@@ -56,6 +56,9 @@ class [[nodiscard]] Result {
   const Error& error() const { return std::get<1>(v_); }
   Error takeError() && { return std::get<1>(std::move(v_)); }
 
+  // The value, or fallback on error.
+  T valueOr(T fallback) && { return ok() ? std::get<0>(std::move(v_)) : std::move(fallback); }
+
   // Adds context to the error, if any.
   Result context(std::string_view ctx) && {
     if (ok()) return std::move(*this);

@@ -258,7 +258,7 @@ struct Network {
 };
 
 struct Pids {
-  std::optional<int64_t> limit;  // -1 or 0 = unlimited ("max")
+  std::optional<int64_t> limit;  // negative = unlimited ("max"); 0 is a real limit (v1.3.0)
   bool operator==(const Pids&) const = default;
 };
 
