@@ -13,6 +13,7 @@
 
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
+#include "cgroups/resources.h"
 
 namespace sangja::cgroups {
 
@@ -23,6 +24,18 @@ constexpr const char* kDefaultParent = "/sangja";
 bool isCgroup2(const char* path) {
   struct statfs fs;
   return ::statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+// Whether a space-separated list (cgroup.controllers) holds word.
+bool hasWord(std::string_view list, std::string_view word) {
+  size_t pos = 0;
+  while (pos < list.size()) {
+    size_t end = list.find_first_of(" \n", pos);
+    if (end == std::string_view::npos) end = list.size();
+    if (list.substr(pos, end - pos) == word) return true;
+    pos = end + 1;
+  }
+  return false;
 }
 
 std::vector<std::string> components(const std::string& path) {
@@ -89,6 +102,41 @@ class Cgroup2Manager final : public CgroupManager {
       }
     }
     return {};
+  }
+
+  Status enableControllers(const std::vector<std::string>& names) const override {
+    if (names.empty()) return {};
+    std::string dir = mount_;
+    std::vector<std::string> parts = components(path_);
+    // The root, then every parent down to the leaf's own.
+    for (size_t i = 0; i < parts.size(); ++i) {
+      std::string available = readFile(dir + "/cgroup.controllers").valueOr("");
+      std::string enabled = readFile(dir + "/cgroup.subtree_control").valueOr("");
+      std::string change;
+      for (const std::string& name : names) {
+        if (!hasWord(available, name) || hasWord(enabled, name)) continue;
+        if (!change.empty()) change += ' ';
+        change += "+" + name;
+      }
+      if (!change.empty()) {
+        TRY(writeExisting(dir + "/cgroup.subtree_control", change)
+                .context("enable controllers " + change + " in " + dir));
+      }
+      dir += "/" + parts[i];
+    }
+    return {};
+  }
+
+  Status applyResources(const spec::Resources& resources, bool forUpdate) const override {
+    TRY(enableControllers(controllersNeeded(resources)));
+    UniqueFd dir = TRY(openDir());
+    CgroupFacts facts = TRY(probeCgroup(dir.get()));
+    std::vector<CgroupWrite> writes = TRY(translateResources(resources, facts));
+    if (forUpdate && resources.memory && resources.memory->checkBeforeUpdate.value_or(false)) {
+      std::string current = TRY(readFile(fullPath() + "/memory.current"));
+      TRY(checkMemoryBeforeUpdate(*resources.memory, std::stoull(current)));
+    }
+    return applyWrites(dir.get(), writes);
   }
 
   Status setFrozen(bool frozen) const override {

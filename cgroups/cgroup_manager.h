@@ -10,6 +10,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "spec/config.h"
 
 namespace sangja::cgroups {
 
@@ -23,6 +24,13 @@ class CgroupManager {
   virtual std::string directory() const = 0;
   // Makes the cgroup (and missing parents).
   virtual Status create() = 0;
+  // Enables controllers for the cgroup: "+name" in cgroup.subtree_control of
+  // every ancestor, from the hierarchy root down. One the root does not
+  // have is left out; translating the resources then names it.
+  virtual Status enableControllers(const std::vector<std::string>& names) const = 0;
+  // Sets linux.resources on the cgroup: enables the controllers they need,
+  // then writes the files. With forUpdate, memory.checkBeforeUpdate applies.
+  virtual Status applyResources(const spec::Resources& resources, bool forUpdate) const = 0;
   // An O_DIRECTORY fd of the cgroup, for clone3's CLONE_INTO_CGROUP.
   virtual Result<UniqueFd> openDir() const = 0;
   virtual Status attach(pid_t pid) const = 0;

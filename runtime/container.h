@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "spec/config.h"
 
 namespace sangja {
 
@@ -41,6 +42,10 @@ Status pauseContainer(const RuntimeOptions& rt, const std::string& id);
 Status resumeContainer(const RuntimeOptions& rt, const std::string& id);
 // ps: the pids of every process in the container's cgroup.
 Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::string& id);
+
+// update: new resources for a live container's cgroup.
+Status updateContainer(const RuntimeOptions& rt, const std::string& id,
+                       const spec::Resources& resources);
 
 // events --stats: {"type":"stats","id":ID,"data":{...runc's Stats...}}.
 Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id);

@@ -108,6 +108,9 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   }
   TRY(cgroup->create());
   rollback.track(cgroup.get());
+  if (config.linux && config.linux->resources) {
+    TRY(cgroup->applyResources(*config.linux->resources, false));
+  }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
   trace::mark("state dir and cgroup made");
   InitProcess init =

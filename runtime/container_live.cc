@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 
+#include <charconv>
 #include <chrono>
 
 #include "base/file.h"
@@ -57,6 +58,46 @@ Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::stri
   auto cgroup = TRY(c.cgroup());
   std::vector<pid_t> pids = TRY(cgroup->pids());
   return std::vector<int>(pids.begin(), pids.end());
+}
+
+namespace {
+
+// An update names only what changes; fields that only make sense together
+// take their partner from the cgroup as it is (swap needs the memory limit,
+// a quota its period), as runc merges with the current resources.
+spec::Resources mergeWithCurrent(spec::Resources r, const std::string& dir) {
+  auto firstNumber = [](const std::string& text) -> std::optional<int64_t> {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc()) return std::nullopt;
+    return v;
+  };
+  if (r.memory && r.memory->swap && !r.memory->limit) {
+    std::string current = readFile(dir + "/memory.max").valueOr("max");
+    r.memory->limit =
+        current.starts_with("max") ? std::optional<int64_t>(-1) : firstNumber(current);
+  }
+  if (r.cpu && r.cpu->quota && !r.cpu->period) {
+    std::string current = readFile(dir + "/cpu.max").valueOr("");
+    size_t sp = current.find(' ');
+    if (sp != std::string::npos) {
+      if (auto period = firstNumber(current.substr(sp + 1))) {
+        r.cpu->period = static_cast<uint64_t>(*period);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Status updateContainer(const RuntimeOptions& rt, const std::string& id,
+                       const spec::Resources& resources) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  auto cgroup = TRY(c.cgroup());
+  spec::Resources merged = mergeWithCurrent(resources, cgroup->directory());
+  return cgroup->applyResources(merged, true).context("update " + id);
 }
 
 Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id) {

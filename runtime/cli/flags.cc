@@ -128,4 +128,39 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
   return static_cast<int64_t>(total);
 }
 
+Result<int64_t> parseSize(std::string_view name, std::string_view value) {
+  auto bad = [&] {
+    return Error::invalid("invalid size \"" + std::string(value) + "\" for flag -" +
+                          std::string(name) + " (like 512m, 1g or a number of bytes)");
+  };
+  if (value == "-1") return int64_t{-1};
+  std::string_view rest = value;
+  size_t digits = 0;
+  while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
+  if (digits == 0) return bad();
+  int64_t number = 0;
+  if (std::from_chars(rest.data(), rest.data() + digits, number).ec != std::errc()) return bad();
+  std::string suffix;
+  for (char c : rest.substr(digits))
+    suffix += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (suffix.size() == 2 && suffix[1] == 'b') suffix.pop_back();
+  int shift = 0;
+  if (suffix.empty() || suffix == "b")
+    shift = 0;
+  else if (suffix == "k")
+    shift = 10;
+  else if (suffix == "m")
+    shift = 20;
+  else if (suffix == "g")
+    shift = 30;
+  else if (suffix == "t")
+    shift = 40;
+  else if (suffix == "p")
+    shift = 50;
+  else
+    return bad();
+  if (number > (INT64_MAX >> shift)) return bad();
+  return number << shift;
+}
+
 }  // namespace sangja::cli

@@ -47,6 +47,10 @@ Result<ParsedFlags> parseFlags(std::span<const std::string> args, std::span<cons
 // A decimal that fits in int, for flags like --preserve-fds.
 Result<int> parseIntFlag(std::string_view name, std::string_view value);
 
+// A byte size as runc takes it: a number with an optional k, m, g, t or p
+// suffix (powers of 1024, any case, optional trailing "b"); "-1" passes.
+Result<int64_t> parseSize(std::string_view name, std::string_view value);
+
 // A Go duration ("5s", "250ms", "1m30s", "1.5s") in milliseconds.
 Result<int64_t> parseDurationMs(std::string_view name, std::string_view value);
 

@@ -31,6 +31,7 @@ constexpr std::array kVerbs = {
     Verb{"resume", verbResume, "thaw a paused container"},
     Verb{"ps", verbPs, "list the container's processes (--format json: pids)"},
     Verb{"events", verbEvents, "stats (--stats: once) and OOM events of a container"},
+    Verb{"update", verbUpdate, "change a running container's resources"},
 };
 
 constexpr std::array kGlobalFlags = {
