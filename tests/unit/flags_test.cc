@@ -232,5 +232,22 @@ TEST(ParseDuration, BadDurationsNameTheFlag) {
   }
 }
 
+TEST(ParseSize, RuncStyleSizes) {
+  EXPECT_EQ(*parseSize("memory", "1048576"), 1048576);
+  EXPECT_EQ(*parseSize("memory", "512m"), 512LL << 20);
+  EXPECT_EQ(*parseSize("memory", "1G"), 1LL << 30);
+  EXPECT_EQ(*parseSize("memory", "4kb"), 4096);
+  EXPECT_EQ(*parseSize("memory", "-1"), -1);
+}
+
+TEST(ParseSize, BadSizesNameTheFlag) {
+  for (const char* bad : {"", "m", "12q", "1.5g", "-2", "99999999999p"}) {
+    auto r = parseSize("memory", bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.error().message(), std::string("invalid size \"") + bad +
+                                       "\" for flag -memory (like 512m, 1g or a number of bytes)");
+  }
+}
+
 }  // namespace
 }  // namespace sangja::cli
