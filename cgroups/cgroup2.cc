@@ -52,8 +52,8 @@ std::vector<std::string> components(const std::string& path) {
 
 class Cgroup2Manager final : public CgroupManager {
  public:
-  Cgroup2Manager(std::string mount, std::string path)
-      : mount_(std::move(mount)), path_(std::move(path)) {}
+  Cgroup2Manager(std::string mount, std::string path, std::string createdFrom)
+      : mount_(std::move(mount)), path_(std::move(path)), createdFrom_(std::move(createdFrom)) {}
 
   const std::string& path() const override { return path_; }
   std::string directory() const override { return fullPath(); }
@@ -166,13 +166,17 @@ class Cgroup2Manager final : public CgroupManager {
     }
   }
 
+  std::string createdFrom() const override { return createdFrom_; }
+
   Status destroy() override {
     TRY(removeLeaf());
-    // Parents we made are removed if nothing else lives there now.
-    std::string dir = fullPath();
-    for (auto it = created_.rbegin(); it != created_.rend(); ++it) {
-      if (*it == dir) continue;
-      if (::rmdir(it->c_str()) < 0) break;
+    // Parents we made go too while nothing else lives there (rmdir fails
+    // on a non-empty one, which ends the walk).
+    std::string rel = path_;
+    while (!createdFrom_.empty() && rel.size() > createdFrom_.size() &&
+           rel.starts_with(createdFrom_ + "/")) {
+      rel = rel.substr(0, rel.rfind('/'));
+      if (::rmdir((mount_ + rel).c_str()) < 0) break;
     }
     // The default parent is ours whoever made it; it goes when empty.
     if (path_.starts_with(kDefaultParent + std::string("/"))) {
@@ -193,7 +197,7 @@ class Cgroup2Manager final : public CgroupManager {
     for (const std::string& part : parts) {
       dir += "/" + part;
       if (::mkdir(dir.c_str(), 0755) == 0) {
-        created_.push_back(dir);
+        if (createdFrom_.empty()) createdFrom_ = dir.substr(mount_.size());
       } else if (errno != EEXIST) {
         return Error::fromErrno("create cgroup " + dir);
       }
@@ -214,7 +218,7 @@ class Cgroup2Manager final : public CgroupManager {
 
   std::string mount_;
   std::string path_;
-  std::vector<std::string> created_;
+  std::string createdFrom_;
 };
 
 }  // namespace
@@ -236,13 +240,16 @@ std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string&
   return path.empty() ? std::string(kDefaultParent) + "/" + id : path;
 }
 
-std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path) {
-  return std::make_unique<Cgroup2Manager>(std::move(mount), std::move(path));
+std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path,
+                                                  std::string createdFrom) {
+  return std::make_unique<Cgroup2Manager>(std::move(mount), std::move(path),
+                                          std::move(createdFrom));
 }
 
-Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path) {
+Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
+                                                  const std::string& createdFrom) {
   std::string mount = TRY(findCgroup2Mount());
-  return makeCgroup2Manager(std::move(mount), path);
+  return makeCgroup2Manager(std::move(mount), path, createdFrom);
 }
 
 }  // namespace sangja::cgroups

@@ -40,7 +40,10 @@ class CgroupManager {
   // Freezes or thaws the cgroup (cgroup.freeze) and waits until
   // cgroup.events says it is done.
   virtual Status setFrozen(bool frozen) const = 0;
-  // Removes the cgroup and any parents create() made that are now empty.
+  // The topmost directory create() made ("" if the cgroup existed).
+  virtual std::string createdFrom() const = 0;
+  // Removes the cgroup and the parents create() made (up to createdFrom)
+  // that are now empty.
   virtual Status destroy() = 0;
 };
 
@@ -55,10 +58,13 @@ bool isUnifiedOnlyHost();
 // from the hierarchy root, relative ones under it too), else /sangja/ID.
 std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id);
 
-// The cgroupfs v2 manager for path under the hierarchy mounted at mount.
-std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path);
+// The cgroupfs v2 manager for path under the hierarchy mounted at mount;
+// createdFrom as recorded by an earlier create().
+std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path,
+                                                  std::string createdFrom = "");
 
 // Convenience: find the mount and build the manager.
-Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path);
+Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
+                                                  const std::string& createdFrom = "");
 
 }  // namespace sangja::cgroups

@@ -124,6 +124,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.pidStartTime = liveProcessStartTime(init.pid()).value_or(0);
   state.created = nowRfc3339();
   state.cgroupPath = cgroupPath;
+  state.cgroupCreatedFrom = cgroup->createdFrom();
   state.annotations = config.annotations;
   TRY(dir.writeState(spec::toJson(state)));
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));

@@ -19,7 +19,7 @@ struct OpenedContainer {
   ContainerStatus status;
 
   Result<std::unique_ptr<cgroups::CgroupManager>> cgroup() const {
-    return cgroups::openCgroup(state.cgroupPath);
+    return cgroups::openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
   }
 };
 

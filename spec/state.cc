@@ -65,6 +65,7 @@ std::string toJson(const StoredState& s) {
   j["created"] = s.created;
   j["owner"] = s.owner;
   j["cgroupPath"] = s.cgroupPath;
+  if (!s.cgroupCreatedFrom.empty()) j["cgroupCreatedFrom"] = s.cgroupCreatedFrom;
   j["annotations"] = annotationsJson(s.annotations);
   return dump(j);
 }
@@ -82,6 +83,7 @@ Result<StoredState> parseStoredState(std::string_view text) {
     s.created = o.get<std::string>("created");
     s.owner = o.get<std::string>("owner");
     s.cgroupPath = o.get<std::string>("cgroupPath");
+    s.cgroupCreatedFrom = o.get<std::string>("cgroupCreatedFrom");
     s.annotations = o.get<Annotations>("annotations");
     return s;
   });

@@ -39,6 +39,9 @@ struct StoredState {
   std::string created;        // RFC 3339 with nanoseconds, UTC
   std::string owner;
   std::string cgroupPath;
+  // The topmost cgroup directory create made (cgroupPath or one of its
+  // parents); delete removes the empty ones from the leaf up to it.
+  std::string cgroupCreatedFrom;
   std::map<std::string, std::string> annotations;
   bool operator==(const StoredState&) const = default;
 };

@@ -145,5 +145,15 @@ TEST_F(CgroupResourcesTest, ProcessOverMemoryMaxIsOomKilledAndEventsReportsIt) {
   EXPECT_NE(readFile(cgroupDir() + "/memory.events").find("oom_kill 1"), std::string::npos);
 }
 
+TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
+  std::string top = "/" + b.id();
+  b.config["linux"]["cgroupsPath"] = top + "/group/leaf";
+  b.setArgs({"sleep", "1000"});
+  ASSERT_TRUE(b.create().ok());
+  EXPECT_EQ(unifiedCgroupOf(b.pid()), top + "/group/leaf");
+  ASSERT_TRUE(b.del(/*force=*/true).ok());
+  EXPECT_FALSE(pathExists(v2Root() + top)) << "a parent made for the container was left";
+}
+
 }  // namespace
 }  // namespace sangja::it

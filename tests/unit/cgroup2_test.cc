@@ -239,6 +239,28 @@ TEST_F(Cgroup2Test, DestroyOfTheDefaultPathKeepsSangjaWithOtherContainers) {
   EXPECT_FALSE(tmp_.exists("sangja"));
 }
 
+TEST_F(Cgroup2Test, CreatedFromIsTheTopmostDirectoryMade) {
+  tmp_.mkdirs("keep");
+  auto m = makeCgroup2Manager(mount(), "/keep/made/leaf");
+  ASSERT_TRUE(m->create().ok());
+  EXPECT_EQ(m->createdFrom(), "/keep/made");
+  auto existing = makeCgroup2Manager(mount(), "/keep/made/leaf");
+  ASSERT_TRUE(existing->create().ok());
+  EXPECT_EQ(existing->createdFrom(), "");
+}
+
+// delete runs in another process than create: the recorded createdFrom is
+// all it knows of which parents were made.
+TEST_F(Cgroup2Test, AFreshManagerWithCreatedFromRemovesTheParentsMade) {
+  tmp_.mkdirs("keep");
+  ASSERT_TRUE(makeCgroup2Manager(mount(), "/keep/a/b/leaf")->create().ok());
+  auto later = makeCgroup2Manager(mount(), "/keep/a/b/leaf", "/keep/a");
+  Status st = later->destroy();
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_FALSE(tmp_.exists("keep/a"));
+  EXPECT_TRUE(isDir(tmp_.sub("keep")));
+}
+
 TEST_F(Cgroup2Test, DestroyByAFreshManagerRemovesOnlyTheLeaf) {
   tmp_.mkdirs("x/y");
   auto m = makeCgroup2Manager(mount(), "/x/y");
