@@ -13,6 +13,7 @@
 
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
+#include "cgroups/device_filter.h"  // [device filter]
 #include "cgroups/resources.h"
 
 namespace sangja::cgroups {
@@ -127,7 +128,8 @@ class Cgroup2Manager final : public CgroupManager {
     return {};
   }
 
-  Status applyResources(const spec::Resources& resources, bool forUpdate) const override {
+  Status applyResources(const spec::Resources& resources, bool forUpdate,
+                        const std::vector<spec::Device>& linuxDevices = {}) const override {
     TRY(enableControllers(controllersNeeded(resources)));
     UniqueFd dir = TRY(openDir());
     CgroupFacts facts = TRY(probeCgroup(dir.get()));
@@ -136,7 +138,10 @@ class Cgroup2Manager final : public CgroupManager {
       std::string current = TRY(readFile(fullPath() + "/memory.current"));
       TRY(checkMemoryBeforeUpdate(*resources.memory, std::stoull(current)));
     }
-    return applyWrites(dir.get(), writes);
+    TRY(applyWrites(dir.get(), writes));
+    // [device filter] linux.resources.devices as an eBPF program (device_filter.h).
+    if (!resources.devices.empty()) TRY(applyDeviceRules(dir.get(), resources, linuxDevices));
+    return {};
   }
 
   Status setFrozen(bool frozen) const override {

@@ -109,7 +109,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   if (config.linux && config.linux->resources) {
-    TRY(cgroup->applyResources(*config.linux->resources, false));
+    TRY(cgroup->applyResources(*config.linux->resources, false,
+                               config.linux->devices));  // [device filter] linux.devices
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
   trace::mark("state dir and cgroup made");
