@@ -443,11 +443,21 @@ std::optional<MountEntry> findMount(const std::string& mountinfo, const std::str
   return found;
 }
 
+const std::string& unifiedRoot() {
+  static const std::string root = [] {
+    struct statfs sf {};
+    if (statfs("/sys/fs/cgroup", &sf) == 0 && sf.f_type == CGROUP2_SUPER_MAGIC)
+      return std::string("/sys/fs/cgroup");
+    return std::string("/sys/fs/cgroup/unified");
+  }();
+  return root;
+}
+
 HostSnapshot HostSnapshot::take() {
   HostSnapshot s;
   s.mounts = splitLines(readFile("/proc/self/mountinfo"));
   std::error_code ec;
-  for (fs::recursive_directory_iterator it(kUnifiedRoot, ec), end; !ec && it != end;
+  for (fs::recursive_directory_iterator it(unifiedRoot(), ec), end; !ec && it != end;
        it.increment(ec)) {
     std::error_code ec2;
     if (it->is_directory(ec2) && !it->is_symlink(ec2)) s.cgroups.insert(it->path().string());

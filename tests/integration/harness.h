@@ -137,12 +137,15 @@ std::vector<MountEntry> parseMountinfo(const std::string& text);
 // The topmost (last) mount at point, or nullopt.
 std::optional<MountEntry> findMount(const std::string& mountinfo, const std::string& point);
 
-inline constexpr const char* kUnifiedRoot = "/sys/fs/cgroup/unified";
+// Where the cgroup v2 hierarchy is mounted, found as the runtime finds it:
+// /sys/fs/cgroup on a v2-only host (the qemu guest), else the hybrid layout's
+// /sys/fs/cgroup/unified.
+const std::string& unifiedRoot();
 
 // What a runtime could leave behind on the host.
 struct HostSnapshot {
   std::vector<std::string> mounts;  // lines of /proc/self/mountinfo
-  std::set<std::string> cgroups;    // every directory under kUnifiedRoot
+  std::set<std::string> cgroups;    // every directory under unifiedRoot()
   static HostSnapshot take();
   // Human-readable list of what `after` has and this snapshot had not; "" if
   // nothing was added.

@@ -379,17 +379,17 @@ TEST_F(IsolationTest, CgroupFromCgroupsPathAndRemovedOnDelete) {
   pid_t pid = b.pid();
   // The init is in its cgroup already before start.
   EXPECT_EQ(unifiedCgroupOf(pid), path);
-  EXPECT_TRUE(fs::is_directory(std::string(kUnifiedRoot) + path));
+  EXPECT_TRUE(fs::is_directory(unifiedRoot() + path));
   r = b.start();
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(unifiedCgroupOf(pid), path);
-  EXPECT_TRUE(contains(readFile(std::string(kUnifiedRoot) + path + "/cgroup.procs"),
+  EXPECT_TRUE(contains(readFile(unifiedRoot() + path + "/cgroup.procs"),
                        std::to_string(pid) + "\n"));
   ASSERT_TRUE(b.kill("KILL").ok());
   ASSERT_TRUE(b.waitStatus("stopped"));
   r = b.del();
   ASSERT_TRUE(r.ok()) << r;
-  EXPECT_FALSE(pathExists(std::string(kUnifiedRoot) + path)) << "cgroup left behind";
+  EXPECT_FALSE(pathExists(unifiedRoot() + path)) << "cgroup left behind";
 }
 
 TEST_F(IsolationTest, DefaultCgroupIsNotTheRootAndIsRemoved) {
@@ -403,7 +403,7 @@ TEST_F(IsolationTest, DefaultCgroupIsNotTheRootAndIsRemoved) {
   r = b.del(/*force=*/true);
   ASSERT_TRUE(r.ok()) << r;
   if (cg != "/") {
-    EXPECT_FALSE(pathExists(std::string(kUnifiedRoot) + cg)) << cg;
+    EXPECT_FALSE(pathExists(unifiedRoot() + cg)) << cg;
   }
 }
 

@@ -1,0 +1,137 @@
+#!/bin/busybox sh
+# /init of the guest's initramfs (run by busybox sh as pid 1; see
+# run-in-guest.sh, which builds the initramfs and boots the kernel).
+#
+# Loads the virtio/9p/overlay modules, mounts the host's root (9p, read-only)
+# under a tmpfs overlay, gives it fresh proc, sys, dev, run and a cgroup2
+# hierarchy at /sys/fs/cgroup with every controller enabled, then chroots into
+# it and runs the job the host put on the writable "job" 9p share:
+#   job/run.sh   the command (cd + env + exec), run with bash from the host root
+#   job/stdout   job/stderr   its output (the host streams these files)
+#   job/status   its exit code, written when it is done
+# Every line this script prints starts with "vm-init:" and goes to the serial
+# console, which the host keeps in a log file and shows when something fails.
+# Kernel messages go there too, never into the command's output.
+
+# shellcheck shell=dash  # busybox ash; checked as dash, its closest kin
+
+/bin/busybox mkdir -p /proc /sys /dev /usr/bin /usr/sbin /sbin /tmp /mnt
+/bin/busybox --install -s
+export PATH=/sbin:/usr/sbin:/bin:/usr/bin
+
+say() { echo "vm-init: $*"; }
+
+# A failure here must be loud and specific: the host prints the console log
+# (and this line is its last entry), then the guest powers off at once.
+die() {
+  say "FATAL: $*"
+  sync
+  poweroff -f
+  sleep 5
+  echo o >/proc/sysrq-trigger
+}
+
+# --- the initramfs's own view ---------------------------------------------------
+
+mount -t proc proc /proc || die "mount proc failed"
+mount -t sysfs sysfs /sys || die "mount sysfs failed"
+mount -t devtmpfs devtmpfs /dev || die "mount devtmpfs failed"
+
+load_modules() {
+  # /etc/sangja-vm/modules lists the .ko files in dependency order (the host
+  # resolved it from modules.dep).
+  local mod err
+  while read -r mod; do
+    [ -n "$mod" ] || continue
+    err=$(insmod "/lib/sangja-vm-modules/$mod" 2>&1) ||
+      die "insmod $mod failed: $err"
+  done </etc/sangja-vm/modules
+}
+
+# mount_9p TAG DIR OPTIONS: the virtio transport binds to its PCI device
+# asynchronously, so the tag can take a moment to appear after insmod.
+mount_9p() {
+  local tag=$1 dir=$2 opts=$3 err i=0
+  mkdir -p "$dir"
+  while :; do
+    err=$(mount -t 9p -o "trans=virtio,version=9p2000.L,msize=512000,$opts" "$tag" "$dir" 2>&1) &&
+      return 0
+    i=$((i + 1))
+    [ "$i" -lt 50 ] || die "9p mount of share '$tag' on $dir failed: $err"
+    sleep 0.1
+  done
+}
+
+load_modules
+mount_9p hostroot /mnt/host ro,cache=loose
+mount_9p job /mnt/job rw
+say "modules loaded, 9p shares mounted"
+
+# --- the new root: host root + tmpfs overlay --------------------------------------
+
+root=/newroot
+mkdir -p /mnt/rw "$root"
+mount -t tmpfs -o mode=0755 tmpfs /mnt/rw || die "mount tmpfs for the overlay failed"
+mkdir -p /mnt/rw/upper /mnt/rw/work
+# No index/xino/metacopy: the 9p lower layer has no file handles, and these
+# only make overlayfs warn.
+mount -t overlay overlay \
+  -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work,index=off,xino=off,metacopy=off,redirect_dir=off \
+  "$root" || die "overlay mount on $root failed (lower: 9p host root)"
+
+# Fresh kernel filesystems: the 9p share shows the host's /proc, /sys, /dev
+# and /run, which mean nothing here.
+mount -t proc proc "$root/proc" || die "mount proc in $root failed"
+mount -t sysfs sysfs "$root/sys" || die "mount sysfs in $root failed"
+mount -t devtmpfs devtmpfs "$root/dev" || die "mount devtmpfs in $root failed"
+mkdir -p "$root/dev/pts" "$root/dev/shm" "$root/dev/mqueue"
+mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts" ||
+  die "mount devpts failed"
+mount -t tmpfs -o mode=1777 shm "$root/dev/shm" || die "mount /dev/shm failed"
+mount -t mqueue mqueue "$root/dev/mqueue" || die "mount mqueue failed"
+# devtmpfs lacks the links udev makes; bash's <(...) needs /dev/fd.
+ln -sfn /proc/self/fd "$root/dev/fd"
+ln -sfn /proc/self/fd/0 "$root/dev/stdin"
+ln -sfn /proc/self/fd/1 "$root/dev/stdout"
+ln -sfn /proc/self/fd/2 "$root/dev/stderr"
+# /run is fresh (the host's pid files and state dirs must not leak in); /tmp
+# stays the overlay, so files the caller made there are visible.
+mount -t tmpfs -o mode=0755 tmpfs "$root/run" || die "mount /run failed"
+
+# cgroup v2 only, as on a systemd host (same mount options), every controller
+# enabled for children so that containers can use them.
+cg=$root/sys/fs/cgroup
+mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 "$cg" ||
+  die "mount cgroup2 on /sys/fs/cgroup failed"
+read -r controllers <"$cg/cgroup.controllers"
+for c in $controllers; do
+  echo "+$c" >"$cg/cgroup.subtree_control" 2>/dev/null ||
+    say "warning: cannot enable cgroup controller $c"
+done
+say "cgroup2: controllers '$(cat "$cg/cgroup.controllers")', enabled '$(cat "$cg/cgroup.subtree_control")'"
+
+# The job share, where the command can reach it.
+mkdir -p "$root/run/sangja-vm/job"
+mount --bind /mnt/job "$root/run/sangja-vm/job" || die "bind mount of the job share failed"
+
+# Modules the command needs later (veth, ...) load on demand from the
+# kernel's full module tree, which the host unpacked under its root.
+echo /sbin/sangja-vm-modprobe >/proc/sys/kernel/modprobe
+
+hostname sangja-vm
+ip link set lo up 2>/dev/null || say "warning: cannot bring lo up"
+
+# --- the command ---------------------------------------------------------------
+
+read -r uptime _ </proc/uptime
+say "running the command (guest uptime ${uptime}s)"
+echo "$uptime" >/mnt/job/ready
+# pid 1 stays this shell, which reaps orphans (busybox sh waits for any child).
+chroot "$root" /bin/bash /run/sangja-vm/job/run.sh \
+  </dev/null >/mnt/job/stdout 2>/mnt/job/stderr
+status=$?
+read -r uptime _ </proc/uptime
+echo "$status" >/mnt/job/status.new && mv /mnt/job/status.new /mnt/job/status
+say "command exited with status $status (guest uptime ${uptime}s)"
+sync
+poweroff -f
