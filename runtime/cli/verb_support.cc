@@ -1,6 +1,7 @@
 // Helpers shared by the verb files.
 #include <unistd.h>
 
+#include "runtime/cli/flags.h"
 #include "runtime/cli/verbs.h"
 
 namespace sangja::cli {
@@ -11,6 +12,14 @@ Status expectArgs(std::string_view verb, const std::vector<std::string>& positio
   return Error::invalid(std::string(verb) + ": expected " + std::to_string(n) +
                         " argument(s), got " + std::to_string(positional.size()) +
                         "; usage: sangja " + std::string(verb) + " " + std::string(usage));
+}
+
+Result<int> idOnlyVerb(std::string_view verb, const GlobalOptions& g, Args args,
+                       Status (*op)(const RuntimeOptions&, const std::string&)) {
+  ParsedFlags flags = TRY(parseFlags(args, {}));
+  TRY(expectArgs(verb, flags.positional, 1, "<container-id>"));
+  TRY(op(g.runtime, flags.positional[0]));
+  return 0;
 }
 
 void printOut(std::string_view text) {

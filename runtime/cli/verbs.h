@@ -35,6 +35,11 @@ Result<int> verbUpdate(const GlobalOptions& g, Args args);
 Status expectArgs(std::string_view verb, const std::vector<std::string>& positional, size_t n,
                   std::string_view usage);
 
+// A verb that takes just a container id and calls op on it (start, pause,
+// resume).
+Result<int> idOnlyVerb(std::string_view verb, const GlobalOptions& g, Args args,
+                       Status (*op)(const RuntimeOptions&, const std::string&));
+
 // stdout, all of it.
 void printOut(std::string_view text);
 
