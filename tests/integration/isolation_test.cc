@@ -383,8 +383,8 @@ TEST_F(IsolationTest, CgroupFromCgroupsPathAndRemovedOnDelete) {
   r = b.start();
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(unifiedCgroupOf(pid), path);
-  EXPECT_TRUE(contains(readFile(unifiedRoot() + path + "/cgroup.procs"),
-                       std::to_string(pid) + "\n"));
+  EXPECT_TRUE(
+      contains(readFile(unifiedRoot() + path + "/cgroup.procs"), std::to_string(pid) + "\n"));
   ASSERT_TRUE(b.kill("KILL").ok());
   ASSERT_TRUE(b.waitStatus("stopped"));
   r = b.del();
