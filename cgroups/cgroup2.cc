@@ -27,11 +27,12 @@ bool isCgroup2(const char* path) {
   return ::statfs(path, &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-// Whether a space-separated list (cgroup.controllers) holds word.
-bool hasWord(std::string_view list, std::string_view word) {
+// Whether a list separated by spaces (cgroup.controllers) or by sep holds word.
+bool hasWord(std::string_view list, std::string_view word, char sep = ' ') {
+  const char seps[] = {sep, ' ', '\n', '\0'};
   size_t pos = 0;
   while (pos < list.size()) {
-    size_t end = list.find_first_of(" \n", pos);
+    size_t end = list.find_first_of(seps, pos);
     if (end == std::string_view::npos) end = list.size();
     if (list.substr(pos, end - pos) == word) return true;
     pos = end + 1;
@@ -233,6 +234,39 @@ Result<std::string> findCgroup2Mount() {
   if (isCgroup2("/sys/fs/cgroup/unified")) return std::string("/sys/fs/cgroup/unified");
   return Error::invalid(
       "no cgroup v2 hierarchy mounted at /sys/fs/cgroup or /sys/fs/cgroup/unified", ENOENT);
+}
+
+std::string hostCgroup2Flags(std::string_view mountinfo, std::string_view mountPoint) {
+  constexpr std::string_view kRootFlags[] = {"nsdelegate", "favordynmods", "memory_localevents",
+                                             "memory_recursiveprot", "memory_hugetlb_accounting"};
+  std::string flags;
+  while (!mountinfo.empty()) {
+    size_t eol = mountinfo.find('\n');
+    std::string_view line = mountinfo.substr(0, eol);
+    mountinfo = eol == std::string_view::npos ? std::string_view{} : mountinfo.substr(eol + 1);
+    // id parent dev root point options [optional...] - fstype source superoptions
+    size_t sep = line.find(" - ");
+    if (sep == std::string_view::npos) continue;
+    std::string_view head = line.substr(0, sep);
+    size_t pos = 0;
+    std::string_view point;
+    for (int field = 0; field < 5 && pos != std::string_view::npos; ++field) {
+      size_t next = head.find(' ', pos);
+      if (field == 4) point = head.substr(pos, next == std::string_view::npos ? next : next - pos);
+      pos = next == std::string_view::npos ? next : next + 1;
+    }
+    std::string_view tail = line.substr(sep + 3);
+    if (point != mountPoint || !tail.starts_with("cgroup2 ")) continue;
+    std::string_view super = tail.substr(tail.rfind(' ') + 1);
+    flags.clear();
+    for (std::string_view flag : kRootFlags) {
+      if (hasWord(std::string(super), flag, ',')) {
+        if (!flags.empty()) flags += ',';
+        flags += flag;
+      }
+    }
+  }
+  return flags;
 }
 
 bool isUnifiedOnlyHost() {

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -52,6 +53,12 @@ class CgroupManager {
 // Where the v2 hierarchy is mounted: /sys/fs/cgroup on a pure v2 host,
 // /sys/fs/cgroup/unified on a hybrid one.
 Result<std::string> findCgroup2Mount();
+
+// The root flags of the host's cgroup2 mount ("nsdelegate,memory_recursiveprot"),
+// from its super options in mountinfo. A cgroup2 mount made from the initial
+// cgroup namespace re-applies these flags to the whole hierarchy, so a
+// container without its own cgroup namespace must pass them unchanged.
+std::string hostCgroup2Flags(std::string_view mountinfo, std::string_view mountPoint);
 
 // True when /sys/fs/cgroup itself is cgroup2 (no v1 hierarchies).
 bool isUnifiedOnlyHost();

@@ -50,7 +50,8 @@ Result<std::string> resolveRootfs(const spec::Config& config, const std::string&
   return std::string(real);
 }
 
-Result<MountStep> planMount(const spec::Mount& m, size_t index, const std::string& bundle) {
+Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOptions& options) {
+  const std::string& bundle = options.bundle;
   std::string where = "mounts[" + std::to_string(index) + "] (" + m.destination + ")";
   MountStep step;
   step.options = TRY(parseMountOptions(m.options).context(where));
@@ -70,6 +71,10 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const std::strin
   // A v2 host has one cgroup filesystem.
   step.fstype = m.type == "cgroup" ? "cgroup2" : m.type;
   step.source = m.source.empty() ? step.fstype : m.source;
+  if (step.fstype == "cgroup2" && !options.cgroup2Flags.empty()) {
+    std::string& data = step.options.data;
+    data = data.empty() ? options.cgroup2Flags : options.cgroup2Flags + "," + data;
+  }
   return step;
 }
 
@@ -207,7 +212,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
   plan.rootPropagation =
       (plan.finalPropagation & MS_PRIVATE) ? MS_REC | MS_PRIVATE : MS_REC | MS_SLAVE;
   for (size_t i = 0; i < config.mounts.size(); ++i) {
-    plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options.bundle)));
+    plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options)));
   }
   if (!bindsHostDev(config)) {
     plan.devices = TRY(planDevices(config));

@@ -14,6 +14,10 @@ namespace sangja::mnt {
 struct RootfsOptions {
   std::string bundle;  // absolute bundle directory
   bool noPivot = false;
+  // Added to the data of every cgroup2 mount (the host's root flags, when
+  // the container shares the host's cgroup namespace); see
+  // cgroups::hostCgroup2Flags.
+  std::string cgroup2Flags;
 };
 
 Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "base/file.h"
+#include "cgroups/cgroup_manager.h"
 #include "namespaces/mount_plan.h"
 
 namespace sangja {
@@ -30,6 +31,22 @@ Status checkNamespaceNeeds(const spec::Config& config, const ns::NamespacePlan& 
   return {};
 }
 
+bool mountsCgroup2(const spec::Config& config) {
+  for (const spec::Mount& m : config.mounts) {
+    if (m.type == "cgroup" || m.type == "cgroup2") return true;
+  }
+  return false;
+}
+
+// Mounting cgroup2 from the host's cgroup namespace re-applies the
+// hierarchy's root flags: without the host's own flags, a container would
+// clear nsdelegate or memory_recursiveprot for the whole host.
+std::string hostCgroup2Flags() {
+  Result<std::string> mount = cgroups::findCgroup2Mount();
+  if (!mount.ok()) return "";
+  return cgroups::hostCgroup2Flags(readFile("/proc/self/mountinfo").valueOr(""), *mount);
+}
+
 }  // namespace
 
 Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptions& options) {
@@ -39,7 +56,11 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
       TRY(ns::planNamespaces(config.linux ? config.linux->namespaces : kNoNamespaces));
   TRY(checkNamespaceNeeds(config, plan.namespaces));
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
-  plan.rootfs = TRY(mnt::planRootfs(config, mnt::RootfsOptions{options.bundle, options.noPivot}));
+  mnt::RootfsOptions rootfsOptions{options.bundle, options.noPivot, ""};
+  if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
+    rootfsOptions.cgroup2Flags = hostCgroup2Flags();
+  }
+  plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));

@@ -154,5 +154,25 @@ TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
   EXPECT_FALSE(pathExists(v2Root() + top)) << "a parent made for the container was left";
 }
 
+// Mounting cgroup2 from the host's cgroup namespace re-applies the
+// hierarchy's root flags; a container must not clear the host's nsdelegate
+// or memory_recursiveprot (they exist on v2-only hosts such as the guest).
+TEST_F(CgroupResourcesTest, CgroupMountKeepsTheHostsRootFlags) {
+  auto superOptions = [] {
+    for (const std::string& line : splitLines(readFile("/proc/self/mountinfo"))) {
+      if (line.find(" " + v2Root() + " ") != std::string::npos &&
+          line.find(" - cgroup2 ") != std::string::npos) {
+        return line.substr(line.rfind(' ') + 1);
+      }
+    }
+    return std::string();
+  };
+  std::string before = superOptions();
+  ASSERT_FALSE(before.empty());
+  RunResult r = b.run({"true"});  // the default config mounts cgroup2, no cgroup namespace
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(superOptions(), before);
+}
+
 }  // namespace
 }  // namespace sangja::it

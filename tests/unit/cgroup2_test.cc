@@ -296,5 +296,15 @@ TEST_F(Cgroup2Test, CreateAgainAfterDestroy) {
   EXPECT_FALSE(tmp_.exists("a"));
 }
 
+TEST(HostCgroup2Flags, TakesTheRootFlagsOfTheMountAtThePoint) {
+  std::string mountinfo =
+      "25 1 0:22 / /sys/fs/cgroup rw,nosuid shared:4 - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n"
+      "30 25 0:26 / /sys/fs/cgroup/other rw - tmpfs tmpfs rw,nsdelegate\n";
+  EXPECT_EQ(hostCgroup2Flags(mountinfo, "/sys/fs/cgroup"), "nsdelegate,memory_recursiveprot");
+  EXPECT_EQ(hostCgroup2Flags(mountinfo, "/sys/fs/cgroup/other"), "");  // not cgroup2
+  EXPECT_EQ(hostCgroup2Flags("38 32 0:32 / /x rw - cgroup2 cgroup2 rw\n", "/x"), "");
+}
+
 }  // namespace
 }  // namespace sangja::cgroups

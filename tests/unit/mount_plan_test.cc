@@ -27,13 +27,13 @@ class MountPlanTest : public ::testing::Test {
   }
 
   RootfsPlan plan(bool noPivot = false) {
-    Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, noPivot});
+    Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, noPivot, ""});
     EXPECT_TRUE(r.ok()) << r.error().message();
     return r.ok() ? *r : RootfsPlan{};
   }
 
   std::string planError() {
-    Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false});
+    Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false, ""});
     EXPECT_FALSE(r.ok());
     return r.ok() ? std::string() : r.error().message();
   }
@@ -81,7 +81,7 @@ TEST_F(MountPlanTest, RootfsSymlinkIsResolved) {
 
 TEST_F(MountPlanTest, MissingRootfsIsAnError) {
   config_.root.path = "nope";
-  Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false});
+  Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false, ""});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "rootfs " + bundle_ + "/nope: No such file or directory");
   EXPECT_EQ(r.error().code(), ENOENT);
@@ -90,7 +90,7 @@ TEST_F(MountPlanTest, MissingRootfsIsAnError) {
 TEST_F(MountPlanTest, RootfsThatIsAFileIsAnError) {
   tmp_.write("file", "x");
   config_.root.path = "file";
-  Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false});
+  Result<RootfsPlan> r = planRootfs(config_, RootfsOptions{bundle_, false, ""});
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(), "rootfs " + bundle_ + "/file: not a directory");
   EXPECT_EQ(r.error().code(), ENOTDIR);
@@ -559,6 +559,16 @@ TEST(SysctlProcPath, EmptyAndEdgeDotsAreInvalid) {
             "invalid sysctl key \"net.ipv4.ip_forward.\"");
   EXPECT_EQ(sysctlError("/net/ipv4/ip_forward", true, true, true),
             "invalid sysctl key \"/net/ipv4/ip_forward\"");
+}
+
+TEST_F(MountPlanTest, Cgroup2MountsCarryTheHostsRootFlags) {
+  config_.mounts = {spec::Mount{"/sys/fs/cgroup", "cgroup", "cgroup", {"ro", "nosuid"}, {}, {}}};
+  Result<RootfsPlan> r =
+      planRootfs(config_, RootfsOptions{bundle_, false, "nsdelegate,memory_recursiveprot"});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->mounts.size(), 1u);
+  EXPECT_EQ(r->mounts[0].fstype, "cgroup2");
+  EXPECT_EQ(r->mounts[0].options.data, "nsdelegate,memory_recursiveprot");
 }
 
 }  // namespace
