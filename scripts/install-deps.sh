@@ -24,3 +24,4 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+bash "$(dirname "$0")/../tests/vm/install.sh"  # qemu and the guest kernel, for tests/vm/
