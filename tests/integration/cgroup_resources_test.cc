@@ -8,6 +8,7 @@
 
 #include <sstream>
 #include <string>
+#include <thread>
 
 #include "tests/integration/harness.h"
 
@@ -172,6 +173,43 @@ TEST_F(CgroupResourcesTest, CgroupMountKeepsTheHostsRootFlags) {
   RunResult r = b.run({"true"});  // the default config mounts cgroup2, no cgroup namespace
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(superOptions(), before);
+}
+
+TEST_F(CgroupResourcesTest, CpusetPinsTheContainer) {
+  NEEDS_CONTROLLER("cpuset");
+  b.config["linux"]["resources"]["cpu"] = {{"cpus", "0"}, {"mems", "0"}};
+  RunResult r = b.run({"grep", "^Cpus_allowed_list", "/proc/self/status"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "Cpus_allowed_list:\t0\n");
+}
+
+TEST_F(CgroupResourcesTest, CpuMaxHoldsABusyLoopNearItsQuota) {
+  NEEDS_CONTROLLER("cpu");
+  // 20% of one CPU: 20 ms in every 100 ms period.
+  b.config["linux"]["resources"]["cpu"] = {{"quota", 20000}, {"period", 100000}};
+  useKnownCgroup();
+  b.setArgs({"sh", "-c", "while :; do :; done"});
+  ASSERT_TRUE(b.create().ok());
+  ASSERT_TRUE(b.start().ok());
+  EXPECT_EQ(readFile(cgroupDir() + "/cpu.max"), "20000 100000\n");
+  auto usage = [&] {
+    std::string stat = readFile(cgroupDir() + "/cpu.stat");
+    return std::stoull(stat.substr(stat.find("usage_usec ") + 11));
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // past start-up
+  uint64_t before = usage();
+  auto t0 = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  uint64_t used = usage() - before;
+  auto wall =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+          .count();
+  double share = static_cast<double>(used) / static_cast<double>(wall);
+  RecordProperty("cpu_share", std::to_string(share));
+  // Unthrottled it would be ~1.0; generous bounds for an emulated machine.
+  EXPECT_LT(share, 0.35) << used << " us of CPU in " << wall << " us";
+  EXPECT_GT(share, 0.05) << used << " us of CPU in " << wall << " us";
+  EXPECT_NE(readFile(cgroupDir() + "/cpu.stat").find("nr_throttled"), std::string::npos);
 }
 
 }  // namespace
