@@ -114,9 +114,32 @@ say "cgroup2: controllers '$(cat "$cg/cgroup.controllers")', enabled '$(cat "$cg
 mkdir -p "$root/run/sangja-vm/job"
 mount --bind /mnt/job "$root/run/sangja-vm/job" || die "bind mount of the job share failed"
 
-# Modules the command needs later (veth, ...) load on demand from the
-# kernel's full module tree, which the host unpacked under its root.
+# Modules the command needs later (veth, fuse, ...) load on demand from the
+# kernel's full module tree, which the host unpacked under its root: the
+# kernel runs this script (from the initramfs) with modprobe's arguments.
+read -r kernel_dir </etc/sangja-vm/kernel-dir
+cat >/sbin/sangja-vm-modprobe <<EOF
+#!/bin/sh
+exec chroot $root /sbin/modprobe -d '$kernel_dir' "\$@"
+EOF
+chmod 0755 /sbin/sangja-vm-modprobe
 echo /sbin/sangja-vm-modprobe >/proc/sys/kernel/modprobe
+
+# The nodes systemd's kmod-static-nodes makes on a normal host (fuse,
+# loop-control, net/tun...): opening one loads its module.
+make_static_nodes() {
+  local mod name dev kind majmin
+  while read -r mod name dev; do
+    case $mod in '' | '#'*) continue ;; esac
+    kind=${dev%%[0-9]*}
+    majmin=${dev#"$kind"}
+    [ -e "$root/dev/$name" ] && continue
+    mkdir -p "$(dirname "$root/dev/$name")"
+    mknod -m 0600 "$root/dev/$name" "$kind" "${majmin%:*}" "${majmin#*:}" ||
+      say "warning: cannot make /dev/$name"
+  done <"$root$kernel_dir/lib/modules/$(uname -r)/modules.devname"
+}
+make_static_nodes
 
 hostname sangja-vm
 ip link set lo up 2>/dev/null || say "warning: cannot bring lo up"

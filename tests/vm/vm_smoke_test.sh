@@ -1,0 +1,171 @@
+#!/bin/bash
+# The qemu guest with a pure cgroup v2 kernel, end to end (ctest: vm_smoke).
+#
+#   tests/vm/vm_smoke_test.sh SANGJA_BINARY INTEGRATION_TESTS_BINARY
+#
+# Boots one guest (tests/vm/run-in-guest.sh) and, inside it, checks that
+#   1. /sys/fs/cgroup is cgroup2 and offers memory, cpu, pids, io and cpuset;
+#   2. one real busybox container runs with SANGJA_BINARY: its output comes
+#      back, and while it lives its cgroup sits under /sys/fs/cgroup;
+#   3. the whole integration suite (INTEGRATION_TESTS_BINARY) passes.
+# Every step runs even when an earlier one failed, so one boot reports all.
+# Inside the guest this same script runs with --in-guest.
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+top=$(cd "$here/../.." && pwd)
+# ctest kills the test at 1200 s; the guest must be gone before that.
+guest_timeout=${SANGJA_VM_TIMEOUT:-1100}
+
+say() { echo "vm_smoke: $*"; }
+failures=0
+fail() {
+  say "FAIL: $*"
+  failures=$((failures + 1))
+}
+
+# --- in the guest -----------------------------------------------------------------
+
+check_cgroup2_controllers() {
+  local fstype controllers c
+  fstype=$(stat -f -c %T /sys/fs/cgroup)
+  if [[ $fstype != cgroup2fs ]]; then
+    fail "/sys/fs/cgroup is $fstype, not cgroup2"
+    return
+  fi
+  controllers=$(cat /sys/fs/cgroup/cgroup.controllers)
+  for c in memory cpu pids io cpuset; do
+    [[ " $controllers " == *" $c "* ]] || fail "controller $c missing from cgroup.controllers ($controllers)"
+  done
+  say "ok: /sys/fs/cgroup is cgroup2 with controllers: $controllers"
+}
+
+# The bundle was made on the host (one exec per applet symlink costs a minute
+# under TCG); the guest's writes go to its overlay, never to the host.
+run_one_container() {
+  local work=/tmp/vm-smoke
+  local root=$work/state id=vm-smoke
+  mkdir -p "$work"
+
+  # create: the init is in its cgroup before start.
+  local out=$work/create.out
+  if ! "$sangja" --root "$root" create --bundle "$bundle" "$id" >"$out" 2>&1; then
+    fail "sangja create failed: $(cat "$out")"
+    return
+  fi
+  local pid="" cgroup=""
+  pid=$("$sangja" --root "$root" state "$id" | jq -r .pid) || true
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && cgroup=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  if [[ -z $pid ]]; then
+    fail "sangja state gave no pid"
+  elif [[ -z $cgroup || $cgroup == / ]]; then
+    fail "the container (pid $pid) is in no cgroup of its own: '$cgroup'"
+  elif ! grep -qx "$pid" "/sys/fs/cgroup$cgroup/cgroup.procs" 2>/dev/null; then
+    fail "pid $pid is not in /sys/fs/cgroup$cgroup/cgroup.procs"
+  else
+    say "ok: the container's cgroup is /sys/fs/cgroup$cgroup"
+  fi
+
+  "$sangja" --root "$root" start "$id" || fail "sangja start failed"
+  # The container's stdout is the create call's (it inherited the file).
+  local i
+  for ((i = 0; i < 100; i++)); do
+    [[ -s $out ]] && break
+    sleep 0.1
+  done
+  if [[ $(cat "$out") == "hello from the guest" ]]; then
+    say "ok: the container printed its greeting"
+  else
+    fail "container output: '$(cat "$out")', expected 'hello from the guest'"
+  fi
+
+  "$sangja" --root "$root" delete --force "$id" || fail "sangja delete --force failed"
+  [[ -z $cgroup || ! -e /sys/fs/cgroup$cgroup ]] || fail "cgroup /sys/fs/cgroup$cgroup left behind"
+}
+
+run_integration_suite() {
+  say "running $integration_tests --gtest_brief=1"
+  local started=$SECONDS
+  if "$integration_tests" --gtest_brief=1; then
+    say "ok: the integration suite passed in the guest ($((SECONDS - started))s)"
+  else
+    fail "the integration suite failed in the guest ($((SECONDS - started))s)"
+  fi
+}
+
+guest_main() {
+  check_cgroup2_controllers
+  run_one_container
+  run_integration_suite
+  if ((failures)); then
+    say "$failures check(s) failed"
+    exit 1
+  fi
+  say "all checks passed"
+}
+
+# --- on the host ----------------------------------------------------------------
+
+host_tmp=""
+# shellcheck disable=SC2317  # run by the EXIT trap
+remove_host_tmp() { [[ -z $host_tmp ]] || rm -rf "$host_tmp"; }
+
+# The integration harness builds its busybox rootfs once, next to its binary
+# (cachedRootfs() in tests/integration/harness.cc: it-rootfs-cache/ whose
+# `stamp` is not older than the script and /bin/busybox). In the guest that
+# build would cost a minute of TCG time and land in the overlay, lost at
+# power-off, so it is made here the same way under the harness's lock. If
+# the harness changes that layout, the guest merely builds its own copy.
+warm_integration_rootfs_cache() {
+  local cache script=$top/examples/make-busybox-bundle.sh
+  cache=$(dirname "$integration_tests")/it-rootfs-cache
+  mkdir -p "$cache"
+  (
+    flock 9
+    if [[ ! -e $cache/stamp || $cache/stamp -ot $script || $cache/stamp -ot /bin/busybox ||
+      ! -e $cache/rootfs/bin/busybox ]]; then
+      SANGJA=$sangja bash "$script" "$cache" >/dev/null 2>&1 && echo built >"$cache/stamp"
+    fi
+  ) 9>"$cache/lock" || say "warning: could not prebuild $cache; the guest builds it"
+}
+
+host_main() {
+  local started=$SECONDS status=0
+  host_tmp=$(mktemp -d "${TMPDIR:-/tmp}/sangja-vm-smoke.XXXXXX")
+  trap remove_host_tmp EXIT
+  local bundle=$host_tmp/bundle
+  SANGJA=$sangja bash "$top/examples/make-busybox-bundle.sh" "$bundle" \
+    sh -c 'echo hello from the guest; exec sleep 60' 2>/dev/null ||
+    { say "FAIL: examples/make-busybox-bundle.sh $bundle failed"; exit 1; }
+  warm_integration_rootfs_cache
+
+  bash "$here/run-in-guest.sh" --timeout "$guest_timeout" -- \
+    bash "$here/vm_smoke_test.sh" --in-guest "$sangja" "$integration_tests" "$bundle" ||
+    status=$?
+  say "$((SECONDS - started))s in all, exit status $status"
+  exit "$status"
+}
+
+usage() {
+  echo "usage: $0 SANGJA_BINARY INTEGRATION_TESTS_BINARY" >&2
+  exit 2
+}
+
+in_guest=0
+bundle=""
+if [[ ${1:-} == --in-guest ]]; then
+  in_guest=1
+  bundle=${4:-}
+  set -- "${2:-}" "${3:-}"
+fi
+(($# == 2)) || usage
+sangja=$(readlink -f "$1")
+integration_tests=$(readlink -f "$2")
+[[ -x $sangja ]] || { say "not executable: $1"; exit 2; }
+[[ -x $integration_tests ]] || { say "not executable: $2"; exit 2; }
+
+if ((in_guest)); then
+  guest_main
+else
+  host_main
+fi
