@@ -3,8 +3,6 @@
 // in the cgroup's files, or a clear error naming the missing controller and
 // nothing left behind. Tests that need a controller to do their job run in
 // the cgroup v2 guest (tests/vm); on the hybrid host they say so and skip.
-#include <linux/magic.h>
-#include <sys/vfs.h>
 
 #include <sstream>
 #include <string>
@@ -17,16 +15,8 @@ namespace {
 
 using nlohmann::json;
 
-std::string v2Root() {
-  struct statfs fs;
-  if (statfs("/sys/fs/cgroup", &fs) == 0 && fs.f_type == CGROUP2_SUPER_MAGIC) {
-    return "/sys/fs/cgroup";
-  }
-  return "/sys/fs/cgroup/unified";
-}
-
 bool rootHas(const std::string& controller) {
-  for (const std::string& line : splitLines(readFile(v2Root() + "/cgroup.controllers"))) {
+  for (const std::string& line : splitLines(readFile(unifiedRoot() + "/cgroup.controllers"))) {
     std::istringstream words(line);
     for (std::string w; words >> w;) {
       if (w == controller) return true;
@@ -47,7 +37,7 @@ class CgroupResourcesTest : public ContainerTest {
  protected:
   // A long-running container in a cgroup whose path we know.
   std::string cgroupPath() const { return "/" + b.id(); }
-  std::string cgroupDir() const { return v2Root() + cgroupPath(); }
+  std::string cgroupDir() const { return unifiedRoot() + cgroupPath(); }
   void useKnownCgroup() { b.config["linux"]["cgroupsPath"] = cgroupPath(); }
   RunResult startSleeper() {
     useKnownCgroup();
@@ -152,7 +142,7 @@ TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
   ASSERT_TRUE(b.create().ok());
   EXPECT_EQ(unifiedCgroupOf(b.pid()), top + "/group/leaf");
   ASSERT_TRUE(b.del(/*force=*/true).ok());
-  EXPECT_FALSE(pathExists(v2Root() + top)) << "a parent made for the container was left";
+  EXPECT_FALSE(pathExists(unifiedRoot() + top)) << "a parent made for the container was left";
 }
 
 // Mounting cgroup2 from the host's cgroup namespace re-applies the
@@ -161,7 +151,7 @@ TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
 TEST_F(CgroupResourcesTest, CgroupMountKeepsTheHostsRootFlags) {
   auto superOptions = [] {
     for (const std::string& line : splitLines(readFile("/proc/self/mountinfo"))) {
-      if (line.find(" " + v2Root() + " ") != std::string::npos &&
+      if (line.find(" " + unifiedRoot() + " ") != std::string::npos &&
           line.find(" - cgroup2 ") != std::string::npos) {
         return line.substr(line.rfind(' ') + 1);
       }
