@@ -202,5 +202,41 @@ TEST_F(CgroupResourcesTest, CpuMaxHoldsABusyLoopNearItsQuota) {
   EXPECT_NE(readFile(cgroupDir() + "/cpu.stat").find("nr_throttled"), std::string::npos);
 }
 
+// A loop device stands in for a disk (the guest has none): the throttle
+// fields of blockIO become io.max lines for its major:minor.
+TEST_F(CgroupResourcesTest, BlockIoThrottleIsWrittenToIoMax) {
+  NEEDS_CONTROLLER("io");
+  RunResult loop = host("f=" + b.tmp() + "/disk.img && truncate -s 8M $f && losetup -f --show $f");
+  ASSERT_TRUE(loop.ok()) << loop;
+  std::string dev = splitLines(loop.out).at(0);
+  struct LoopGuard {
+    std::string dev;
+    ~LoopGuard() { host("losetup -d " + dev); }
+  } guard{dev};
+  RunResult numbers = host("stat -c '%t %T' " + dev);
+  ASSERT_TRUE(numbers.ok()) << numbers;
+  unsigned major = 0, minor = 0;
+  ASSERT_EQ(std::sscanf(numbers.out.c_str(), "%x %x", &major, &minor), 2) << numbers;
+
+  b.config["linux"]["resources"]["blockIO"] = {
+      {"throttleReadBpsDevice", {{{"major", major}, {"minor", minor}, {"rate", 1048576}}}},
+      {"throttleWriteIOPSDevice", {{{"major", major}, {"minor", minor}, {"rate", 100}}}}};
+  ASSERT_TRUE(startSleeper().ok());
+  std::string want = std::to_string(major) + ":" + std::to_string(minor) +
+                     " rbps=1048576 wbps=max riops=max wiops=100";
+  EXPECT_TRUE(contains(readFile(cgroupDir() + "/io.max"), want))
+      << "io.max: " << readFile(cgroupDir() + "/io.max") << "want: " << want;
+
+  // update rewrites the line.
+  json update = {
+      {"blockIO",
+       {{"throttleReadBpsDevice", {{{"major", major}, {"minor", minor}, {"rate", 2097152}}}}}}};
+  RunResult r = runCommand({"sh", "-c", "printf '%s' \"$0\" | \"$@\"", update.dump(), runtimePath(),
+                            "--root", b.stateRoot(), "update", "--resources", "-", b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(readFile(cgroupDir() + "/io.max"), " rbps=2097152 "))
+      << readFile(cgroupDir() + "/io.max");
+}
+
 }  // namespace
 }  // namespace sangja::it

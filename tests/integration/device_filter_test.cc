@@ -92,7 +92,7 @@ TEST_F(DeviceFilterTest, DefaultConfigDeniesAllButTheDefaultDevices) {
 
 TEST_F(DeviceFilterTest, NodeMadeInTheContainerCannotBeOpened) {
   std::string dev = spareCharDevice();
-  if (dev.empty()) GTEST_SKIP() << "no /dev/fuse or /dev/loop-control on this host";
+  if (dev.empty()) GTEST_SKIP() << "NOT RUN HERE: no /dev/fuse or /dev/loop-control on this host";
   RunResult r =
       b.sh("mknod /dev/x c " + dev + " && echo made; " + openScript({"/dev/x", "/dev/null"}));
   ASSERT_TRUE(r.ok()) << r;
@@ -104,7 +104,7 @@ TEST_F(DeviceFilterTest, NodeMadeInTheContainerCannotBeOpened) {
 
 TEST_F(DeviceFilterTest, AllowRuleOpensTheNode) {
   std::string dev = spareCharDevice();
-  if (dev.empty()) GTEST_SKIP() << "no /dev/fuse or /dev/loop-control on this host";
+  if (dev.empty()) GTEST_SKIP() << "NOT RUN HERE: no /dev/fuse or /dev/loop-control on this host";
   unsigned maj = 0, min = 0;
   std::sscanf(dev.c_str(), "%u %u", &maj, &min);
   setDevices(json::array(
@@ -118,7 +118,7 @@ TEST_F(DeviceFilterTest, AllowRuleOpensTheNode) {
 TEST_F(DeviceFilterTest, PartialAccessRule) {
   // Read only: reading works, writing does not.
   std::string dev = spareCharDevice();
-  if (dev.empty()) GTEST_SKIP() << "no /dev/fuse or /dev/loop-control on this host";
+  if (dev.empty()) GTEST_SKIP() << "NOT RUN HERE: no /dev/fuse or /dev/loop-control on this host";
   unsigned maj = 0, min = 0;
   std::sscanf(dev.c_str(), "%u %u", &maj, &min);
   setDevices(json::array(
@@ -174,7 +174,7 @@ TEST_F(DeviceFilterTest, LinuxDevicesEntryIsUsable) {
 
 TEST_F(DeviceFilterTest, UpdateChangesTheRulesOfARunningContainer) {
   std::string dev = spareCharDevice();
-  if (dev.empty()) GTEST_SKIP() << "no /dev/fuse or /dev/loop-control on this host";
+  if (dev.empty()) GTEST_SKIP() << "NOT RUN HERE: no /dev/fuse or /dev/loop-control on this host";
   unsigned maj = 0, min = 0;
   std::sscanf(dev.c_str(), "%u %u", &maj, &min);
   // The container checks /dev/x every 50 ms and says so in /tmp/r.
