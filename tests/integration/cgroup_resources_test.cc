@@ -4,6 +4,8 @@
 // nothing left behind. Tests that need a controller to do their job run in
 // the cgroup v2 guest (tests/vm); on the hybrid host they say so and skip.
 
+#include <unistd.h>
+
 #include <sstream>
 #include <string>
 #include <thread>
@@ -236,6 +238,27 @@ TEST_F(CgroupResourcesTest, BlockIoThrottleIsWrittenToIoMax) {
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_TRUE(contains(readFile(cgroupDir() + "/io.max"), " rbps=2097152 "))
       << readFile(cgroupDir() + "/io.max");
+}
+
+// A soft-RoCE device on a veth pair stands in for RDMA hardware.
+TEST_F(CgroupResourcesTest, RdmaLimitIsWrittenToRdmaMax) {
+  NEEDS_CONTROLLER("rdma");
+  std::string veth = "rv" + std::to_string(::getpid() % 100000);
+  std::string rdmaDev = "rxe" + std::to_string(::getpid() % 100000);
+  RunResult setup =
+      host("ip link add " + veth + "a type veth peer name " + veth + "b && ip link set " + veth +
+           "a up && rdma link add " + rdmaDev + " type rxe netdev " + veth + "a");
+  struct DeviceGuard {
+    std::string veth, rdmaDev;
+    ~DeviceGuard() { host("rdma link delete " + rdmaDev + "; ip link del " + veth + "a"); }
+  } guard{veth, rdmaDev};
+  ASSERT_TRUE(setup.ok()) << "cannot make a soft-RoCE device (rdma_rxe on a veth): " << setup;
+
+  b.config["linux"]["resources"]["rdma"] = {{rdmaDev, {{"hcaHandles", 2}, {"hcaObjects", 2000}}}};
+  ASSERT_TRUE(startSleeper().ok());
+  EXPECT_TRUE(
+      contains(readFile(cgroupDir() + "/rdma.max"), rdmaDev + " hca_handle=2 hca_object=2000"))
+      << readFile(cgroupDir() + "/rdma.max");
 }
 
 }  // namespace
