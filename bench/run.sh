@@ -1,10 +1,11 @@
 #!/bin/bash
 # bench/run.sh — side-by-side cost of one container `run`: sangja, crun, runc and the floor.
 #
-#   bash bench/run.sh [-n ROUNDS] [-H]
+#   bash bench/run.sh [-n ROUNDS] [-H] [-D]
 #
 #   -n ROUNDS  timed rounds (default 200); each round runs every runtime once
 #   -H         also measure runc, the floor (and sangja) in the host's own hybrid cgroup view
+#   -D         also measure sangja with `runc spec`'s device rules kept (the eBPF device filter)
 #   SANGJA     path of the sangja binary (default: build/sangja in this repo); measured only
 #              when it exists and a check run shows it really runs the container; otherwise
 #              the report says why it was not measured
@@ -23,6 +24,7 @@ SANGJA=${SANGJA:-$REPO/build/sangja}
 ROUNDS=200
 RUN_TIMEOUT=60 # seconds; a run still going then is killed and counted as failed
 HOST_ROWS=0
+DEVICE_ROW=0
 COMMAND_LINE="bash bench/run.sh $*"
 
 # Container ids and cgroup names all start with this, so leftovers can be found and removed.
@@ -40,15 +42,16 @@ die() { echo "run.sh: $*" >&2; exit 1; }
 note() { echo "run.sh: $*" >&2; }
 
 usage() {
-  sed -n '2,13s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
 parse_args() {
-  while getopts 'n:Hh' opt; do
+  while getopts 'n:HDh' opt; do
     case $opt in
       n) ROUNDS=$OPTARG ;;
       H) HOST_ROWS=1 ;;
+      D) DEVICE_ROW=1 ;;
       *) usage ;;
     esac
   done
@@ -215,6 +218,13 @@ define_rows() {
   add_row crun crun oci "$(command -v crun)" v2
   add_row runc runc oci "$(command -v runc)" v2
   add_row floor floor floor "$TMP/floor-full" v2
+  if ((DEVICE_ROW && have_sangja)); then
+    add_row sangja-dev "sangja (device rules)" oci "$SANGJA" v2
+    # runc spec's own rule: deny every device; the runtime adds the default allowed set.
+    jq '.linux.resources.devices = [{"allow": false, "access": "rwm"}]' \
+      "${ROW_BUNDLE[sangja-dev]}/config.json" >"$TMP/dev-config.json"
+    mv "$TMP/dev-config.json" "${ROW_BUNDLE[sangja-dev]}/config.json"
+  fi
   if ((HOST_ROWS)); then
     ((have_sangja)) && add_row sangja-host "sangja (host view)" oci "$SANGJA" host
     add_row runc-host "runc (host view)" oci "$(command -v runc)" host
