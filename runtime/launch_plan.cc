@@ -64,6 +64,9 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
+  bool wantsRdt = config.linux && config.linux->intelRdt;
+  plan.attrs = TRY(planProcessAttrs(config, wantsLsm(config) ? LsmSupport::probe() : LsmSupport{},
+                                    wantsRdt && hostHasResctrl()));
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;

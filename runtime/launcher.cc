@@ -106,9 +106,11 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   ns::applyUts(plan.uts, ch);
   writeOomScoreAdj(plan.process, ch);
   joinSessionKeyring(plan, ch);
+  int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
   mnt::setupRootfs(plan.rootfs, ch);
   phaseNs[kPhaseRootfs] = trace::nowNs();
+  applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);

@@ -15,6 +15,7 @@
 #include "namespaces/namespaces.h"
 #include "namespaces/uts.h"
 #include "runtime/process.h"
+#include "runtime/process_attrs.h"
 
 namespace sangja {
 
@@ -23,6 +24,7 @@ struct LaunchPlan {
   ns::UtsPlan uts;
   mnt::RootfsPlan rootfs;
   ProcessPlan process;
+  ProcessAttrs attrs;
   int preserveFds = 0;
   // Name of a new session keyring to join; empty: keep the runtime's
   // (--no-new-keyring).

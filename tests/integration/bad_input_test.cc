@@ -230,5 +230,34 @@ TEST_F(BadInputTest, MountThroughSymlinkStaysInRootfs) {
   EXPECT_FALSE(pathExists(target + "/y"));
 }
 
+// This host enables no LSM and has no resctrl: asking for them must fail
+// before anything is made, not run the container unconfined.
+TEST_F(BadInputTest, AppArmorProfileWithoutAppArmor) {
+  if (readFile("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) == 0) {
+    GTEST_SKIP() << "NOT RUN HERE: AppArmor is enabled on this host";
+  }
+  SKIP_FOR_PEER("runc ignores an AppArmor profile when AppArmor is off");
+  b.config["process"]["apparmorProfile"] = "docker-default";
+  b.write();
+  expectCleanFailure(createRaw(b.id()), {"AppArmor is not enabled"});
+}
+
+TEST_F(BadInputTest, SelinuxLabelWithoutSelinux) {
+  if (pathExists("/sys/fs/selinux/enforce")) GTEST_SKIP() << "NOT RUN HERE: SELinux is enabled";
+  SKIP_FOR_PEER("runc ignores SELinux labels when SELinux is off");
+  b.config["process"]["selinuxLabel"] = "system_u:system_r:container_t:s0";
+  b.write();
+  expectCleanFailure(createRaw(b.id()), {"SELinux is not enabled"});
+}
+
+TEST_F(BadInputTest, IntelRdtWithoutResctrl) {
+  if (contains(readFile("/proc/filesystems"), "resctrl")) {
+    GTEST_SKIP() << "NOT RUN HERE: this host has resctrl";
+  }
+  b.config["linux"]["intelRdt"] = {{"closID", "sangja"}, {"l3CacheSchema", "L3:0=f"}};
+  b.write();
+  expectCleanFailure(createRaw(b.id()), {"intelRdt", "resctrl"});
+}
+
 }  // namespace
 }  // namespace sangja::it
