@@ -10,6 +10,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/procfs.h"
 #include "namespaces/in_root.h"
 
 namespace sangja::mnt {
@@ -172,8 +173,8 @@ void makeReadonly(const Ctx& ctx, const std::string& path) {
 // (still visible before pivot_root) serves, and the container's read-only
 // /proc/sys does not get in the way.
 void writeSysctl(const Ctx& ctx, const Sysctl& s) {
-  ScopedFd fd(::open(s.procPath.c_str(), O_WRONLY | O_CLOEXEC));
-  if (fd.get() < 0) ctx.channel.fail(errno, "open sysctl", s.procPath);
+  ScopedFd fd(openVerifiedProc(s.procPath.c_str(), O_WRONLY));
+  if (fd.get() < 0) ctx.channel.fail(-fd.get(), "open sysctl", s.procPath);
   if (::write(fd.get(), s.value.data(), s.value.size()) < 0) {
     ctx.channel.fail(errno, "write sysctl", s.procPath);
   }

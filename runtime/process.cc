@@ -5,11 +5,14 @@
 #include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstring>
 
 #include "base/file.h"
+#include "base/procfs.h"
 #include "namespaces/in_root.h"
 
 namespace sangja {
@@ -138,8 +141,8 @@ Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
 
 void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel) {
   if (plan.oomScoreAdj.empty()) return;
-  int fd = ::open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) channel.fail(errno, "open /proc/self/oom_score_adj");
+  int fd = openVerifiedProc("/proc/self/oom_score_adj", O_WRONLY);
+  if (fd < 0) channel.fail(-fd, "open /proc/self/oom_score_adj");
   if (::write(fd, plan.oomScoreAdj.data(), plan.oomScoreAdj.size()) < 0) {
     channel.fail(errno, "set oom_score_adj to", plan.oomScoreAdj);
   }
@@ -180,8 +183,16 @@ void applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel) 
 
 // After pivot_root and the uid change, so that a cwd the user may not
 // enter fails here and not in the container (runc does the same).
+// CVE-2024-21626 class: a cwd such as /proc/self/fd/N can follow an fd
+// still open at this point to a directory outside the container. The
+// kernel's getcwd says "(unreachable)" for a cwd outside our root.
 void enterCwd(const ProcessPlan& plan, const ChildChannel& channel) {
   if (::chdir(plan.cwd.c_str()) < 0) channel.fail(errno, "chdir to cwd", plan.cwd);
+  char where[PATH_MAX];
+  if (::syscall(SYS_getcwd, where, sizeof where) < 0) {
+    channel.fail(errno, "check cwd", plan.cwd);
+  }
+  if (where[0] != '/') channel.fail(EPERM, "cwd is outside the container's root:", plan.cwd);
 }
 
 const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include "base/file.h"
+#include "base/procfs.h"
 
 namespace sangja {
 
@@ -85,18 +86,6 @@ Result<unsigned> parseNumber(std::string_view text, std::string_view list, std::
 bool readsAsEnabled(const char* path) {
   Result<std::string> text = readFile(path);
   return text.ok() && !text->empty() && ((*text)[0] == 'Y' || (*text)[0] == '1');
-}
-
-// The host's /proc, opened before pivot_root and checked to be procfs: the
-// rootfs cannot redirect the label write with a planted file or mount.
-int openProcAttr(const char* path, const ChildChannel& channel) {
-  int fd = ::open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0) return -1;
-  struct statfs fs;
-  if (::fstatfs(fd, &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC) {
-    channel.fail(EXDEV, "verify procfs handle", path);
-  }
-  return fd;
 }
 
 void writeLabel(int fd, const char* prefix, const std::string& label, const char* what,
@@ -276,14 +265,14 @@ int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {
   if (!attrs.apparmorProfile.empty()) {
     // Kernels with LSM stacking have a per-LSM directory; older ones only
     // the shared file.
-    int fd = openProcAttr("/proc/thread-self/attr/apparmor/exec", channel);
-    if (fd < 0) fd = openProcAttr("/proc/thread-self/attr/exec", channel);
-    if (fd < 0) channel.fail(errno, "open AppArmor exec attribute");
+    int fd = openVerifiedProc("/proc/thread-self/attr/apparmor/exec", O_WRONLY);
+    if (fd == -ENOENT) fd = openVerifiedProc("/proc/thread-self/attr/exec", O_WRONLY);
+    if (fd < 0) channel.fail(-fd, "open AppArmor exec attribute");
     return fd;
   }
   if (!attrs.selinuxLabel.empty()) {
-    int fd = openProcAttr("/proc/thread-self/attr/exec", channel);
-    if (fd < 0) channel.fail(errno, "open SELinux exec attribute");
+    int fd = openVerifiedProc("/proc/thread-self/attr/exec", O_WRONLY);
+    if (fd < 0) channel.fail(-fd, "open SELinux exec attribute");
     return fd;
   }
   return -1;

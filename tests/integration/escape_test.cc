@@ -1,0 +1,100 @@
+// Known container-escape classes, each tried for real: the test sets up the
+// attack a hostile image or caller could, and checks that the host stays out
+// of reach.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace sangja::it {
+namespace {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+class EscapeTest : public ContainerTest {
+ protected:
+  // `run` started by a shell that first opens fds 5 and 7 on host
+  // directories without close-on-exec, as a careless caller would.
+  RunResult runWithLeakedFds(const std::vector<std::string>& cmd) {
+    b.setArgs(cmd);
+    b.write();
+    writeFile(b.tmp() + "/host-secret", "host\n");
+    return runCommand({"sh", "-c", "exec 5<\"$0\" 7</; exec \"$@\"", b.tmp(), runtimePath(),
+                       "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()});
+  }
+};
+
+// CVE-2024-21626 class, part 1: nothing the runtime had open reaches the
+// container's process.
+TEST_F(EscapeTest, NoRuntimeOrInheritedFdReachesTheContainer) {
+  RunResult r = runWithLeakedFds({"ls", "/proc/self/fd"});
+  ASSERT_TRUE(r.ok()) << r;
+  // 0-2 and the fd ls itself opened on the directory.
+  EXPECT_EQ(splitLines(r.out), (std::vector<std::string>{"0", "1", "2", "3"})) << r;
+}
+
+// CVE-2024-21626 class, part 2: a cwd that walks through an fd still open
+// during set-up (leaked by the caller, or the runtime's own) must not put
+// the process in a host directory.
+TEST_F(EscapeTest, CwdThroughAnOpenFdIsRefused) {
+  for (int fd = 3; fd <= 12; ++fd) {
+    SCOPED_TRACE("cwd /proc/self/fd/" + std::to_string(fd));
+    // A hostile image ships the directory, so that the cwd exists before
+    // /proc is mounted over it.
+    fs::create_directories(b.rootfs() + "/proc/self/fd/" + std::to_string(fd));
+    b.config["process"]["cwd"] = "/proc/self/fd/" + std::to_string(fd);
+    RunResult r = runWithLeakedFds({"sh", "-c", "pwd; ls; cat host-secret ../host-secret"});
+    EXPECT_FALSE(contains(r.out, "host-secret")) << "the process saw a host directory; " << r;
+    EXPECT_FALSE(contains(r.out, "host\n")) << r;
+    if (!r.ok() && !runtimeIsPeer()) {
+      EXPECT_TRUE(contains(r.err, "cwd")) << "the error should name the cwd; " << r;
+    }
+    EXPECT_TRUE(contains(b.state().err, "does not exist")) << "container left behind";
+  }
+}
+
+// CVE-2019-19921 / CVE-2021-30465 class: /proc in the image is a symlink
+// aiming at a host path. The proc mount must land inside the rootfs (where
+// the link resolves when the rootfs is the root) and masking must hold.
+TEST_F(EscapeTest, ProcSymlinkInTheImageStaysInsideTheRootfs) {
+  std::string hostTarget = b.tmp() + "/hostproc";
+  fs::remove_all(b.rootfs() + "/proc");
+  fs::create_symlink(hostTarget, b.rootfs() + "/proc");
+  RunResult r = b.sh("stat -f -c %T /proc/; wc -c < /proc/kcore; cat /proc/self/comm");
+  if (r.ok()) {
+    EXPECT_EQ(r.out, "proc\n0\ncat\n") << "proc mounted and /proc/kcore masked; " << r;
+  } else {
+    EXPECT_TRUE(contains(r.err, "proc")) << r;
+  }
+  EXPECT_FALSE(pathExists(hostTarget)) << "the runtime made or used the host path " << hostTarget;
+}
+
+// CVE-2025-31133 class: the image's /dev/null is a symlink to a sensitive
+// procfs file; masking a file must not bind that file, writable, over the
+// masked path.
+TEST_F(EscapeTest, DevNullSymlinkCannotRedirectMaskedPaths) {
+  std::string before = readFile("/proc/sys/kernel/core_pattern");
+  // No /dev tmpfs: the image's own /dev is used.
+  json& mounts = b.config["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end();) {
+    it = (*it)["destination"] == "/dev" || std::string((*it)["destination"]).rfind("/dev/", 0) == 0
+             ? mounts.erase(it)
+             : it + 1;
+  }
+  fs::create_directories(b.rootfs() + "/dev");
+  fs::remove(b.rootfs() + "/dev/null");
+  fs::create_symlink("/proc/sys/kernel/core_pattern", b.rootfs() + "/dev/null");
+  RunResult r = b.sh("wc -c < /proc/kcore; echo '|/tmp/evil' > /proc/kcore; echo wrote $?");
+  EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
+  if (r.ok()) {
+    EXPECT_TRUE(contains(r.out, "0\n")) << "/proc/kcore should read empty; " << r;
+  } else {
+    EXPECT_TRUE(contains(r.err, "dev/null")) << "the error should name /dev/null; " << r;
+  }
+}
+
+}  // namespace
+}  // namespace sangja::it
