@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "base/file.h"
+#include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "namespaces/mount_plan.h"
 
@@ -64,6 +65,10 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
+  if (config.linux && config.linux->seccomp) {
+    plan.seccomp = TRY(seccomp::planProgram(*config.linux->seccomp, plan.process));
+    trace::mark("seccomp filter compiled");
+  }
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;
