@@ -232,6 +232,22 @@ TEST(SeccompPlan, ErrorsNameTheJsonPath) {
   EXPECT_EQ(planError(f), "linux.seccomp.flags[1]: unknown flag \"SECCOMP_FILTER_FLAG_BOGUS\"");
 }
 
+TEST(SeccompPlan, ArchesNewerThanThisLibseccomp) {
+#ifdef SCMP_ARCH_SH
+  GTEST_SKIP() << "this libseccomp knows SCMP_ARCH_SH";
+#else
+  spec::Seccomp s = profile("SCMP_ACT_ALLOW");
+  s.architectures = {"SCMP_ARCH_SH"};
+  Result<RulePlan> r = planRules(s);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ENOTSUP);
+  EXPECT_EQ(r.error().message().rfind(
+                "linux.seccomp.architectures[0]: SCMP_ARCH_SH is not supported by libseccomp ", 0),
+            0u)
+      << r.error().message();
+#endif
+}
+
 TEST(SeccompPlan, NotifyNeedsAnAbsoluteListenerPath) {
   spec::Seccomp s = profile("SCMP_ACT_ALLOW", {entry({"mkdir"}, "SCMP_ACT_NOTIFY")});
   EXPECT_EQ(planError(s), "linux.seccomp.listenerPath: required when a rule uses SCMP_ACT_NOTIFY");
@@ -500,6 +516,33 @@ TEST(SeccompLoaded, NotifyFdReachesTheRuntimeAndAnswers) {
   ::waitpid(pid, &status, 0);
   ASSERT_TRUE(WIFEXITED(status)) << status;
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+TEST(SeccompLoaded, EveryFlagWithAListener) {
+  spec::Seccomp s = profile("SCMP_ACT_ALLOW", {entry({"getppid"}, "SCMP_ACT_NOTIFY"),
+                                               entry({"mkdir"}, "SCMP_ACT_ERRNO", {}, 38)});
+  s.listenerPath = "/run/unused.sock";
+  s.flags = features().knownFlags;
+  for (const std::string& f : s.flags) {
+    if (!has(supportedFlags(), f)) GTEST_SKIP() << f << " is not supported by this kernel";
+  }
+  Program p = compiled(s);
+  // TSYNC with a listener needs TSYNC_ESRCH, or the kernel refuses the load.
+  EXPECT_EQ(p.flags, SECCOMP_FILTER_FLAG_TSYNC | SECCOMP_FILTER_FLAG_LOG |
+                         SECCOMP_FILTER_FLAG_SPEC_ALLOW | SECCOMP_FILTER_FLAG_NEW_LISTENER |
+                         (1u << 4) | (1u << 5));
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  UniqueFd parentEnd(pair[0]), childEnd(pair[1]);
+  int status = runFiltered(
+      p, [&] { return errnoOf(::mkdir("/nonexistent-dir/x", 0700)); }, childEnd.get());
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), ENOSYS);  // loaded: mkdir got the rule's errno
+  UniqueFd notifyFd;
+  Result<SyncMessage> msg = receiveSync(parentEnd.get(), &notifyFd);
+  ASSERT_TRUE(msg.ok()) << msg.error().message();
+  EXPECT_EQ(msg->type, SyncType::kSeccompFd);
+  EXPECT_TRUE(notifyFd.valid());
 }
 
 // ---- the listener ----
