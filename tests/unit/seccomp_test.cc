@@ -470,6 +470,25 @@ TEST(SeccompLoaded, ArgumentConditions) {
       "SCMP_ACT_ALLOW", {entry({"umask"}, "SCMP_ACT_ERRNO", {{0, 022, 0, "SCMP_CMP_NE"}}, EDOM)}));
   EXPECT_EQ(exitOf(runFiltered(ne, [] { return errnoOf(::syscall(SYS_umask, 077)); })), EDOM);
   EXPECT_EQ(exitOf(runFiltered(ne, [] { return errnoOf(::syscall(SYS_umask, 022)); })), 0);
+
+  // Each ordering operator against 020, probed with 017, 020 and 021.
+  struct Case {
+    const char* op;
+    bool denies[3];
+  };
+  for (const Case& c :
+       {Case{"SCMP_CMP_LT", {true, false, false}}, Case{"SCMP_CMP_LE", {true, true, false}},
+        Case{"SCMP_CMP_GE", {false, true, true}}, Case{"SCMP_CMP_GT", {false, false, true}},
+        Case{"SCMP_CMP_EQ", {false, true, false}}}) {
+    Program p = compiled(
+        profile("SCMP_ACT_ALLOW", {entry({"umask"}, "SCMP_ACT_ERRNO", {{0, 020, 0, c.op}}, EDOM)}));
+    const long probes[3] = {017, 020, 021};
+    for (int i = 0; i < 3; ++i) {
+      long mask = probes[i];
+      int got = exitOf(runFiltered(p, [mask] { return errnoOf(::syscall(SYS_umask, mask)); }));
+      EXPECT_EQ(got, c.denies[i] ? EDOM : 0) << c.op << " umask(0" << std::oct << mask << ")";
+    }
+  }
 }
 
 TEST(SeccompLoaded, NotifyFdReachesTheRuntimeAndAnswers) {
