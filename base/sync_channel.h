@@ -8,17 +8,20 @@
 
 #include <cerrno>
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 #include "base/fixed_text.h"
 #include "base/result.h"
+#include "base/unique_fd.h"
 
 namespace sangja {
 
 enum class SyncType : uint32_t {
-  kReady = 1,  // child: set up, waiting to be started
-  kError = 2,  // child: failed; err and text say where
-  kGo = 3,     // parent: proceed (exec, or the next step)
+  kReady = 1,      // child: set up, waiting to be started
+  kError = 2,      // child: failed; err and text say where
+  kGo = 3,         // parent: proceed (exec, or the next step)
+  kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -63,6 +66,29 @@ class ChildChannel {
     return r == static_cast<ssize_t>(sizeof msg);
   }
 
+  // Sends a message with one fd attached (SCM_RIGHTS); the receiver gets
+  // its own copy, the caller still owns fdToPass.
+  bool sendFd(SyncType type, int fdToPass) const {
+    SyncMessage msg{};
+    msg.type = type;
+    iovec iov{&msg, sizeof msg};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+    cm->cmsg_level = SOL_SOCKET;
+    cm->cmsg_type = SCM_RIGHTS;
+    cm->cmsg_len = CMSG_LEN(sizeof(int));
+    std::memcpy(CMSG_DATA(cm), &fdToPass, sizeof(int));
+    ssize_t r;
+    do r = ::sendmsg(fd_, &mh, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == static_cast<ssize_t>(sizeof msg);
+  }
+
   // Blocks for the parent's kGo; false if the parent went away.
   bool waitForGo() const {
     SyncMessage msg;
@@ -86,8 +112,9 @@ class ChildChannel {
 
 // Parent side.
 Status sendGo(int fd);
-// Waits for the child's next message; a closed channel is an error.
-Result<SyncMessage> receiveSync(int fd);
+// Waits for the child's next message; a closed channel is an error. An fd
+// the child attached lands in *passedFd (closed when passedFd is null).
+Result<SyncMessage> receiveSync(int fd, UniqueFd* passedFd = nullptr);
 // Turns a child's kError into an Error ("step detail: strerror").
 Error errorFromChild(const SyncMessage& msg);
 

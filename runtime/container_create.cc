@@ -114,8 +114,18 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
   trace::mark("state dir and cgroup made");
-  InitProcess init =
-      TRY(launchInit(plan, cgroupDir.get(), [&](pid_t pid) { return cgroup->attach(pid); }));
+  // A seccomp listener gets the init's notify fd during create, with the
+  // state as it is then ("creating").
+  auto toSeccompAgent = [&](pid_t pid, int notifyFd) {
+    spec::State creating{.id = opts.id,
+                         .status = "creating",
+                         .pid = pid,
+                         .bundle = bundle,
+                         .annotations = config.annotations};
+    return seccomp::sendToListener(plan.seccomp, creating, notifyFd);
+  };
+  InitProcess init = TRY(launchInit(
+      plan, cgroupDir.get(), [&](pid_t pid) { return cgroup->attach(pid); }, toSeccompAgent));
 
   spec::StoredState state;
   state.id = opts.id;

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 
 #include "base/file.h"
+#include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "namespaces/mount_plan.h"
 
@@ -67,6 +68,10 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   bool wantsRdt = config.linux && config.linux->intelRdt;
   plan.attrs = TRY(planProcessAttrs(config, wantsLsm(config) ? LsmSupport::probe() : LsmSupport{},
                                     wantsRdt && hostHasResctrl()));
+  if (config.linux && config.linux->seccomp) {
+    plan.seccomp = TRY(seccomp::planProgram(*config.linux->seccomp, plan.process));
+    trace::mark("seccomp filter compiled");
+  }
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;

@@ -112,6 +112,10 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
+  // seccomp loads at one of three points (seccomp.h, LoadPoint): before
+  // the identity change when only CAP_SYS_ADMIN allows it, before ready
+  // when its listener fd must reach `create`, else just before execve.
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);
   enterCwd(plan.process, ch);
@@ -120,10 +124,12 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
   closeInheritedFds(plan.preserveFds, ch);
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(plan, ch);
   resetSignals(ch);
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
   execProcess(exe, plan);
 }
 
@@ -218,7 +224,8 @@ void InitProcess::killAndReap() {
 }
 
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup) {
+                               const std::function<Status(pid_t)>& placeInCgroup,
+                               const std::function<Status(pid_t, int)>& onSeccompFd) {
   plan.process.prepareExec();
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -241,7 +248,16 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
     TRY(placeInCgroup(init.pid()));
     TRY(init.start());
   }
-  SyncMessage msg = TRY(receiveSync(init.channel()).context("container init"));
+  SyncMessage msg;
+  for (;;) {
+    UniqueFd passed;
+    msg = TRY(receiveSync(init.channel(), &passed).context("container init"));
+    if (msg.type != SyncType::kSeccompFd) break;
+    // The init goes on under its filter meanwhile; a syscall it notifies
+    // waits until the agent has the fd and answers.
+    if (!passed || !onSeccompFd) return Error::invalid("container init: unexpected seccomp fd");
+    TRY(onSeccompFd(init.pid(), passed.get()));
+  }
   if (msg.type == SyncType::kError) return errorFromChild(msg);
   if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");
   for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], msg.phaseNs[i]);

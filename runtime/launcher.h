@@ -16,6 +16,7 @@
 #include "namespaces/uts.h"
 #include "runtime/process.h"
 #include "runtime/process_attrs.h"
+#include "runtime/seccomp.h"
 
 namespace sangja {
 
@@ -34,6 +35,7 @@ struct LaunchPlan {
   std::vector<int> closeInChild;
   // created containers wait here for `start`; -1: wait for kGo instead.
   int execFifoFd = -1;
+  seccomp::Program seccomp;  // linux.seccomp, compiled; empty: none
 };
 
 // A container init that reported ready. Kills and reaps it on destruction
@@ -67,7 +69,10 @@ class InitProcess {
 
 // Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
 // up. On error the child is gone and the error says what failed in it.
+// onSeccompFd gets the init's seccomp listener fd as soon as it arrives
+// (before the init reports ready), to pass on to the seccomp agent.
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup);
+                               const std::function<Status(pid_t)>& placeInCgroup,
+                               const std::function<Status(pid_t, int)>& onSeccompFd = {});
 
 }  // namespace sangja
