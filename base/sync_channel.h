@@ -19,6 +19,7 @@ enum class SyncType : uint32_t {
   kReady = 1,  // child: set up, waiting to be started
   kError = 2,  // child: failed; err and text say where
   kGo = 3,     // parent: proceed (exec, or the next step)
+  kHooks = 4,  // child: mounts done, before pivot_root; run create's hooks, then kGo
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).

@@ -93,6 +93,11 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   ::_exit(127);
 }
 
+// Mounts are done, pivot_root is next: the parent runs create's hooks now.
+void pauseForHooks(const ChildChannel& ch) {
+  if (!ch.send(SyncType::kHooks) || !ch.waitForGo()) ::_exit(126);
+}
+
 // The container init's checklist, in order.
 [[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch,
                                 bool waitForCgroup) {
@@ -107,7 +112,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   writeOomScoreAdj(plan.process, ch);
   joinSessionKeyring(plan, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
-  mnt::setupRootfs(plan.rootfs, ch);
+  mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyRlimits(plan.process, ch);
   applyIdentity(plan.process, ch);
@@ -216,7 +221,8 @@ void InitProcess::killAndReap() {
 }
 
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup) {
+                               const std::function<Status(pid_t)>& placeInCgroup,
+                               const std::function<Status(const InitProcess&)>& runHooks) {
   plan.process.prepareExec();
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -240,6 +246,13 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
     TRY(init.start());
   }
   SyncMessage msg = TRY(receiveSync(init.channel()).context("container init"));
+  if (msg.type == SyncType::kHooks && plan.pauseForHooks) {
+    trace::mark("init paused for hooks");
+    if (runHooks) TRY(runHooks(init));
+    TRY(init.start());
+    trace::mark("create hooks done");
+    msg = TRY(receiveSync(init.channel()).context("container init"));
+  }
   if (msg.type == SyncType::kError) return errorFromChild(msg);
   if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");
   for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], msg.phaseNs[i]);

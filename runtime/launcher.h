@@ -32,6 +32,9 @@ struct LaunchPlan {
   std::vector<int> closeInChild;
   // created containers wait here for `start`; -1: wait for kGo instead.
   int execFifoFd = -1;
+  // Pause once the mounts are done, before pivot_root, for create's hooks
+  // (runtime/hooks.h): the init sends kHooks and waits for kGo.
+  bool pauseForHooks = false;
 };
 
 // A container init that reported ready. Kills and reaps it on destruction
@@ -65,7 +68,10 @@ class InitProcess {
 
 // Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
 // up. On error the child is gone and the error says what failed in it.
+// With plan.pauseForHooks, runHooks is called while the init is paused
+// before pivot_root; its error fails the launch.
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup);
+                               const std::function<Status(pid_t)>& placeInCgroup,
+                               const std::function<Status(const InitProcess&)>& runHooks = {});
 
 }  // namespace sangja
