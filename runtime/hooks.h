@@ -111,6 +111,12 @@ Result<spec::Hooks> loadHooks(int dirfd);
 // The namespaces (and cgroup) of a container's init that a hook joins:
 // /proc/PID/ns/* fds of every namespace that differs from ours, opened in
 // the runtime; the hook process setns()es into them before its execve.
+// Plain ns fds rather than one setns(pidfd, flags): we open them anyway to
+// leave out namespaces the container shares with us (joining one's own
+// user namespace is EINVAL), they work on any kernel, and the order is
+// ours: the user namespace last, while we still have the host's rights
+// over the others. The pid namespace is entered by the runtime around the
+// clone (it only applies to children), so the hook is inside it.
 class ContainerJoin {
  public:
   // cgroupFd: the container's cgroup v2 directory (the hook is cloned into
