@@ -22,6 +22,7 @@ enum class SyncType : uint32_t {
   kError = 2,      // child: failed; err and text say where
   kGo = 3,         // parent: proceed (exec, or the next step)
   kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
+  kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).

@@ -212,7 +212,8 @@ void finishRoot(const Ctx& ctx) {
 
 }  // namespace
 
-void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
+                 void (*beforeEnterRoot)(const ChildChannel&)) {
   // Nothing we mount may propagate back to the host.
   if (::mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0) {
     channel.fail(errno, "set propagation of /");
@@ -241,6 +242,7 @@ void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
   for (const std::string& p : plan.maskedPaths) maskPath(ctx, p);
   for (const std::string& p : plan.readonlyPaths) makeReadonly(ctx, p);
   for (const Sysctl& s : plan.sysctls) writeSysctl(ctx, s);
+  if (beforeEnterRoot != nullptr) beforeEnterRoot(channel);
   enterRoot(ctx);
   finishRoot(ctx);
 }

@@ -56,6 +56,9 @@ struct RootfsPlan {
 
 // Child side: builds the container's filesystem view and ends with the
 // process's root at the rootfs. Exits through channel.fail on error.
-void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel);
+// beforeEnterRoot, when set, is called once everything is mounted, just
+// before pivot_root (create's hooks run there).
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
+                 void (*beforeEnterRoot)(const ChildChannel&) = nullptr);
 
 }  // namespace sangja::mnt

@@ -13,6 +13,7 @@
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/container.h"
+#include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
@@ -28,23 +29,33 @@ enum class StartMode {
 };
 
 // Undoes a half-made container unless dismissed: its cgroup, its state
-// directory. (The init itself is killed by InitProcess.)
+// directory, then the poststop hooks run as after any destroyed container
+// (runtime-spec lifecycle steps 12-13). (The init itself is killed by
+// InitProcess.)
 class CreateRollback {
  public:
   ~CreateRollback() {
     if (cgroup_ != nullptr) (void)cgroup_->destroy();
     if (dir_ != nullptr) (void)dir_->remove();
+    if (hooks_ != nullptr) hooks::runPoststop(*hooks_, *hookState_);
   }
   void track(ContainerDir* dir) { dir_ = dir; }
   void track(cgroups::CgroupManager* cgroup) { cgroup_ = cgroup; }
+  void track(const spec::Hooks* hooks, const spec::State* state) {
+    hooks_ = hooks;
+    hookState_ = state;
+  }
   void dismiss() {
     dir_ = nullptr;
     cgroup_ = nullptr;
+    hooks_ = nullptr;
   }
 
  private:
   ContainerDir* dir_ = nullptr;
   cgroups::CgroupManager* cgroup_ = nullptr;
+  const spec::Hooks* hooks_ = nullptr;
+  const spec::State* hookState_ = nullptr;
 };
 
 Result<std::string> absoluteBundle(const std::string& bundle) {
@@ -78,6 +89,10 @@ Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
 struct Created {
   InitProcess init;
   std::string cgroupPath;
+  // For run's startContainer and poststart hooks.
+  spec::Hooks hooks;
+  spec::State hookState;
+  UniqueFd cgroupDir;
 };
 
 Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, StartMode mode) {
@@ -88,19 +103,28 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   LaunchPlan plan =
       TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds,
                                                 opts.noNewKeyring ? "" : opts.id}));
+  plan.pauseForHooks = hooks::hasCreateHooks(config.hooks);
   trace::mark("launch plan built");
   std::string cgroupPath =
       cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
   StateStore store = TRY(StateStore::open(rt.root));
 
+  // What every hook reads on stdin, bar status and pid.
+  spec::State hookState;
+  hookState.id = opts.id;
+  hookState.bundle = bundle;
+  hookState.annotations = config.annotations;
+
   // Nothing exists yet; from here on, a failure removes what was made.
   // (Declared before the rollback, so they outlive it.)
   std::optional<ContainerDir> stateDir;
   CreateRollback rollback;
+  if (!config.hooks.poststop.empty()) rollback.track(&config.hooks, &hookState);
   ContainerDir& dir = stateDir.emplace(TRY(store.create(opts.id)));
   rollback.track(&dir);
   plan.closeInChild.push_back(dir.fd());
+  TRY(hooks::saveHooks(dir.fd(), config.hooks));
   UniqueFd fifo;
   if (mode == StartMode::kOnStart) {
     fifo = TRY(makeExecFifo(dir));
@@ -114,9 +138,11 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
   trace::mark("state dir and cgroup made");
+  LaunchCallbacks callbacks;
+  callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid); };
   // A seccomp listener gets the init's notify fd during create, with the
   // state as it is then ("creating").
-  auto toSeccompAgent = [&](pid_t pid, int notifyFd) {
+  callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State creating{.id = opts.id,
                          .status = "creating",
                          .pid = pid,
@@ -124,8 +150,14 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
                          .annotations = config.annotations};
     return seccomp::sendToListener(plan.seccomp, creating, notifyFd);
   };
-  InitProcess init = TRY(launchInit(
-      plan, cgroupDir.get(), [&](pid_t pid) { return cgroup->attach(pid); }, toSeccompAgent));
+  // prestart, createRuntime, createContainer: the init waits before pivot_root.
+  callbacks.runHooks = [&](const InitProcess& paused) -> Status {
+    for (hooks::Phase phase : hooks::kCreatePhases) {
+      TRY(hooks::runPhase(config.hooks, phase, hookState, paused.pid(), cgroupDir.get()));
+    }
+    return {};
+  };
+  InitProcess init = TRY(launchInit(plan, cgroupDir.get(), callbacks));
 
   spec::StoredState state;
   state.id = opts.id;
@@ -141,7 +173,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
   trace::mark("state and pid file written");
   rollback.dismiss();
-  return Created{std::move(init), cgroupPath};
+  return Created{std::move(init), cgroupPath, std::move(config.hooks), std::move(hookState),
+                 std::move(cgroupDir)};
 }
 
 // Signals that `run` passes on to the container rather than acting on.
@@ -182,6 +215,31 @@ Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
   }
 }
 
+// After kGo the init's end of the channel closes at its execve (or exit).
+Status waitForExec(const InitProcess& init) {
+  for (;;) {
+    SyncMessage msg;
+    ssize_t r = ::recv(init.channel(), &msg, sizeof msg, 0);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return Error::fromErrno("wait for the container process to start");
+    if (r == 0) return {};
+    if (r == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kError) {
+      return errorFromChild(msg);
+    }
+  }
+}
+
+// run's half of start: startContainer hooks in the container, exec, then
+// poststart hooks once the user's program runs.
+Status startCreated(Created& c) {
+  TRY(hooks::runPhase(c.hooks, hooks::Phase::kStartContainer, c.hookState, c.init.pid(),
+                      c.cgroupDir.get()));
+  TRY(c.init.start());
+  if (c.hooks.poststart.empty()) return {};
+  TRY(waitForExec(c.init));
+  return hooks::runPhase(c.hooks, hooks::Phase::kPoststart, c.hookState, c.init.pid());
+}
+
 // The container's cgroup and state go once `run` has its exit status.
 void removeAfterRun(const RuntimeOptions& rt, const std::string& id) {
   Status st = deleteContainer(rt, id, true);
@@ -208,7 +266,7 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     return std::move(created).takeError();
   }
   InitProcess& init = created->init;
-  if (Status st = init.start(); !st.ok()) {
+  if (Status st = startCreated(*created); !st.ok()) {
     init.killAndReap();
     removeAfterRun(rt, opts.id);
     return std::move(st).takeError();

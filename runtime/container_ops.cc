@@ -9,6 +9,8 @@
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/container.h"
+#include "runtime/hooks.h"
+#include "runtime/log.h"
 #include "runtime/opened_container.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
@@ -58,6 +60,33 @@ Status killEverything(const OpenedContainer& c) {
   return {};
 }
 
+// What a hook reads on stdin, bar status and pid.
+spec::State hookState(const spec::StoredState& state) {
+  spec::State s;
+  s.id = state.id;
+  s.bundle = state.bundle;
+  s.annotations = state.annotations;
+  return s;
+}
+
+Status runStartContainerHooks(const OpenedContainer& c, const spec::Hooks& hooks) {
+  if (hooks.startContainer.empty()) return {};
+  auto cgroup = TRY(c.cgroup());
+  UniqueFd cgroupDir = TRY(cgroup->openDir());
+  return hooks::runPhase(hooks, hooks::Phase::kStartContainer, hookState(c.state), c.state.pid,
+                         cgroupDir.get());
+}
+
+// The init holds the only read end of the exec fifo, close-on-exec: once
+// it is gone the user's program runs (or the init died trying).
+void waitForExec(int fifoWriteEnd) {
+  struct pollfd p {
+    fifoWriteEnd, 0, 0
+  };
+  while (::poll(&p, 1, -1) < 0 && errno == EINTR) {
+  }
+}
+
 }  // namespace
 
 Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::string& id) {
@@ -74,6 +103,12 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
     return Error::invalid("cannot start a container that is " + std::string(statusName(c.status)) +
                           " (only a created one)");
   }
+  spec::Hooks hooks = TRY(hooks::loadHooks(c.dir.fd()));
+  // A failing startContainer or poststart hook stops the container.
+  if (Status st = runStartContainerHooks(c, hooks); !st.ok()) {
+    (void)killEverything(c);
+    return st;
+  }
   int fd = ::openat(c.dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENXIO) return Error::invalid("container not running: its init has exited", ESRCH);
@@ -82,7 +117,11 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
   UniqueFd fifo(fd);
   TRY(writeAll(fifo.get(), "0", "exec fifo"));
   if (::unlinkat(c.dir.fd(), kExecFifo, 0) < 0) return Error::fromErrno("remove exec fifo");
-  return {};
+  if (hooks.poststart.empty()) return {};
+  waitForExec(fifo.get());
+  Status st = hooks::runPhase(hooks, hooks::Phase::kPoststart, hookState(c.state), c.state.pid);
+  if (!st.ok()) (void)killEverything(c);
+  return st;
 }
 
 Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::string& id) {
@@ -120,9 +159,15 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
                           " that is not stopped: " + statusName(c.status));
   }
   if (c.status != ContainerStatus::kStopped) TRY(killEverything(c));
+  Result<spec::Hooks> hooks = hooks::loadHooks(c.dir.fd());
+  if (!hooks.ok()) log::warning("poststop hooks: " + hooks.error().message());
   auto cgroup = TRY(c.cgroup());
   TRY(cgroup->destroy());
-  return c.dir.remove();
+  TRY(c.dir.remove());
+  // After the container is gone, before delete returns; a failure is a
+  // warning (runtime-spec lifecycle step 13).
+  if (hooks.ok()) hooks::runPoststop(*hooks, hookState(c.state));
+  return {};
 }
 
 Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {

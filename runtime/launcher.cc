@@ -93,6 +93,11 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   ::_exit(127);
 }
 
+// Mounts are done, pivot_root is next: the parent runs create's hooks now.
+void pauseForHooks(const ChildChannel& ch) {
+  if (!ch.send(SyncType::kHooks) || !ch.waitForGo()) ::_exit(126);
+}
+
 // The container init's checklist, in order.
 [[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch,
                                 bool waitForCgroup) {
@@ -108,7 +113,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   joinSessionKeyring(plan, ch);
   int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
-  mnt::setupRootfs(plan.rootfs, ch);
+  mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
@@ -223,9 +228,7 @@ void InitProcess::killAndReap() {
   pid_ = -1;
 }
 
-Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup,
-                               const std::function<Status(pid_t, int)>& onSeccompFd) {
+Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks) {
   plan.process.prepareExec();
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
@@ -245,18 +248,29 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
   InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
 
   if (waitForCgroup) {
-    TRY(placeInCgroup(init.pid()));
+    TRY(callbacks.placeInCgroup(init.pid()));
     TRY(init.start());
   }
+  // Until ready: a pause for create's hooks (before pivot_root), then
+  // possibly the seccomp listener fd.
   SyncMessage msg;
   for (;;) {
     UniqueFd passed;
     msg = TRY(receiveSync(init.channel(), &passed).context("container init"));
+    if (msg.type == SyncType::kHooks && plan.pauseForHooks) {
+      trace::mark("init paused for hooks");
+      if (callbacks.runHooks) TRY(callbacks.runHooks(init));
+      TRY(init.start());
+      trace::mark("create hooks done");
+      continue;
+    }
     if (msg.type != SyncType::kSeccompFd) break;
     // The init goes on under its filter meanwhile; a syscall it notifies
     // waits until the agent has the fd and answers.
-    if (!passed || !onSeccompFd) return Error::invalid("container init: unexpected seccomp fd");
-    TRY(onSeccompFd(init.pid(), passed.get()));
+    if (!passed || !callbacks.onSeccompFd) {
+      return Error::invalid("container init: unexpected seccomp fd");
+    }
+    TRY(callbacks.onSeccompFd(init.pid(), passed.get()));
   }
   if (msg.type == SyncType::kError) return errorFromChild(msg);
   if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");

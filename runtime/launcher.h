@@ -36,6 +36,9 @@ struct LaunchPlan {
   // created containers wait here for `start`; -1: wait for kGo instead.
   int execFifoFd = -1;
   seccomp::Program seccomp;  // linux.seccomp, compiled; empty: none
+  // Pause once the mounts are done, before pivot_root, for create's hooks
+  // (runtime/hooks.h): the init sends kHooks and waits for kGo.
+  bool pauseForHooks = false;
 };
 
 // A container init that reported ready. Kills and reaps it on destruction
@@ -67,12 +70,20 @@ class InitProcess {
   UniqueFd channel_;
 };
 
+// What launchInit calls back into while the init is being set up.
+struct LaunchCallbacks {
+  // Without clone3's CLONE_INTO_CGROUP: move the init into its cgroup.
+  std::function<Status(pid_t)> placeInCgroup;
+  // The init's seccomp listener fd, as soon as it arrives (before the init
+  // reports ready), to pass on to the seccomp agent.
+  std::function<Status(pid_t, int)> onSeccompFd;
+  // With plan.pauseForHooks: runs create's hooks while the init waits
+  // before pivot_root; its error fails the launch.
+  std::function<Status(const InitProcess&)> runHooks;
+};
+
 // Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
 // up. On error the child is gone and the error says what failed in it.
-// onSeccompFd gets the init's seccomp listener fd as soon as it arrives
-// (before the init reports ready), to pass on to the seccomp agent.
-Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd,
-                               const std::function<Status(pid_t)>& placeInCgroup,
-                               const std::function<Status(pid_t, int)>& onSeccompFd = {});
+Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks);
 
 }  // namespace sangja
