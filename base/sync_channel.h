@@ -16,9 +16,10 @@
 namespace sangja {
 
 enum class SyncType : uint32_t {
-  kReady = 1,  // child: set up, waiting to be started
-  kError = 2,  // child: failed; err and text say where
-  kGo = 3,     // parent: proceed (exec, or the next step)
+  kReady = 1,    // child: set up, waiting to be started
+  kError = 2,    // child: failed; err and text say where
+  kGo = 3,       // parent: proceed (exec, or the next step)
+  kSpawned = 4,  // user namespace helper: the init is cloned, pid says which
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -37,6 +38,7 @@ inline constexpr const char* kChildPhaseNames[kChildPhases] = {
 struct SyncMessage {
   SyncType type;
   int32_t err;
+  int32_t pid;                     // with kSpawned
   uint64_t phaseNs[kChildPhases];  // with kReady: when each phase ended
   char text[448];
 };
@@ -57,10 +59,14 @@ class ChildChannel {
     msg.err = err;
     size_t n = text.size() < sizeof msg.text - 1 ? text.size() : sizeof msg.text - 1;
     for (size_t i = 0; i < n; ++i) msg.text[i] = text[i];
-    ssize_t r;
-    do r = ::send(fd_, &msg, sizeof msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r == static_cast<ssize_t>(sizeof msg);
+    return sendMessage(msg);
+  }
+
+  bool sendSpawned(int32_t pid) const {
+    SyncMessage msg{};
+    msg.type = SyncType::kSpawned;
+    msg.pid = pid;
+    return sendMessage(msg);
   }
 
   // Blocks for the parent's kGo; false if the parent went away.
@@ -81,6 +87,13 @@ class ChildChannel {
   }
 
  private:
+  bool sendMessage(const SyncMessage& msg) const {
+    ssize_t r;
+    do r = ::send(fd_, &msg, sizeof msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == static_cast<ssize_t>(sizeof msg);
+  }
+
   int fd_;
 };
 

@@ -55,6 +55,8 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.namespaces =
       TRY(ns::planNamespaces(config.linux ? config.linux->namespaces : kNoNamespaces));
   TRY(checkNamespaceNeeds(config, plan.namespaces));
+  plan.user = TRY(ns::planUser(config, plan.namespaces));
+  plan.time = TRY(ns::planTimeNamespace(config, plan.namespaces));
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
   mnt::RootfsOptions rootfsOptions{options.bundle, options.noPivot, ""};
   if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
@@ -64,6 +66,7 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
+  plan.process.keepGroups = plan.user.denySetgroups;
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;

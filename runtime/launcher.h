@@ -13,6 +13,8 @@
 #include "base/unique_fd.h"
 #include "namespaces/mount.h"
 #include "namespaces/namespaces.h"
+#include "namespaces/time.h"
+#include "namespaces/user.h"
 #include "namespaces/uts.h"
 #include "runtime/process.h"
 
@@ -20,6 +22,8 @@ namespace sangja {
 
 struct LaunchPlan {
   ns::NamespacePlan namespaces;
+  ns::UserPlan user;
+  ns::TimePlan time;
   ns::UtsPlan uts;
   mnt::RootfsPlan rootfs;
   ProcessPlan process;
