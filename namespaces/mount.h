@@ -19,6 +19,10 @@ struct MountStep {
   std::string fstype;  // empty for binds
   MountOptions options;
   bool targetIsFile = false;  // a bind of a regular file needs a file to land on
+  // A filesystem a user namespace may not mount fresh (sysfs without its
+  // own network namespace, cgroup2 without its own cgroup namespace): on
+  // EPERM this host path is bind-mounted (recursively) instead, as crun does.
+  std::string fallbackBind;
 };
 
 struct DeviceNode {
@@ -27,6 +31,9 @@ struct DeviceNode {
   dev_t dev;
   uid_t uid;
   gid_t gid;
+  // In a user namespace no device can be made: the host's device at this
+  // path is bind-mounted onto an empty file instead (never chowned).
+  std::string hostPath;
 };
 
 struct Symlink {
@@ -52,6 +59,7 @@ struct RootfsPlan {
   std::string cwd;  // relative; created if missing
   bool readonlyRoot = false;
   bool noPivot = false;
+  bool userNamespace = false;  // the init works inside a user namespace
 };
 
 // Child side: builds the container's filesystem view and ends with the

@@ -62,6 +62,10 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
     rootfsOptions.cgroup2Flags = hostCgroup2Flags();
   }
+  rootfsOptions.userNamespace = plan.namespaces.has(CLONE_NEWUSER);
+  if (rootfsOptions.userNamespace) {
+    rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
+  }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));

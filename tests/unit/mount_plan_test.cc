@@ -573,3 +573,91 @@ TEST_F(MountPlanTest, Cgroup2MountsCarryTheHostsRootFlags) {
 
 }  // namespace
 }  // namespace sangja::mnt
+
+// ---- user namespaces ----
+
+namespace sangja::mnt {
+namespace {
+
+class UserNsMountPlanTest : public MountPlanTest {
+ protected:
+  void SetUp() override {
+    MountPlanTest::SetUp();
+    source_ = tmp_.mkdirs("src");
+  }
+  Result<RootfsPlan> planWith(bool userNamespace, std::string cgroup2Mount = "") {
+    RootfsOptions options{bundle_, false, ""};
+    options.userNamespace = userNamespace;
+    options.cgroup2Mount = std::move(cgroup2Mount);
+    return planRootfs(config_, options);
+  }
+  RootfsPlan userNsPlan(std::string cgroup2Mount = "") {
+    Result<RootfsPlan> r = planWith(true, std::move(cgroup2Mount));
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? std::move(*r) : RootfsPlan{};
+  }
+  std::string userNsError() {
+    Result<RootfsPlan> r = planWith(true);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? "" : r.error().message();
+  }
+  std::string source_;
+};
+
+TEST_F(UserNsMountPlanTest, DevicesAreBoundFromTheHost) {
+  spec::Device fifo;
+  fifo.type = 'p';
+  fifo.path = "/dev/myfifo";
+  linux().devices = {fifo};
+  RootfsPlan p = userNsPlan();
+  ASSERT_EQ(p.devices.size(), 7u);
+  EXPECT_EQ(p.devices[0].path, "dev/null");
+  EXPECT_EQ(p.devices[0].hostPath, "/dev/null");
+  EXPECT_EQ(p.devices[5].hostPath, "/dev/tty");
+  EXPECT_EQ(p.devices[6].hostPath, "") << "a fifo can be made in a user namespace";
+  EXPECT_TRUE(p.userNamespace);
+  for (const DeviceNode& d : plan().devices) {
+    EXPECT_EQ(d.hostPath, "") << d.path << ": no binds without a user namespace";
+  }
+}
+
+TEST_F(UserNsMountPlanTest, DeviceTheHostLacksIsAnError) {
+  spec::Device dev;
+  dev.type = 'c';
+  dev.path = "/dev/sangja-no-such-device";
+  dev.major = 10;
+  dev.minor = 250;
+  linux().devices = {dev};
+  EXPECT_EQ(userNsError(),
+            "linux.devices[0]: in a user namespace devices are bind-mounted from the host: "
+            "/dev/sangja-no-such-device: No such file or directory");
+  EXPECT_TRUE(plan().devices.size() == 7u) << "fine without a user namespace";
+}
+
+TEST_F(UserNsMountPlanTest, DeviceWithOtherNumbersOnTheHostIsAnError) {
+  spec::Device dev;
+  dev.type = 'c';
+  dev.path = "/dev/null";
+  dev.major = 1;
+  dev.minor = 5;
+  linux().devices = {dev};
+  EXPECT_EQ(userNsError(),
+            "linux.devices[0]: in a user namespace devices are bind-mounted from the host, and "
+            "/dev/null there is not device 1:5");
+}
+
+TEST_F(UserNsMountPlanTest, SysfsAndCgroupFallBackToBinds) {
+  config_.mounts = {mount("/sys", "sysfs", "sysfs", {"ro"}),
+                    mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro"}),
+                    mount("/proc", "proc", "proc")};
+  RootfsPlan p = userNsPlan("/sys/fs/cgroup/unified");
+  EXPECT_EQ(p.mounts[0].fallbackBind, "/sys");
+  EXPECT_EQ(p.mounts[1].fallbackBind, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(p.mounts[2].fallbackBind, "");
+  for (const MountStep& m : plan().mounts) {
+    EXPECT_EQ(m.fallbackBind, "") << m.target << ": no fallback without a user namespace";
+  }
+}
+
+}  // namespace
+}  // namespace sangja::mnt
