@@ -26,6 +26,11 @@ class ScopedFd {
   ScopedFd(const ScopedFd&) = delete;
   ScopedFd& operator=(const ScopedFd&) = delete;
   int get() const { return fd_; }
+  void swap(ScopedFd& other) {
+    int fd = fd_;
+    fd_ = other.fd_;
+    other.fd_ = fd;
+  }
 
  private:
   int fd_;
@@ -71,26 +76,34 @@ void applyPropagation(const Ctx& ctx, int fd, unsigned long propagation, const s
 
 // Binds: clone the source tree detached, set its attributes while nobody
 // can see it, then attach it. No remount, no window with wrong flags.
+// An idmapped bind arrives as a tree the parent made (preparedTree), with
+// its attributes set already.
 void bindMount(const Ctx& ctx, const MountStep& m) {
-  unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
-  if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
-  ScopedFd tree(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
-  if (tree.get() < 0) {
-    ctx.channel.fail(errno,
-                     errno == EACCES && ctx.plan.userNamespace
-                         ? "bind mount source (in a user namespace the container's root must be "
-                           "able to reach it)"
-                         : "bind mount source",
-                     m.source);
+  ScopedFd cloned(-1);
+  int tree = m.preparedTree;
+  if (tree < 0) {
+    unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+    if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
+    ScopedFd fresh(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
+    if (fresh.get() < 0) {
+      ctx.channel.fail(errno,
+                       errno == EACCES && ctx.plan.userNamespace
+                           ? "bind mount source (in a user namespace the container's root must be "
+                             "able to reach it)"
+                           : "bind mount source",
+                       m.source);
+    }
+    applyAttrs(ctx, fresh.get(), m.options.attrs, false, m.target);
+    applyAttrs(ctx, fresh.get(), m.options.recursiveAttrs, true, m.target);
+    cloned.swap(fresh);
+    tree = cloned.get();
   }
-  applyAttrs(ctx, tree.get(), m.options.attrs, false, m.target);
-  applyAttrs(ctx, tree.get(), m.options.recursiveAttrs, true, m.target);
   ScopedFd target(openTarget(ctx, m.target, m.targetIsFile ? Create::kFile : Create::kDirectory));
-  if (::move_mount(tree.get(), "", target.get(), "",
-                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+  if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+      0) {
     ctx.channel.fail(errno, "bind mount on", m.target);
   }
-  applyPropagation(ctx, tree.get(), m.options.propagation, m.target);
+  applyPropagation(ctx, tree, m.options.propagation, m.target);
 }
 
 // The mount(2) flags a fallback bind keeps, as attributes of the whole tree.

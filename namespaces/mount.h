@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,17 @@ struct MountStep {
   std::string fstype;  // empty for binds
   MountOptions options;
   bool targetIsFile = false;  // a bind of a regular file needs a file to land on
+  // An idmapped bind: the maps of the user namespace it is idmapped with
+  // (uid_map text); empty ones: the container's user namespace.
+  struct Idmap {
+    std::string uidMap;
+    std::string gidMap;
+    bool recursive = false;  // ridmap
+  };
+  std::optional<Idmap> idmap;
+  // A detached tree the parent made (idmapped, attributes set); the init
+  // only attaches it. -1: the init clones the source itself.
+  int preparedTree = -1;
   // A filesystem a user namespace may not mount fresh (sysfs without its
   // own network namespace, cgroup2 without its own cgroup namespace): on
   // EPERM this host path is bind-mounted (recursively) instead, as crun does.

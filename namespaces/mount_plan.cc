@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "namespaces/user.h"
+
 namespace sangja::mnt {
 
 namespace {
@@ -58,6 +60,26 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   step.target = relative(m.destination);
   if (step.target.empty()) return Error::invalid(where + ": cannot mount over the rootfs itself");
   if (m.type == "bind") step.options.flags |= MS_BIND;
+  // Mappings without idmap/ridmap still ask for an idmapped mount (runc
+  // takes them so too).
+  if (step.options.idmap || !m.uidMappings.empty()) {
+    if (!step.options.bind()) {
+      return Error::invalid(where +
+                            ": idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+    }
+    MountStep::Idmap idmap;
+    idmap.recursive = step.options.recursiveIdmap;
+    std::string at = "mounts[" + std::to_string(index) + "].";
+    if (!m.uidMappings.empty()) {
+      idmap.uidMap = TRY(ns::renderIdMap(m.uidMappings, at + "uidMappings"));
+      idmap.gidMap = TRY(ns::renderIdMap(m.gidMappings, at + "gidMappings"));
+    } else if (!options.userNamespace) {
+      return Error::invalid(where +
+                            ": idmap needs uidMappings and gidMappings, or a user namespace for "
+                            "the container whose maps it takes");
+    }
+    step.idmap = std::move(idmap);
+  }
   if (step.options.bind()) {
     step.source = absoluteIn(bundle, m.source);
     struct stat st;

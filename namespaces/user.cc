@@ -272,6 +272,17 @@ Status writeIdMaps(const UserPlan& plan, pid_t pid) {
   return {};
 }
 
+Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap) {
+  long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) return Error::fromErrno("create a user namespace for an idmapped mount");
+  if (pid == 0) {
+    for (;;) ::pause();  // killed by the parent once it holds the namespace
+  }
+  ReapOnExit reap(static_cast<pid_t>(pid));
+  TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false}, static_cast<pid_t>(pid)));
+  return openFile("/proc/" + std::to_string(pid) + "/ns/user", O_RDONLY);
+}
+
 Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long cloneFlags,
                                    void (*childMain)(const void*), const void* arg) {
   int pair[2];

@@ -70,6 +70,11 @@ Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
 // Parent side: writes setgroups (when denied), uid_map and gid_map of pid.
 Status writeIdMaps(const UserPlan& plan, pid_t pid);
 
+// Parent side: a user namespace with these maps, held by an fd (for
+// idmapped mounts). Made by a throwaway child that is killed once the fd
+// is open.
+Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap);
+
 // Parent side: clones a child from inside a user namespace given by fd, so
 // the new namespaces in cloneFlags belong to it. A helper process joins
 // pidNsFd (if >= 0) and the user namespace, then clones with CLONE_PARENT:

@@ -4,6 +4,7 @@
 
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
+#include "namespaces/idmap.h"
 #include "namespaces/mount_plan.h"
 
 namespace sangja {
@@ -67,6 +68,8 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
   }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
+  plan.mountTrees =
+      TRY(ns::prepareIdmappedMounts(plan.rootfs, plan.user, plan.namespaces.userNsToJoin.get()));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));

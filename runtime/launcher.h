@@ -26,6 +26,7 @@ struct LaunchPlan {
   ns::TimePlan time;
   ns::UtsPlan uts;
   mnt::RootfsPlan rootfs;
+  std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
   int preserveFds = 0;
   // Name of a new session keyring to join; empty: keep the runtime's

@@ -220,7 +220,7 @@ TEST_F(MountPlanTest, MountOverTheRootIsRefused) {
 TEST_F(MountPlanTest, BadMountOptionNamesTheMount) {
   config_.mounts = {mount("/proc", "proc", "proc"), mount("/y", "tmpfs", "tmpfs", {"idmap"})};
   EXPECT_EQ(planError(),
-            "mounts[1] (/y): mount option \"idmap\": idmapped mounts are not supported yet");
+            "mounts[1] (/y): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
 }
 
 // ---- devices ----
@@ -574,7 +574,7 @@ TEST_F(MountPlanTest, Cgroup2MountsCarryTheHostsRootFlags) {
 }  // namespace
 }  // namespace sangja::mnt
 
-// ---- user namespaces ----
+// ---- user namespaces and idmapped mounts ----
 
 namespace sangja::mnt {
 namespace {
@@ -601,8 +601,85 @@ class UserNsMountPlanTest : public MountPlanTest {
     EXPECT_FALSE(r.ok());
     return r.ok() ? "" : r.error().message();
   }
+  spec::Mount idmapped(std::vector<std::string> options) {
+    spec::Mount m = mount("/data", "bind", source_, std::move(options));
+    m.uidMappings = {{1000, 100000, 1}, {0, 200000, 10}};
+    m.gidMappings = {{1000, 100007, 1}};
+    return m;
+  }
   std::string source_;
 };
+
+TEST_F(UserNsMountPlanTest, IdmapWithMappingsRendersTheMountsMaps) {
+  config_.mounts = {idmapped({"bind", "idmap", "ro"})};
+  RootfsPlan p = plan();  // no user namespace needed with maps of its own
+  ASSERT_EQ(p.mounts.size(), 1u);
+  const MountStep& m = p.mounts[0];
+  ASSERT_TRUE(m.idmap.has_value());
+  EXPECT_EQ(m.idmap->uidMap, "1000 100000 1\n0 200000 10\n");
+  EXPECT_EQ(m.idmap->gidMap, "1000 100007 1\n");
+  EXPECT_FALSE(m.idmap->recursive);
+  EXPECT_EQ(m.preparedTree, -1) << "trees are made by prepareIdmappedMounts, not the plan";
+  EXPECT_EQ(m.options.data, "") << "idmap never reaches mount(2)";
+}
+
+TEST_F(UserNsMountPlanTest, RidmapIsRecursive) {
+  config_.mounts = {idmapped({"rbind", "ridmap"})};
+  RootfsPlan p = plan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_TRUE(p.mounts[0].idmap->recursive);
+  EXPECT_TRUE(p.mounts[0].options.recursiveBind());
+}
+
+TEST_F(UserNsMountPlanTest, MappingsWithoutIdmapOptionStillIdmap) {
+  config_.mounts = {idmapped({"bind"})};
+  RootfsPlan p = plan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_FALSE(p.mounts[0].idmap->recursive);
+  EXPECT_EQ(p.mounts[0].idmap->uidMap, "1000 100000 1\n0 200000 10\n");
+}
+
+TEST_F(UserNsMountPlanTest, PlainBindIsNotIdmapped) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind"})};
+  EXPECT_FALSE(plan().mounts[0].idmap.has_value());
+}
+
+TEST_F(UserNsMountPlanTest, IdmapWithoutMappingsTakesTheContainersNamespace) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind", "idmap"})};
+  RootfsPlan p = userNsPlan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_EQ(p.mounts[0].idmap->uidMap, "");
+  EXPECT_EQ(p.mounts[0].idmap->gidMap, "");
+}
+
+TEST_F(UserNsMountPlanTest, IdmapWithoutMappingsOrUserNamespaceIsAnError) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind", "idmap"})};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/data): idmap needs uidMappings and gidMappings, or a user namespace for "
+            "the container whose maps it takes");
+}
+
+TEST_F(UserNsMountPlanTest, IdmapOnlyOnBinds) {
+  spec::Mount m = mount("/t", "tmpfs", "tmpfs", {"ridmap"});
+  config_.mounts = {m};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/t): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+  m.options = {};
+  m.uidMappings = {{0, 1, 1}};
+  m.gidMappings = {{0, 1, 1}};
+  config_.mounts = {m};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/t): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+}
+
+TEST_F(UserNsMountPlanTest, BadMountMappingsNameTheirPath) {
+  spec::Mount m = idmapped({"bind", "idmap"});
+  m.gidMappings = {{0, 1, 5}, {4, 100, 1}};
+  config_.mounts = {mount("/proc", "proc", "proc"), m};
+  EXPECT_EQ(planError(),
+            "mounts[1].gidMappings[1]: containerID range 4-4 overlaps mounts[1].gidMappings[0] "
+            "(0-4)");
+}
 
 TEST_F(UserNsMountPlanTest, DevicesAreBoundFromTheHost) {
   spec::Device fifo;
