@@ -1,4 +1,5 @@
-// User namespaces: id-map rendering and validation, and the user plan.
+// User namespaces: id-map rendering and validation, the user plan, and the
+// features list.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "namespaces/features.h"
 #include "namespaces/user.h"
 
 namespace sangja::ns {
@@ -311,6 +313,22 @@ TEST(UserNsNamespaces, IpcNamespaceWaitsForRootInAUserNamespace) {
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->cloneFlags, static_cast<unsigned long>(CLONE_NEWIPC)) << "cloned as before";
   EXPECT_FALSE(r->ipcNsAfterRoot);
+}
+
+// ---- features ----
+
+TEST(UserNsFeatures, EveryNamespaceTypeIsListedAndIdmapIsOn) {
+  NamespaceFeatures f = namespaceFeatures();
+  std::vector<std::string> all;
+  for (spec::NamespaceType t :
+       {spec::NamespaceType::Cgroup, spec::NamespaceType::Ipc, spec::NamespaceType::Mount,
+        spec::NamespaceType::Network, spec::NamespaceType::Pid, spec::NamespaceType::Time,
+        spec::NamespaceType::User, spec::NamespaceType::Uts}) {
+    all.emplace_back(spec::namespaceTypeName(t));
+  }
+  EXPECT_EQ(f.namespaces, all);
+  EXPECT_TRUE(f.idmapMounts);
+  EXPECT_EQ(f.mountOptions, (std::vector<std::string>{"idmap", "ridmap"}));
 }
 
 }  // namespace
