@@ -23,6 +23,7 @@ enum class SyncType : uint32_t {
   kGo = 3,         // parent: proceed (exec, or the next step)
   kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
   kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
+  kSpawned = 6,    // user namespace helper: the init is cloned, pid says which
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -41,6 +42,7 @@ inline constexpr const char* kChildPhaseNames[kChildPhases] = {
 struct SyncMessage {
   SyncType type;
   int32_t err;
+  int32_t pid;                     // with kSpawned
   uint64_t phaseNs[kChildPhases];  // with kReady: when each phase ended
   char text[448];
 };
@@ -61,10 +63,14 @@ class ChildChannel {
     msg.err = err;
     size_t n = text.size() < sizeof msg.text - 1 ? text.size() : sizeof msg.text - 1;
     for (size_t i = 0; i < n; ++i) msg.text[i] = text[i];
-    ssize_t r;
-    do r = ::send(fd_, &msg, sizeof msg, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r == static_cast<ssize_t>(sizeof msg);
+    return sendMessage(msg);
+  }
+
+  bool sendSpawned(int32_t pid) const {
+    SyncMessage msg{};
+    msg.type = SyncType::kSpawned;
+    msg.pid = pid;
+    return sendMessage(msg);
   }
 
   // Sends a message with one fd attached (SCM_RIGHTS); the receiver gets
@@ -108,6 +114,13 @@ class ChildChannel {
   }
 
  private:
+  bool sendMessage(const SyncMessage& msg) const {
+    ssize_t r;
+    do r = ::send(fd_, &msg, sizeof msg, MSG_NOSIGNAL);
+    while (r < 0 && errno == EINTR);
+    return r == static_cast<ssize_t>(sizeof msg);
+  }
+
   int fd_;
 };
 

@@ -27,6 +27,11 @@ class ScopedFd {
   ScopedFd(const ScopedFd&) = delete;
   ScopedFd& operator=(const ScopedFd&) = delete;
   int get() const { return fd_; }
+  void swap(ScopedFd& other) {
+    int fd = fd_;
+    fd_ = other.fd_;
+    other.fd_ = fd;
+  }
 
  private:
   int fd_;
@@ -52,7 +57,14 @@ void applyAttrs(const Ctx& ctx, int fd, const AttrChange& change, bool recursive
   attr.attr_clr = change.clear;
   unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
   if (::mount_setattr(fd, "", flags, &attr, sizeof attr) < 0) {
-    ctx.channel.fail(errno, "set mount attributes on", what);
+    // Inside a user namespace the flags of mounts it inherited are locked:
+    // ro, nosuid, nodev and noexec stay set, the atime mode stays as it is.
+    ctx.channel.fail(errno,
+                     errno == EPERM && ctx.plan.userNamespace
+                         ? "set mount attributes (a user namespace cannot clear flags the source "
+                           "mount has, nor change its atime mode) on"
+                         : "set mount attributes on",
+                     what);
   }
 }
 
@@ -65,16 +77,55 @@ void applyPropagation(const Ctx& ctx, int fd, unsigned long propagation, const s
 
 // Binds: clone the source tree detached, set its attributes while nobody
 // can see it, then attach it. No remount, no window with wrong flags.
+// An idmapped bind arrives as a tree the parent made (preparedTree), with
+// its attributes set already.
 void bindMount(const Ctx& ctx, const MountStep& m) {
-  unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
-  if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
-  ScopedFd tree(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
-  if (tree.get() < 0) ctx.channel.fail(errno, "bind mount source", m.source);
-  applyAttrs(ctx, tree.get(), m.options.attrs, false, m.target);
-  applyAttrs(ctx, tree.get(), m.options.recursiveAttrs, true, m.target);
+  ScopedFd cloned(-1);
+  int tree = m.preparedTree;
+  if (tree < 0) {
+    unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+    if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
+    ScopedFd fresh(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
+    if (fresh.get() < 0) {
+      ctx.channel.fail(errno,
+                       errno == EACCES && ctx.plan.userNamespace
+                           ? "bind mount source (in a user namespace the container's root must be "
+                             "able to reach it)"
+                           : "bind mount source",
+                       m.source);
+    }
+    applyAttrs(ctx, fresh.get(), m.options.attrs, false, m.target);
+    applyAttrs(ctx, fresh.get(), m.options.recursiveAttrs, true, m.target);
+    cloned.swap(fresh);
+    tree = cloned.get();
+  }
   ScopedFd target(openTarget(ctx, m.target, m.targetIsFile ? Create::kFile : Create::kDirectory));
-  if (::move_mount(tree.get(), "", target.get(), "",
-                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+  if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+      0) {
+    ctx.channel.fail(errno, "bind mount on", m.target);
+  }
+  applyPropagation(ctx, tree, m.options.propagation, m.target);
+}
+
+// The mount(2) flags a fallback bind keeps, as attributes of the whole tree.
+uint64_t lockingAttrs(unsigned long flags) {
+  uint64_t attrs = 0;
+  if (flags & MS_RDONLY) attrs |= MOUNT_ATTR_RDONLY;
+  if (flags & MS_NOSUID) attrs |= MOUNT_ATTR_NOSUID;
+  if (flags & MS_NODEV) attrs |= MOUNT_ATTR_NODEV;
+  if (flags & MS_NOEXEC) attrs |= MOUNT_ATTR_NOEXEC;
+  return attrs;
+}
+
+// sysfs or cgroup2 refused in a user namespace: bind the host's instead.
+void fallbackBindMount(const Ctx& ctx, const MountStep& m, int target) {
+  ScopedFd tree(::open_tree(AT_FDCWD, m.fallbackBind.c_str(),
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
+  if (tree.get() < 0) ctx.channel.fail(errno, "bind mount source", m.fallbackBind);
+  applyAttrs(ctx, tree.get(), AttrChange{lockingAttrs(m.options.flags), 0}, true, m.target);
+  applyAttrs(ctx, tree.get(), m.options.recursiveAttrs, true, m.target);
+  if (::move_mount(tree.get(), "", target, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
+      0) {
     ctx.channel.fail(errno, "bind mount on", m.target);
   }
   applyPropagation(ctx, tree.get(), m.options.propagation, m.target);
@@ -86,7 +137,9 @@ void filesystemMount(const Ctx& ctx, const MountStep& m) {
     const char* data = m.options.data.empty() ? nullptr : m.options.data.c_str();
     if (::mount(m.source.c_str(), procFdPath(target.get()).c_str(), m.fstype.c_str(),
                 m.options.flags, data) < 0) {
-      ctx.channel.fail(errno, "mount", m.target);
+      if (errno != EPERM || m.fallbackBind.empty()) ctx.channel.fail(errno, "mount", m.target);
+      fallbackBindMount(ctx, m, target.get());
+      return;
     }
   }
   if (m.options.recursiveAttrs.empty() && m.options.propagation == 0) return;
@@ -111,9 +164,34 @@ int openParentInRoot(const Ctx& ctx, const std::string& path, const char** name)
   return fd;
 }
 
+// In a user namespace: the host's device bound onto an empty file. What the
+// image has at the path is covered, never opened or chowned.
+void bindDevice(const Ctx& ctx, const DeviceNode& d, int dir, const char* name) {
+  if (::mknodat(dir, name, S_IFREG | 0600, 0) < 0 && errno != EEXIST) {
+    ctx.channel.fail(errno, "create mount point for device", d.path);
+  }
+  ScopedFd target(::openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (target.get() < 0) ctx.channel.fail(errno, "open mount point for device", d.path);
+  struct stat st;
+  if (::fstat(target.get(), &st) < 0) ctx.channel.fail(errno, "stat", d.path);
+  if (S_ISDIR(st.st_mode) || S_ISLNK(st.st_mode)) {
+    ctx.channel.fail(EEXIST, "bind device: something else is already at", d.path);
+  }
+  ScopedFd tree(::open_tree(AT_FDCWD, d.hostPath.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  if (tree.get() < 0) ctx.channel.fail(errno, "bind device from the host's", d.hostPath);
+  if (::move_mount(tree.get(), "", target.get(), "",
+                   MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    ctx.channel.fail(errno, "bind device on", d.path);
+  }
+}
+
 void makeDevice(const Ctx& ctx, const DeviceNode& d) {
   const char* name;
   ScopedFd dir(openParentInRoot(ctx, d.path, &name));
+  if (!d.hostPath.empty()) {
+    bindDevice(ctx, d, dir.get(), name);
+    return;
+  }
   if (::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
     // Something is already there (a rootfs with its own /dev). It is never
     // replaced or chowned: it may be reachable from the host.
@@ -220,7 +298,12 @@ void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
   }
   // The rootfs must be a mount point for pivot_root.
   if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-    channel.fail(errno, "bind rootfs", plan.rootfs);
+    channel.fail(errno,
+                 errno == EACCES && plan.userNamespace
+                     ? "bind rootfs (in a user namespace the container's root must be able to "
+                       "reach it)"
+                     : "bind rootfs",
+                 plan.rootfs);
   }
   ScopedFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) channel.fail(errno, "open rootfs", plan.rootfs);

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,21 @@ struct MountStep {
   std::string fstype;  // empty for binds
   MountOptions options;
   bool targetIsFile = false;  // a bind of a regular file needs a file to land on
+  // An idmapped bind: the maps of the user namespace it is idmapped with
+  // (uid_map text); empty ones: the container's user namespace.
+  struct Idmap {
+    std::string uidMap;
+    std::string gidMap;
+    bool recursive = false;  // ridmap
+  };
+  std::optional<Idmap> idmap;
+  // A detached tree the parent made (idmapped, attributes set); the init
+  // only attaches it. -1: the init clones the source itself.
+  int preparedTree = -1;
+  // A filesystem a user namespace may not mount fresh (sysfs without its
+  // own network namespace, cgroup2 without its own cgroup namespace): on
+  // EPERM this host path is bind-mounted (recursively) instead, as crun does.
+  std::string fallbackBind;
 };
 
 struct DeviceNode {
@@ -27,6 +43,9 @@ struct DeviceNode {
   dev_t dev;
   uid_t uid;
   gid_t gid;
+  // In a user namespace no device can be made: the host's device at this
+  // path is bind-mounted onto an empty file instead (never chowned).
+  std::string hostPath;
 };
 
 struct Symlink {
@@ -52,6 +71,7 @@ struct RootfsPlan {
   std::string cwd;  // relative; created if missing
   bool readonlyRoot = false;
   bool noPivot = false;
+  bool userNamespace = false;  // the init works inside a user namespace
 };
 
 // Child side: builds the container's filesystem view and ends with the

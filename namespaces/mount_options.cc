@@ -131,7 +131,9 @@ Result<MountOptions> parseMountOptions(const std::vector<std::string>& options) 
   unsigned long cleared = 0;
   for (const std::string& opt : options) {
     if (opt == "idmap" || opt == "ridmap") {
-      return Error::invalid("mount option \"" + opt + "\": idmapped mounts are not supported yet");
+      out.idmap = true;
+      out.recursiveIdmap = opt == "ridmap";
+      continue;
     }
     bool known = false;
     for (const FlagOption& f : kFlagOptions) {

@@ -24,12 +24,14 @@ struct MountOptions {
   AttrChange attrs;               // for the top mount of a bind (ro, nosuid, ...)
   AttrChange recursiveAttrs;      // rro, rnosuid, ...: the whole tree
   std::string data;               // filesystem options, comma-joined (size=, mode=)
+  bool idmap = false;             // `idmap` or `ridmap`: an idmapped mount
+  bool recursiveIdmap = false;    // `ridmap`: the idmap applies to every submount
   bool bind() const;
   bool recursiveBind() const;
 };
 
 // Unknown options are passed to the filesystem as data, as runc does;
-// `idmap`/`ridmap` are refused until idmapped mounts exist.
+// `idmap`/`ridmap` are flags here (never data), checked by the mount plan.
 Result<MountOptions> parseMountOptions(const std::vector<std::string>& options);
 
 // rootfsPropagation ("rslave", ...) to MS_* flags; "" gives 0.

@@ -7,6 +7,8 @@
 #include <climits>
 #include <cstdlib>
 
+#include "namespaces/user.h"
+
 namespace sangja::mnt {
 
 namespace {
@@ -58,6 +60,26 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   step.target = relative(m.destination);
   if (step.target.empty()) return Error::invalid(where + ": cannot mount over the rootfs itself");
   if (m.type == "bind") step.options.flags |= MS_BIND;
+  // Mappings without idmap/ridmap still ask for an idmapped mount (runc
+  // takes them so too).
+  if (step.options.idmap || !m.uidMappings.empty()) {
+    if (!step.options.bind()) {
+      return Error::invalid(where +
+                            ": idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+    }
+    MountStep::Idmap idmap;
+    idmap.recursive = step.options.recursiveIdmap;
+    std::string at = "mounts[" + std::to_string(index) + "].";
+    if (!m.uidMappings.empty()) {
+      idmap.uidMap = TRY(ns::renderIdMap(m.uidMappings, at + "uidMappings"));
+      idmap.gidMap = TRY(ns::renderIdMap(m.gidMappings, at + "gidMappings"));
+    } else if (!options.userNamespace) {
+      return Error::invalid(where +
+                            ": idmap needs uidMappings and gidMappings, or a user namespace for "
+                            "the container whose maps it takes");
+    }
+    step.idmap = std::move(idmap);
+  }
   if (step.options.bind()) {
     step.source = absoluteIn(bundle, m.source);
     struct stat st;
@@ -74,6 +96,10 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   if (step.fstype == "cgroup2" && !options.cgroup2Flags.empty()) {
     std::string& data = step.options.data;
     data = data.empty() ? options.cgroup2Flags : options.cgroup2Flags + "," + data;
+  }
+  if (options.userNamespace) {
+    if (step.fstype == "sysfs") step.fallbackBind = "/sys";
+    if (step.fstype == "cgroup2") step.fallbackBind = options.cgroup2Mount;
   }
   return step;
 }
@@ -102,8 +128,27 @@ Result<mode_t> deviceType(char type) {
   return Error::invalid(std::string("unknown device type '") + type + "'");
 }
 
+// In a user namespace a device is bind-mounted from the host's same path,
+// which must hold that device.
+Status bindFromHost(DeviceNode& d, const std::string& where) {
+  if (!S_ISCHR(d.mode) && !S_ISBLK(d.mode)) return {};  // a fifo can be made
+  d.hostPath = "/" + d.path;
+  struct stat st;
+  if (::stat(d.hostPath.c_str(), &st) < 0) {
+    return Error::fromErrno(
+        where + ": in a user namespace devices are bind-mounted from the host: " + d.hostPath);
+  }
+  if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT) || st.st_rdev != d.dev) {
+    return Error::invalid(where +
+                          ": in a user namespace devices are bind-mounted from the host, and " +
+                          d.hostPath + " there is not device " + std::to_string(major(d.dev)) +
+                          ":" + std::to_string(minor(d.dev)));
+  }
+  return {};
+}
+
 // The devices every container gets, then linux.devices (same path wins).
-Result<std::vector<DeviceNode>> planDevices(const spec::Config& config) {
+Result<std::vector<DeviceNode>> planDevices(const spec::Config& config, bool userNamespace) {
   struct Default {
     const char* name;
     unsigned major, minor;
@@ -118,17 +163,20 @@ Result<std::vector<DeviceNode>> planDevices(const spec::Config& config) {
     bool overridden = false;
     for (const spec::Device& dev : devices) overridden |= relative(dev.path) == path;
     if (!overridden) {
-      out.push_back(DeviceNode{path, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0});
+      out.push_back(DeviceNode{path, S_IFCHR | 0666, makedev(d.major, d.minor), 0, 0, ""});
+      if (userNamespace) TRY(bindFromHost(out.back(), "/" + path));
     }
   }
   for (size_t i = 0; i < devices.size(); ++i) {
     const spec::Device& dev = devices[i];
-    mode_t type = TRY(deviceType(dev.type).context("linux.devices[" + std::to_string(i) + "]"));
+    std::string where = "linux.devices[" + std::to_string(i) + "]";
+    mode_t type = TRY(deviceType(dev.type).context(where));
     mode_t perm = dev.fileMode ? static_cast<mode_t>(*dev.fileMode) & 07777 : 0666;
     out.push_back(
         DeviceNode{relative(dev.path), type | perm,
                    makedev(static_cast<unsigned>(dev.major), static_cast<unsigned>(dev.minor)),
-                   dev.uid.value_or(0), dev.gid.value_or(0)});
+                   dev.uid.value_or(0), dev.gid.value_or(0), ""});
+    if (userNamespace) TRY(bindFromHost(out.back(), where));
   }
   return out;
 }
@@ -215,7 +263,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
     plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options)));
   }
   if (!bindsHostDev(config)) {
-    plan.devices = TRY(planDevices(config));
+    plan.devices = TRY(planDevices(config, options.userNamespace));
     plan.symlinks = devSymlinks();
   }
   if (config.linux) {
@@ -228,6 +276,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
   if (config.process) plan.cwd = relative(config.process->cwd);
   plan.readonlyRoot = config.root.readonly;
   plan.noPivot = options.noPivot;
+  plan.userNamespace = options.userNamespace;
   return plan;
 }
 

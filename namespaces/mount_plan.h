@@ -18,6 +18,10 @@ struct RootfsOptions {
   // the container shares the host's cgroup namespace); see
   // cgroups::hostCgroup2Flags.
   std::string cgroup2Flags;
+  // The container has a user namespace (new or joined): devices are bound
+  // from the host, and sysfs/cgroup2 may fall back to binds.
+  bool userNamespace = false;
+  std::string cgroup2Mount{};  // the host's cgroup2 mount point, for that fallback
 };
 
 Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options);

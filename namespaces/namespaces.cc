@@ -10,6 +10,7 @@ namespace sangja::ns {
 bool NamespacePlan::has(int type) const {
   if (hasNew(type)) return true;
   if (type == CLONE_NEWPID && pidNsToJoin) return true;
+  if (type == CLONE_NEWUSER && userNsToJoin) return true;
   for (const Join& j : joins) {
     if (j.type == type) return true;
   }
@@ -21,12 +22,11 @@ Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& request
   for (const spec::Namespace& req : requests) {
     int flag = spec::namespaceCloneFlag(req.type);
     std::string name(spec::namespaceTypeName(req.type));
-    if (flag == CLONE_NEWUSER || flag == CLONE_NEWTIME) {
-      return Error::invalid(name + " namespaces are not supported yet", ENOTSUP);
-    }
     if (!req.path) {
       if (flag == CLONE_NEWCGROUP)
         plan.newCgroupNs = true;
+      else if (flag == CLONE_NEWTIME)
+        plan.newTimeNs = true;
       else
         plan.cloneFlags |= static_cast<unsigned long>(flag);
       continue;
@@ -34,8 +34,14 @@ Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& request
     UniqueFd fd = TRY(openFile(*req.path, O_RDONLY).context("join " + name + " namespace"));
     if (flag == CLONE_NEWPID)
       plan.pidNsToJoin = std::move(fd);
+    else if (flag == CLONE_NEWUSER)
+      plan.userNsToJoin = std::move(fd);
     else
       plan.joins.push_back(Join{flag, *req.path, std::move(fd)});
+  }
+  if (plan.has(CLONE_NEWUSER) && (plan.cloneFlags & CLONE_NEWIPC)) {
+    plan.cloneFlags &= ~static_cast<unsigned long>(CLONE_NEWIPC);
+    plan.ipcNsAfterRoot = true;
   }
   return plan;
 }
@@ -47,6 +53,12 @@ void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel) {
       if ((j.type == CLONE_NEWNS) != (pass == 1)) continue;
       if (::setns(j.fd.get(), j.type) < 0) channel.fail(errno, "join namespace", j.path);
     }
+  }
+}
+
+void enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
+  if (plan.ipcNsAfterRoot && ::unshare(CLONE_NEWIPC) < 0) {
+    channel.fail(errno, "unshare ipc namespace");
   }
 }
 

@@ -4,6 +4,10 @@
 
 #include <sched.h>
 
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
 #include <optional>
 #include <string>
 #include <string_view>
@@ -23,13 +27,20 @@ struct Join {
 };
 
 struct NamespacePlan {
-  unsigned long cloneFlags = 0;  // new namespaces made at clone time
+  unsigned long cloneFlags = 0;  // new namespaces made at clone time (user first of all)
   bool newCgroupNs = false;      // unshared by the child once inside its cgroup
-  UniqueFd pidNsToJoin;          // joined by the parent, so the child is born in it
-  std::vector<Join> joins;       // joined by the child (all but pid)
+  bool newTimeNs = false;        // unshared by the child (see namespaces/time.h)
+  // With a user namespace the ipc namespace is unshared by the child once
+  // root inside, so that its mqueue filesystem belongs to the container's root.
+  bool ipcNsAfterRoot = false;
+  UniqueFd pidNsToJoin;     // joined by the parent, so the child is born in it
+  UniqueFd userNsToJoin;    // the child is cloned from inside it (namespaces/user.h)
+  std::vector<Join> joins;  // joined by the child (all but pid and user)
 
   bool hasNew(int type) const {
     if (type == CLONE_NEWCGROUP) return newCgroupNs;
+    if (type == CLONE_NEWTIME) return newTimeNs;
+    if (type == CLONE_NEWIPC && ipcNsAfterRoot) return true;
     return (cloneFlags & static_cast<unsigned long>(type)) != 0;
   }
   bool has(int type) const;  // new or joined
@@ -42,6 +53,9 @@ Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& request
 // Child side: setns() into every namespace in plan.joins, in an order that
 // keeps the needed privileges (the mount namespace last).
 void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel);
+
+// Child side: unshare the ipc namespace left for after becoming root.
+void enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel);
 
 // Child side: unshare the cgroup namespace, once placed in the cgroup.
 void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel);

@@ -5,6 +5,7 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "namespaces/idmap.h"
 #include "namespaces/mount_plan.h"
 
 namespace sangja {
@@ -56,15 +57,24 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.namespaces =
       TRY(ns::planNamespaces(config.linux ? config.linux->namespaces : kNoNamespaces));
   TRY(checkNamespaceNeeds(config, plan.namespaces));
+  plan.user = TRY(ns::planUser(config, plan.namespaces));
+  plan.time = TRY(ns::planTimeNamespace(config, plan.namespaces));
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
   mnt::RootfsOptions rootfsOptions{options.bundle, options.noPivot, ""};
   if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
     rootfsOptions.cgroup2Flags = hostCgroup2Flags();
   }
+  rootfsOptions.userNamespace = plan.namespaces.has(CLONE_NEWUSER);
+  if (rootfsOptions.userNamespace) {
+    rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
+  }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
+  plan.mountTrees =
+      TRY(ns::prepareIdmappedMounts(plan.rootfs, plan.user, plan.namespaces.userNsToJoin.get()));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(checkProcess(*config.process));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
+  plan.process.keepGroups = plan.user.denySetgroups;
   bool wantsRdt = config.linux && config.linux->intelRdt;
   plan.attrs = TRY(planProcessAttrs(config, wantsLsm(config) ? LsmSupport::probe() : LsmSupport{},
                                     wantsRdt && hostHasResctrl()));

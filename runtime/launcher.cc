@@ -98,18 +98,23 @@ void pauseForHooks(const ChildChannel& ch) {
   if (!ch.send(SyncType::kHooks) || !ch.waitForGo()) ::_exit(126);
 }
 
-// The container init's checklist, in order.
-[[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch,
-                                bool waitForCgroup) {
+// The container init's checklist, in order. waitForGo: the parent still
+// places it in its cgroup or writes its id maps.
+[[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch, bool waitForGo) {
   uint64_t phaseNs[kChildPhases] = {trace::nowNs()};
   for (int fd : plan.closeInChild) ::close(fd);
   ::umask(0);  // modes in the plan are exact; the process's umask comes last
-  if (waitForCgroup && !ch.waitForGo()) ::_exit(126);
+  if (waitForGo && !ch.waitForGo()) ::_exit(126);
   ns::joinNamespaces(plan.namespaces, ch);
+  // Both write our own /proc files, which stop being ours once we change
+  // uid in a user namespace.
+  ns::enterNewTimeNamespace(plan.time, ch);
+  writeOomScoreAdj(plan.process, ch);
+  ns::becomeRoot(plan.user, ch);
+  ns::enterNewIpcNamespace(plan.namespaces, ch);
   ns::enterNewCgroupNamespace(plan.namespaces, ch);
   if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
   ns::applyUts(plan.uts, ch);
-  writeOomScoreAdj(plan.process, ch);
   joinSessionKeyring(plan, ch);
   int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
@@ -143,12 +148,36 @@ void pauseForHooks(const ChildChannel& ch) {
 struct Cloned {
   pid_t pid;
   UniqueFd pidfd;
-  bool inCgroup;
+  bool waitsForGo;  // the init waits for kGo (see containerInit)
 };
+
+struct InitArgs {
+  const LaunchPlan* plan;
+  int channel;
+};
+
+[[noreturn]] void initFromHelper(const void* p) {
+  const auto* args = static_cast<const InitArgs*>(p);
+  containerInit(*args->plan, ChildChannel(args->channel), true);
+}
+
+// A user namespace given by path: a helper joins it and clones the init,
+// which we then place in its cgroup.
+Result<Cloned> cloneInJoinedUserNs(const LaunchPlan& plan, int cgroupFd, int childEnd,
+                                   bool* waitForCgroup) {
+  InitArgs args{&plan, childEnd};
+  pid_t pid = TRY(ns::cloneInUserNamespace(plan.namespaces.userNsToJoin.get(),
+                                           plan.namespaces.pidNsToJoin.get(),
+                                           plan.namespaces.cloneFlags, initFromHelper, &args));
+  *waitForCgroup = cgroupFd >= 0;
+  return Cloned{pid, UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))), true};
+}
 
 // clone3 puts the child straight into its cgroup (CLONE_INTO_CGROUP) and
 // hands back a pidfd; old kernels get plain clone and a cgroup.procs write.
 Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, bool* waitForCgroup) {
+  if (plan.namespaces.userNsToJoin)
+    return cloneInJoinedUserNs(plan, cgroupFd, childEnd, waitForCgroup);
   int pidfd = -1;
   clone_args args{};
   args.flags = plan.namespaces.cloneFlags | CLONE_PIDFD;
@@ -167,8 +196,9 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, boo
     pidfd = -1;
   }
   if (pid < 0) return Error::fromErrno("clone container init");
-  if (pid == 0) containerInit(plan, ChildChannel(childEnd), *waitForCgroup);
-  return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), !*waitForCgroup};
+  bool waitsForGo = *waitForCgroup || !plan.user.uidMap.empty();
+  if (pid == 0) containerInit(plan, ChildChannel(childEnd), waitsForGo);
+  return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), waitsForGo};
 }
 
 // Joining a pid namespace only affects children, so the parent joins it
@@ -240,17 +270,18 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   bool waitForCgroup = false;
   Cloned cloned;
   {
-    auto pidns = TRY(PidNamespaceSwitch::enter(plan.namespaces.pidNsToJoin.get()));
+    // (The helper for a joined user namespace joins the pid namespace itself.)
+    int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
+    auto pidns = TRY(PidNamespaceSwitch::enter(pidNs));
     cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
   }
   trace::mark("clone3 returned");
   childEnd.reset();
   InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
 
-  if (waitForCgroup) {
-    TRY(callbacks.placeInCgroup(init.pid()));
-    TRY(init.start());
-  }
+  TRY(ns::writeIdMaps(plan.user, init.pid()));
+  if (waitForCgroup) TRY(callbacks.placeInCgroup(init.pid()));
+  if (cloned.waitsForGo) TRY(init.start());
   // Until ready: a pause for create's hooks (before pivot_root), then
   // possibly the seccomp listener fd.
   SyncMessage msg;

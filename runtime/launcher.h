@@ -13,6 +13,8 @@
 #include "base/unique_fd.h"
 #include "namespaces/mount.h"
 #include "namespaces/namespaces.h"
+#include "namespaces/time.h"
+#include "namespaces/user.h"
 #include "namespaces/uts.h"
 #include "runtime/process.h"
 #include "runtime/process_attrs.h"
@@ -22,8 +24,11 @@ namespace sangja {
 
 struct LaunchPlan {
   ns::NamespacePlan namespaces;
+  ns::UserPlan user;
+  ns::TimePlan time;
   ns::UtsPlan uts;
   mnt::RootfsPlan rootfs;
+  std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
   ProcessAttrs attrs;
   int preserveFds = 0;

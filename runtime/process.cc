@@ -164,7 +164,7 @@ void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
   if (changeUser && plan.caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
     channel.fail(errno, "keep capabilities across setuid");
   }
-  if (::setgroups(plan.groups.size(), plan.groups.data()) < 0) {
+  if (!plan.keepGroups && ::setgroups(plan.groups.size(), plan.groups.data()) < 0) {
     channel.fail(errno, "set additional groups");
   }
   if (::setresgid(plan.gid, plan.gid, plan.gid) < 0) channel.fail(errno, "set gid");

@@ -30,6 +30,7 @@ struct ProcessPlan {
   uid_t uid = 0;
   gid_t gid = 0;
   std::vector<gid_t> groups;
+  bool keepGroups = false;  // setgroups is denied (unprivileged user namespace)
   std::optional<mode_t> umask;
   std::vector<RlimitSetting> rlimits;
   std::optional<CapabilitySets> caps;  // absent: leave capabilities alone

@@ -220,17 +220,25 @@ TEST(MountOptions, LastPropagationWins) {
   EXPECT_EQ(parse({"rshared", "private"}).propagation, static_cast<unsigned long>(MS_PRIVATE));
 }
 
-TEST(MountOptions, IdmapIsRefused) {
-  auto r = parseMountOptions({"bind", "idmap"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "mount option \"idmap\": idmapped mounts are not supported yet");
-  EXPECT_EQ(r.error().code(), EINVAL);
+TEST(MountOptions, IdmapIsAFlagNotData) {
+  MountOptions o = parse({"bind", "idmap"});
+  EXPECT_TRUE(o.idmap);
+  EXPECT_FALSE(o.recursiveIdmap);
+  EXPECT_EQ(o.data, "");
+  EXPECT_EQ(o.flags, static_cast<unsigned long>(MS_BIND));
 }
 
-TEST(MountOptions, RidmapIsRefused) {
-  auto r = parseMountOptions({"ridmap"});
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().message(), "mount option \"ridmap\": idmapped mounts are not supported yet");
+TEST(MountOptions, RidmapIsRecursive) {
+  MountOptions o = parse({"rbind", "ridmap", "ro"});
+  EXPECT_TRUE(o.idmap);
+  EXPECT_TRUE(o.recursiveIdmap);
+  EXPECT_EQ(o.data, "");
+}
+
+TEST(MountOptions, NoIdmapByDefault) {
+  MountOptions o = parse({"rbind", "ro"});
+  EXPECT_FALSE(o.idmap);
+  EXPECT_FALSE(o.recursiveIdmap);
 }
 
 TEST(Propagation, EmptyIsZero) {

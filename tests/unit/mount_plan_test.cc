@@ -220,7 +220,7 @@ TEST_F(MountPlanTest, MountOverTheRootIsRefused) {
 TEST_F(MountPlanTest, BadMountOptionNamesTheMount) {
   config_.mounts = {mount("/proc", "proc", "proc"), mount("/y", "tmpfs", "tmpfs", {"idmap"})};
   EXPECT_EQ(planError(),
-            "mounts[1] (/y): mount option \"idmap\": idmapped mounts are not supported yet");
+            "mounts[1] (/y): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
 }
 
 // ---- devices ----
@@ -569,6 +569,171 @@ TEST_F(MountPlanTest, Cgroup2MountsCarryTheHostsRootFlags) {
   ASSERT_EQ(r->mounts.size(), 1u);
   EXPECT_EQ(r->mounts[0].fstype, "cgroup2");
   EXPECT_EQ(r->mounts[0].options.data, "nsdelegate,memory_recursiveprot");
+}
+
+}  // namespace
+}  // namespace sangja::mnt
+
+// ---- user namespaces and idmapped mounts ----
+
+namespace sangja::mnt {
+namespace {
+
+class UserNsMountPlanTest : public MountPlanTest {
+ protected:
+  void SetUp() override {
+    MountPlanTest::SetUp();
+    source_ = tmp_.mkdirs("src");
+  }
+  Result<RootfsPlan> planWith(bool userNamespace, std::string cgroup2Mount = "") {
+    RootfsOptions options{bundle_, false, ""};
+    options.userNamespace = userNamespace;
+    options.cgroup2Mount = std::move(cgroup2Mount);
+    return planRootfs(config_, options);
+  }
+  RootfsPlan userNsPlan(std::string cgroup2Mount = "") {
+    Result<RootfsPlan> r = planWith(true, std::move(cgroup2Mount));
+    EXPECT_TRUE(r.ok()) << r.error().message();
+    return r.ok() ? std::move(*r) : RootfsPlan{};
+  }
+  std::string userNsError() {
+    Result<RootfsPlan> r = planWith(true);
+    EXPECT_FALSE(r.ok());
+    return r.ok() ? "" : r.error().message();
+  }
+  spec::Mount idmapped(std::vector<std::string> options) {
+    spec::Mount m = mount("/data", "bind", source_, std::move(options));
+    m.uidMappings = {{1000, 100000, 1}, {0, 200000, 10}};
+    m.gidMappings = {{1000, 100007, 1}};
+    return m;
+  }
+  std::string source_;
+};
+
+TEST_F(UserNsMountPlanTest, IdmapWithMappingsRendersTheMountsMaps) {
+  config_.mounts = {idmapped({"bind", "idmap", "ro"})};
+  RootfsPlan p = plan();  // no user namespace needed with maps of its own
+  ASSERT_EQ(p.mounts.size(), 1u);
+  const MountStep& m = p.mounts[0];
+  ASSERT_TRUE(m.idmap.has_value());
+  EXPECT_EQ(m.idmap->uidMap, "1000 100000 1\n0 200000 10\n");
+  EXPECT_EQ(m.idmap->gidMap, "1000 100007 1\n");
+  EXPECT_FALSE(m.idmap->recursive);
+  EXPECT_EQ(m.preparedTree, -1) << "trees are made by prepareIdmappedMounts, not the plan";
+  EXPECT_EQ(m.options.data, "") << "idmap never reaches mount(2)";
+}
+
+TEST_F(UserNsMountPlanTest, RidmapIsRecursive) {
+  config_.mounts = {idmapped({"rbind", "ridmap"})};
+  RootfsPlan p = plan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_TRUE(p.mounts[0].idmap->recursive);
+  EXPECT_TRUE(p.mounts[0].options.recursiveBind());
+}
+
+TEST_F(UserNsMountPlanTest, MappingsWithoutIdmapOptionStillIdmap) {
+  config_.mounts = {idmapped({"bind"})};
+  RootfsPlan p = plan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_FALSE(p.mounts[0].idmap->recursive);
+  EXPECT_EQ(p.mounts[0].idmap->uidMap, "1000 100000 1\n0 200000 10\n");
+}
+
+TEST_F(UserNsMountPlanTest, PlainBindIsNotIdmapped) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind"})};
+  EXPECT_FALSE(plan().mounts[0].idmap.has_value());
+}
+
+TEST_F(UserNsMountPlanTest, IdmapWithoutMappingsTakesTheContainersNamespace) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind", "idmap"})};
+  RootfsPlan p = userNsPlan();
+  ASSERT_TRUE(p.mounts[0].idmap.has_value());
+  EXPECT_EQ(p.mounts[0].idmap->uidMap, "");
+  EXPECT_EQ(p.mounts[0].idmap->gidMap, "");
+}
+
+TEST_F(UserNsMountPlanTest, IdmapWithoutMappingsOrUserNamespaceIsAnError) {
+  config_.mounts = {mount("/data", "bind", source_, {"rbind", "idmap"})};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/data): idmap needs uidMappings and gidMappings, or a user namespace for "
+            "the container whose maps it takes");
+}
+
+TEST_F(UserNsMountPlanTest, IdmapOnlyOnBinds) {
+  spec::Mount m = mount("/t", "tmpfs", "tmpfs", {"ridmap"});
+  config_.mounts = {m};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/t): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+  m.options = {};
+  m.uidMappings = {{0, 1, 1}};
+  m.gidMappings = {{0, 1, 1}};
+  config_.mounts = {m};
+  EXPECT_EQ(planError(),
+            "mounts[0] (/t): idmapped mounts (idmap, ridmap, uidMappings) need a bind mount");
+}
+
+TEST_F(UserNsMountPlanTest, BadMountMappingsNameTheirPath) {
+  spec::Mount m = idmapped({"bind", "idmap"});
+  m.gidMappings = {{0, 1, 5}, {4, 100, 1}};
+  config_.mounts = {mount("/proc", "proc", "proc"), m};
+  EXPECT_EQ(planError(),
+            "mounts[1].gidMappings[1]: containerID range 4-4 overlaps mounts[1].gidMappings[0] "
+            "(0-4)");
+}
+
+TEST_F(UserNsMountPlanTest, DevicesAreBoundFromTheHost) {
+  spec::Device fifo;
+  fifo.type = 'p';
+  fifo.path = "/dev/myfifo";
+  linux().devices = {fifo};
+  RootfsPlan p = userNsPlan();
+  ASSERT_EQ(p.devices.size(), 7u);
+  EXPECT_EQ(p.devices[0].path, "dev/null");
+  EXPECT_EQ(p.devices[0].hostPath, "/dev/null");
+  EXPECT_EQ(p.devices[5].hostPath, "/dev/tty");
+  EXPECT_EQ(p.devices[6].hostPath, "") << "a fifo can be made in a user namespace";
+  EXPECT_TRUE(p.userNamespace);
+  for (const DeviceNode& d : plan().devices) {
+    EXPECT_EQ(d.hostPath, "") << d.path << ": no binds without a user namespace";
+  }
+}
+
+TEST_F(UserNsMountPlanTest, DeviceTheHostLacksIsAnError) {
+  spec::Device dev;
+  dev.type = 'c';
+  dev.path = "/dev/sangja-no-such-device";
+  dev.major = 10;
+  dev.minor = 250;
+  linux().devices = {dev};
+  EXPECT_EQ(userNsError(),
+            "linux.devices[0]: in a user namespace devices are bind-mounted from the host: "
+            "/dev/sangja-no-such-device: No such file or directory");
+  EXPECT_TRUE(plan().devices.size() == 7u) << "fine without a user namespace";
+}
+
+TEST_F(UserNsMountPlanTest, DeviceWithOtherNumbersOnTheHostIsAnError) {
+  spec::Device dev;
+  dev.type = 'c';
+  dev.path = "/dev/null";
+  dev.major = 1;
+  dev.minor = 5;
+  linux().devices = {dev};
+  EXPECT_EQ(userNsError(),
+            "linux.devices[0]: in a user namespace devices are bind-mounted from the host, and "
+            "/dev/null there is not device 1:5");
+}
+
+TEST_F(UserNsMountPlanTest, SysfsAndCgroupFallBackToBinds) {
+  config_.mounts = {mount("/sys", "sysfs", "sysfs", {"ro"}),
+                    mount("/sys/fs/cgroup", "cgroup", "cgroup", {"ro"}),
+                    mount("/proc", "proc", "proc")};
+  RootfsPlan p = userNsPlan("/sys/fs/cgroup/unified");
+  EXPECT_EQ(p.mounts[0].fallbackBind, "/sys");
+  EXPECT_EQ(p.mounts[1].fallbackBind, "/sys/fs/cgroup/unified");
+  EXPECT_EQ(p.mounts[2].fallbackBind, "");
+  for (const MountStep& m : plan().mounts) {
+    EXPECT_EQ(m.fallbackBind, "") << m.target << ": no fallback without a user namespace";
+  }
 }
 
 }  // namespace

@@ -1,0 +1,13 @@
+#include "namespaces/features.h"
+
+namespace sangja::ns {
+
+NamespaceFeatures namespaceFeatures() {
+  NamespaceFeatures f;
+  f.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
+  f.idmapMounts = true;
+  f.mountOptions = {"idmap", "ridmap"};
+  return f;
+}
+
+}  // namespace sangja::ns
