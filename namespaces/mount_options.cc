@@ -126,6 +126,16 @@ bool MountOptions::recursiveBind() const {
   return bind() && (flags & MS_REC) != 0;
 }
 
+std::vector<std::string> knownMountOptions() {
+  std::vector<std::string> names;
+  for (const FlagOption& f : kFlagOptions) names.emplace_back(f.name);
+  for (const PropagationOption& p : kPropagation) names.emplace_back(p.name);
+  for (const AttrOption& a : kRecursiveOptions) names.emplace_back(a.name);
+  names.emplace_back("idmap");
+  names.emplace_back("ridmap");
+  return names;
+}
+
 Result<MountOptions> parseMountOptions(const std::vector<std::string>& options) {
   MountOptions out;
   unsigned long cleared = 0;

@@ -34,6 +34,10 @@ struct MountOptions {
 // `idmap`/`ridmap` are flags here (never data), checked by the mount plan.
 Result<MountOptions> parseMountOptions(const std::vector<std::string>& options);
 
+// Every option this parser gives a meaning of its own (flags, propagation,
+// recursive attributes, idmap), for `features`; others go to the filesystem.
+std::vector<std::string> knownMountOptions();
+
 // rootfsPropagation ("rslave", ...) to MS_* flags; "" gives 0.
 Result<unsigned long> parsePropagation(std::string_view name);
 

@@ -32,6 +32,7 @@ constexpr std::array kVerbs = {
     Verb{"ps", verbPs, "list the container's processes (--format json: pids)"},
     Verb{"events", verbEvents, "stats (--stats: once) and OOM events of a container"},
     Verb{"update", verbUpdate, "change a running container's resources"},
+    Verb{"features", verbFeatures, "print what this build supports (runtime-spec features)"},
 };
 
 constexpr std::array kGlobalFlags = {

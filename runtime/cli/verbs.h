@@ -30,6 +30,7 @@ Result<int> verbResume(const GlobalOptions& g, Args args);
 Result<int> verbPs(const GlobalOptions& g, Args args);
 Result<int> verbEvents(const GlobalOptions& g, Args args);
 Result<int> verbUpdate(const GlobalOptions& g, Args args);
+Result<int> verbFeatures(const GlobalOptions& g, Args args);
 
 // Exactly n positional arguments, else a usage error naming the verb.
 Status expectArgs(std::string_view verb, const std::vector<std::string>& positional, size_t n,
