@@ -363,6 +363,9 @@ struct ChildPlan {
       (void)::setresgid(0, 0, 0);
       (void)::setresuid(0, 0, 0);
     }
+    if (::fchdir(p.join->root()) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) {
+      childFail(errno, "enter the root of", "the container init");
+    }
   }
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
@@ -480,6 +483,8 @@ Result<ContainerJoin> ContainerJoin::open(pid_t initPid, int cgroupFd) {
     if (fd) join.ns_.push_back(Ns{std::move(fd), k.type});
   }
   join.pidNs_ = TRY(foreignNamespace(initPid, "pid"));
+  std::string root = "/proc/" + std::to_string(initPid) + "/root";
+  join.root_ = TRY(openFile(root, O_PATH | O_DIRECTORY));
   return join;
 }
 

@@ -130,10 +130,15 @@ class ContainerJoin {
   const std::vector<Ns>& namespaces() const { return ns_; }
   int pidNs() const { return pidNs_.get(); }  // -1: same as ours
   int cgroupFd() const { return cgroupFd_; }
+  // The init's root directory: setns(CLONE_NEWNS) puts the joiner at the
+  // namespace's root, which is not the init's when it runs chrooted
+  // (--no-pivot, or a runtime started in a chroot).
+  int root() const { return root_.get(); }
 
  private:
   std::vector<Ns> ns_;  // user namespace last
   UniqueFd pidNs_;
+  UniqueFd root_;
   int cgroupFd_ = -1;
 };
 

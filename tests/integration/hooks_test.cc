@@ -92,9 +92,9 @@ class HooksTest : public ContainerTest {
     return {{"path", hostScript("fail-" + phase + ".sh", body.substr(10))}};
   }
 
-  void createSleeper() {
+  void createSleeper(const std::vector<std::string>& flags = {}) {
     b.setArgs({"sleep", "1000"});
-    RunResult r = b.create();
+    RunResult r = b.create(flags);
     ASSERT_TRUE(r.ok()) << r;
   }
 
@@ -213,6 +213,17 @@ TEST_F(HooksTest, StartContainerPathResolvesInTheContainer) {
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(logLines(), std::vector<std::string>{"startContainer created 1"});
   EXPECT_EQ(trimmed(readFile(b.tmp() + "/mnt.startContainer")), containerNs);
+}
+
+// With --no-pivot the rootfs is moved over / and the init chrooted into it;
+// the hook must land in the rootfs too. (A runtime that itself runs in a
+// chroot, as in the qemu guest, needs the hook to take the init's root.)
+TEST_F(HooksTest, StartContainerPathResolvesInTheContainerWithNoPivot) {
+  addHook("startContainer", containerLogger("startContainer"));
+  ASSERT_NO_FATAL_FAILURE(createSleeper({"--no-pivot"}));
+  RunResult r = b.start();
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(logLines(), std::vector<std::string>{"startContainer created 1"});
 }
 
 TEST_F(HooksTest, HooksKeptFromCreateTime) {
