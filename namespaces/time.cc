@@ -4,6 +4,8 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include "base/procfs.h"
+
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif
@@ -45,13 +47,20 @@ Result<TimePlan> planTimeNamespace(const spec::Config& config, const NamespacePl
 void enterNewTimeNamespace(const TimePlan& plan, const ChildChannel& channel) {
   if (!plan.unshare) return;
   if (::unshare(CLONE_NEWTIME) < 0) channel.fail(errno, "unshare time namespace");
-  if (plan.offsets.empty()) return;
-  int fd = ::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC);
-  if (fd < 0) channel.fail(errno, "open /proc/self/timens_offsets");
-  if (::write(fd, plan.offsets.data(), plan.offsets.size()) < 0) {
-    channel.fail(errno, "write linux.timeOffsets to /proc/self/timens_offsets");
+  if (!plan.offsets.empty()) {
+    int fd = openVerifiedProc("/proc/self/timens_offsets", O_WRONLY);
+    if (fd < 0) channel.fail(-fd, "open /proc/self/timens_offsets");
+    if (::write(fd, plan.offsets.data(), plan.offsets.size()) < 0) {
+      channel.fail(errno, "write linux.timeOffsets to /proc/self/timens_offsets");
+    }
+    ::close(fd);
   }
-  ::close(fd);
+  // unshare only moves our future children; recent kernels also switch at
+  // execve, older ones (6.1) do not. Entering it now works on both.
+  int ns = ::open("/proc/self/ns/time_for_children", O_RDONLY | O_CLOEXEC);
+  if (ns < 0) channel.fail(errno, "open /proc/self/ns/time_for_children");
+  if (::setns(ns, CLONE_NEWTIME) < 0) channel.fail(errno, "enter the new time namespace");
+  ::close(ns);
 }
 
 }  // namespace sangja::ns

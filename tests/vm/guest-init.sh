@@ -120,7 +120,7 @@ mount --bind /mnt/job "$root/run/sangja-vm/job" || die "bind mount of the job sh
 read -r kernel_dir </etc/sangja-vm/kernel-dir
 cat >/sbin/sangja-vm-modprobe <<EOF
 #!/bin/sh
-exec chroot $root /sbin/modprobe -d '$kernel_dir' "\$@"
+exec chroot /proc/1/cwd /sbin/modprobe -d '$kernel_dir' "\$@"
 EOF
 chmod 0755 /sbin/sangja-vm-modprobe
 echo /sbin/sangja-vm-modprobe >/proc/sys/kernel/modprobe
@@ -149,8 +149,16 @@ ip link set lo up 2>/dev/null || say "warning: cannot bring lo up"
 read -r uptime _ </proc/uptime
 say "running the command (guest uptime ${uptime}s)"
 echo "$uptime" >/mnt/job/ready
+# The new root goes over / as switch_root puts it, not under a plain chroot:
+# the kernel refuses CLONE_NEWUSER to a chrooted process, and setns() into a
+# mount namespace would land outside the chroot. pid 1 keeps the initramfs
+# as its root (a path walk never follows a mount on its own root), so
+# /mnt/job stays reachable here; its cwd is the new root, which the command
+# and the modprobe helper take with chroot.
+cd "$root" || die "cd $root failed"
+mount --move . / || die "moving $root over / failed"
 # pid 1 stays this shell, which reaps orphans (busybox sh waits for any child).
-chroot "$root" /bin/bash /run/sangja-vm/job/run.sh \
+chroot . /bin/bash /run/sangja-vm/job/run.sh \
   </dev/null >/mnt/job/stdout 2>/mnt/job/stderr
 status=$?
 read -r uptime _ </proc/uptime
