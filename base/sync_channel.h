@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "base/fd_passing.h"
 #include "base/fixed_text.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
@@ -78,22 +79,7 @@ class ChildChannel {
   bool sendFd(SyncType type, int fdToPass) const {
     SyncMessage msg{};
     msg.type = type;
-    iovec iov{&msg, sizeof msg};
-    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-    msghdr mh{};
-    mh.msg_iov = &iov;
-    mh.msg_iovlen = 1;
-    mh.msg_control = control;
-    mh.msg_controllen = sizeof control;
-    cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-    cm->cmsg_level = SOL_SOCKET;
-    cm->cmsg_type = SCM_RIGHTS;
-    cm->cmsg_len = CMSG_LEN(sizeof(int));
-    std::memcpy(CMSG_DATA(cm), &fdToPass, sizeof(int));
-    ssize_t r;
-    do r = ::sendmsg(fd_, &mh, MSG_NOSIGNAL);
-    while (r < 0 && errno == EINTR);
-    return r == static_cast<ssize_t>(sizeof msg);
+    return sendWithFd(fd_, &msg, sizeof msg, fdToPass) == static_cast<ssize_t>(sizeof msg);
   }
 
   // Blocks for the parent's kGo; false if the parent went away.

@@ -68,4 +68,16 @@ void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& chan
   }
 }
 
+Result<PidNamespaceSwitch> PidNamespaceSwitch::enter(int nsFd) {
+  PidNamespaceSwitch sw;
+  if (nsFd < 0) return sw;
+  sw.own_ = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
+  if (::setns(nsFd, CLONE_NEWPID) < 0) return Error::fromErrno("join pid namespace");
+  return sw;
+}
+
+PidNamespaceSwitch::~PidNamespaceSwitch() {
+  if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+}
+
 }  // namespace sangja::ns

@@ -60,4 +60,18 @@ void enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel
 // Child side: unshare the cgroup namespace, once placed in the cgroup.
 void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel);
 
+// Parent side. Joining a pid namespace only affects later children, so the
+// runtime joins one for the length of a clone and then returns to its own
+// (on destruction). nsFd < 0: nothing to join.
+class PidNamespaceSwitch {
+ public:
+  static Result<PidNamespaceSwitch> enter(int nsFd);
+  ~PidNamespaceSwitch();
+  PidNamespaceSwitch(PidNamespaceSwitch&&) = default;
+
+ private:
+  PidNamespaceSwitch() = default;
+  UniqueFd own_;
+};
+
 }  // namespace sangja::ns

@@ -19,6 +19,7 @@
 
 #include "base/file.h"
 #include "base/fixed_text.h"
+#include "namespaces/namespaces.h"
 #include "runtime/log.h"
 
 namespace sangja::hooks {
@@ -295,28 +296,6 @@ Result<UniqueFd> foreignNamespace(pid_t pid, const char* name) {
   return owned;
 }
 
-// Joining a pid namespace only affects later children, so the runtime
-// joins the init's for the length of the clone and then returns to its own.
-class PidNsSwitch {
- public:
-  static Result<PidNsSwitch> enter(int nsFd) {
-    PidNsSwitch sw;
-    if (nsFd < 0) return sw;
-    sw.own_ = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
-    if (::setns(nsFd, CLONE_NEWPID) < 0)
-      return Error::fromErrno("join the container's pid namespace");
-    return sw;
-  }
-  ~PidNsSwitch() {
-    if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
-  }
-  PidNsSwitch(PidNsSwitch&&) = default;
-
- private:
-  PidNsSwitch() = default;
-  UniqueFd own_;
-};
-
 // Everything the hook's child side uses, built before the clone.
 struct ChildPlan {
   const char* path;
@@ -422,7 +401,7 @@ struct Child {
 };
 
 Result<Child> cloneHook(const ChildPlan& plan) {
-  auto pidns = TRY(PidNsSwitch::enter(plan.join != nullptr ? plan.join->pidNs() : -1));
+  auto pidns = TRY(ns::PidNamespaceSwitch::enter(plan.join != nullptr ? plan.join->pidNs() : -1));
   int pidfd = -1;
   clone_args args{};
   args.flags = CLONE_PIDFD;

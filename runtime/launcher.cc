@@ -201,27 +201,6 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, boo
   return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), waitsForGo};
 }
 
-// Joining a pid namespace only affects children, so the parent joins it
-// for the length of the clone and then returns to its own.
-class PidNamespaceSwitch {
- public:
-  static Result<PidNamespaceSwitch> enter(int nsFd) {
-    PidNamespaceSwitch sw;
-    if (nsFd < 0) return sw;
-    sw.own_ = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
-    if (::setns(nsFd, CLONE_NEWPID) < 0) return Error::fromErrno("join pid namespace");
-    return sw;
-  }
-  ~PidNamespaceSwitch() {
-    if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
-  }
-  PidNamespaceSwitch(PidNamespaceSwitch&&) = default;
-
- private:
-  PidNamespaceSwitch() = default;
-  UniqueFd own_;
-};
-
 }  // namespace
 
 InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
@@ -272,7 +251,7 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   {
     // (The helper for a joined user namespace joins the pid namespace itself.)
     int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
-    auto pidns = TRY(PidNamespaceSwitch::enter(pidNs));
+    auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
     cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
   }
   trace::mark("clone3 returned");

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <nlohmann/json.hpp>
 
+#include "base/fd_passing.h"
 #include "base/fixed_text.h"
 #include "base/unique_fd.h"
 #include "runtime/log.h"
@@ -518,21 +519,7 @@ Status sendToListener(const Program& program, const spec::State& state, int noti
   if (r < 0) return Error::fromErrno(what + ": connect");
 
   std::string payload = containerProcessState(state, program.listenerMetadata);
-  iovec iov{payload.data(), payload.size()};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-  cm->cmsg_level = SOL_SOCKET;
-  cm->cmsg_type = SCM_RIGHTS;
-  cm->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(cm), &notifyFd, sizeof(int));
-  ssize_t n;
-  do n = ::sendmsg(sock.get(), &mh, MSG_NOSIGNAL);
-  while (n < 0 && errno == EINTR);
+  ssize_t n = sendWithFd(sock.get(), payload.data(), payload.size(), notifyFd);
   if (n < 0) return Error::fromErrno(what + ": send the seccomp fd");
   // The fd went with the first part; the rest, if any, follows plainly.
   for (size_t done = static_cast<size_t>(n); done < payload.size();) {

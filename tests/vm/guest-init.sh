@@ -83,6 +83,9 @@ mount -t overlay overlay \
 # and /run, which mean nothing here.
 mount -t proc proc "$root/proc" || die "mount proc in $root failed"
 mount -t sysfs sysfs "$root/sys" || die "mount sysfs in $root failed"
+# AppArmor's interface (its parser loads profiles through it).
+mount -t securityfs securityfs "$root/sys/kernel/security" 2>/dev/null ||
+  say "warning: cannot mount securityfs"
 mount -t devtmpfs devtmpfs "$root/dev" || die "mount devtmpfs in $root failed"
 mkdir -p "$root/dev/pts" "$root/dev/shm" "$root/dev/mqueue"
 mount -t devpts -o newinstance,ptmxmode=0666,mode=0620,gid=5 devpts "$root/dev/pts" ||

@@ -34,7 +34,9 @@ apt_update_once() {
 
 install_host_packages() {
   local missing=() p
-  for p in qemu-system-x86 busybox-static cpio kmod; do
+  # apparmor: its parser loads a test profile in the guest, whose Debian
+  # kernel enables AppArmor (the host's does not, so nothing changes here).
+  for p in qemu-system-x86 busybox-static cpio kmod apparmor; do
     is_installed "$p" || missing+=("$p")
   done
   ((${#missing[@]})) || return 0
