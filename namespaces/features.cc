@@ -7,6 +7,7 @@ NamespaceFeatures namespaceFeatures() {
   f.namespaces = {"cgroup", "ipc", "mount", "network", "pid", "time", "user", "uts"};
   f.idmapMounts = true;
   f.mountOptions = {"idmap", "ridmap"};
+  f.netDevices = true;
   return f;
 }
 

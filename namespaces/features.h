@@ -15,6 +15,8 @@ struct NamespaceFeatures {
   bool idmapMounts = false;
   // Mount options this part adds to the list (idmap, ridmap).
   std::vector<std::string> mountOptions;
+  // netDevices.enabled: linux.netDevices are moved in (namespaces/net_devices.h).
+  bool netDevices = false;
 };
 
 // Pure.

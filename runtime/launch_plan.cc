@@ -60,6 +60,10 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.user = TRY(ns::planUser(config, plan.namespaces));
   plan.time = TRY(ns::planTimeNamespace(config, plan.namespaces));
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
+  if (config.linux) {
+    plan.netDevices = TRY(ns::planNetDevices(config.linux->netDevices, plan.namespaces));
+    TRY(ns::checkNetDevicesOnHost(plan.netDevices, plan.namespaces));
+  }
   mnt::RootfsOptions rootfsOptions{options.bundle, options.noPivot, ""};
   if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
     rootfsOptions.cgroup2Flags = hostCgroup2Flags();

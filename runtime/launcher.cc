@@ -260,6 +260,8 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
 
   TRY(ns::writeIdMaps(plan.user, init.pid()));
   if (waitForCgroup) TRY(callbacks.placeInCgroup(init.pid()));
+  // Before any hook runs (runc's order too); the init does not touch them.
+  TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));
   if (cloned.waitsForGo) TRY(init.start());
   // Until ready: a pause for create's hooks (before pivot_root), then
   // possibly the seccomp listener fd.

@@ -13,6 +13,7 @@
 #include "base/unique_fd.h"
 #include "namespaces/mount.h"
 #include "namespaces/namespaces.h"
+#include "namespaces/net_devices.h"
 #include "namespaces/time.h"
 #include "namespaces/user.h"
 #include "namespaces/uts.h"
@@ -27,6 +28,7 @@ struct LaunchPlan {
   ns::UserPlan user;
   ns::TimePlan time;
   ns::UtsPlan uts;
+  ns::NetDevicePlan netDevices;  // moved by the parent once the init is cloned
   mnt::RootfsPlan rootfs;
   std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
