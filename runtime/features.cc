@@ -54,6 +54,7 @@ nlohmann::json featuresDocument() {
       {"selinux", {{"enabled", true}}},
       {"intelRdt", {{"enabled", false}}},
       {"mountExtensions", {{"idmap", {{"enabled", namespaces.idmapMounts}}}}},
+      {"netDevices", {{"enabled", namespaces.netDevices}}},
   };
   return {
       {"ociVersionMin", "1.0.0"},

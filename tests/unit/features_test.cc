@@ -68,6 +68,7 @@ TEST(Features, NamespacesAndIdmap) {
   EXPECT_FALSE(linux["cgroup"]["v1"]);
   EXPECT_TRUE(linux["cgroup"]["v2"]);
   EXPECT_FALSE(linux["intelRdt"]["enabled"]);
+  EXPECT_TRUE(linux["netDevices"]["enabled"]);
 }
 
 }  // namespace
