@@ -209,7 +209,7 @@ Result<std::vector<sock_filter>> FilterCache::lookup(const std::string& key) con
   std::string name = cacheEntryName(key);
   std::string path = dir_ + "/" + name;
   // O_NONBLOCK: a fifo put there cannot hang us (checkTrusted refuses it).
-  UniqueFd fd = TRY(openAt(dirfd.get(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK));
+  UniqueFd fd = TRY(openAt(dirfd.get(), name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK).context(dir_));
   TRY(checkTrusted(fd.get(), path, false));
   struct stat st;
   if (::fstat(fd.get(), &st) < 0) return Error::fromErrno("stat " + path);
