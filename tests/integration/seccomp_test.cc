@@ -243,12 +243,23 @@ class Agent {
   bool ok_ = false;
 };
 
+// PPid of a live process, 0 if unknown.
+pid_t parentOf(pid_t pid) {
+  for (const std::string& line : splitLines(readFile("/proc/" + std::to_string(pid) + "/status"))) {
+    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  }
+  return 0;
+}
+
 // Waits for the container's next notified syscall and answers it: error 0
 // and val (a faked success), or -error.
 struct Notified {
   bool ok = false;
   int nr = -1;
   pid_t pid = 0;
+  // Read while the caller waits for the answer: once answered it may exit
+  // at once (and /proc no longer knows its parent).
+  pid_t ppid = 0;
 };
 Notified answer(int notifyFd, int64_t val, int error) {
   Notified out;
@@ -257,20 +268,13 @@ Notified answer(int notifyFd, int64_t val, int error) {
   if (::ioctl(notifyFd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) return out;
   out.nr = req.data.nr;
   out.pid = static_cast<pid_t>(req.pid);
+  out.ppid = parentOf(out.pid);
   seccomp_notif_resp resp{};
   resp.id = req.id;
   resp.val = val;
   resp.error = -error;
   out.ok = ::ioctl(notifyFd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
   return out;
-}
-
-// PPid of a live process, 0 if unknown.
-pid_t parentOf(pid_t pid) {
-  for (const std::string& line : splitLines(readFile("/proc/" + std::to_string(pid) + "/status"))) {
-    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 5));
-  }
-  return 0;
 }
 
 std::string realBundle(const Bundle& b) {
@@ -318,7 +322,7 @@ TEST_F(SeccompTest, NotifyListenerAnswersTheContainersSyscalls) {
   Notified first = answer(notifyFd.fd, 0, 0);
   ASSERT_TRUE(first.ok);
   EXPECT_TRUE(first.nr == SYS_mkdir || first.nr == SYS_mkdirat) << first.nr;
-  EXPECT_EQ(parentOf(first.pid), init) << "mkdir is forked by the container's sh";
+  EXPECT_EQ(first.ppid, init) << "mkdir is forked by the container's sh";
   Notified second = answer(notifyFd.fd, 0, EXDEV);
   ASSERT_TRUE(second.ok);
   EXPECT_EQ(second.pid, first.pid);
@@ -352,7 +356,7 @@ TEST_F(SeccompTest, NotifyListenerGetsTheFdDuringCreate) {
   ASSERT_TRUE(b.start().ok());
   Notified n = answer(notifyFd.fd, 0, 0);
   ASSERT_TRUE(n.ok);
-  EXPECT_EQ(parentOf(n.pid), state["pid"].get<pid_t>());
+  EXPECT_EQ(n.ppid, state["pid"].get<pid_t>());
   EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "done"); })) << b.createdOutput();
   EXPECT_EQ(b.createdOutput(), "made-c\ndone\n");
 }
