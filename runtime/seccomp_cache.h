@@ -2,7 +2,7 @@
 // compile a ~360-syscall allow-list and 13-16 ms for a docker-style profile
 // that also lists the x86 and x32 arches, and Docker and Podman pass the
 // same profile with every container: the compiled program is kept under
-// the state root (<root>/seccomp-cache, mode 0700) and reused.
+// the state root (<root>/@seccomp-cache, mode 0700) and reused.
 //
 // An entry is found by a hash of its key but holds the whole key, compared
 // in full on a hit: a hash collision can only cause a miss, never hand a
@@ -33,7 +33,10 @@
 
 namespace sangja::seccomp {
 
-inline constexpr const char* kCacheDirName = "seccomp-cache";
+// Under the state root, next to the container directories: the '@' keeps
+// it from ever being a container id (validateContainerId), so no create,
+// delete --force or list of any id can take, remove or show it.
+inline constexpr const char* kCacheDirName = "@seccomp-cache";
 // Beyond this many entries the least recently used go (by mtime; a hit
 // touches its entry).
 inline constexpr size_t kCacheMaxEntries = 64;

@@ -376,7 +376,7 @@ TEST_F(SeccompTest, NotifyWithNoAgentListeningFailsCleanly) {
 class SeccompCacheTest : public SeccompTest {
  protected:
   void SetUp() override { SKIP_FOR_PEER("the seccomp filter cache is sangja's own"); }
-  std::string cacheDir() const { return b.stateRoot() + "/seccomp-cache"; }
+  std::string cacheDir() const { return b.stateRoot() + "/@seccomp-cache"; }
   std::vector<std::string> entries() const {
     std::vector<std::string> out;
     std::error_code ec;
@@ -521,7 +521,29 @@ TEST_F(SeccompCacheTest, DeleteLeavesTheCache) {
   std::vector<std::string> left;
   for (const auto& e : std::filesystem::directory_iterator(b.stateRoot()))
     left.push_back(e.path().filename().string());
-  EXPECT_EQ(left, std::vector<std::string>{"seccomp-cache"});
+  EXPECT_EQ(left, std::vector<std::string>{"@seccomp-cache"});
+}
+
+TEST_F(SeccompCacheTest, NoContainerIdReachesTheCache) {
+  setSeccomp(shellProfile());
+  ASSERT_TRUE(runTraced("true").ok());
+  ASSERT_EQ(entries().size(), 1u);
+  // Its name is no container id: delete --force of it is refused, list
+  // does not show it, and "seccomp-cache" is an ordinary id.
+  RunResult del = b.rt({"delete", "--force", "@seccomp-cache"});
+  EXPECT_NE(del.status, 0) << del;
+  EXPECT_EQ(entries().size(), 1u);
+  RunResult list = b.rt({"list", "--format", "json"});
+  ASSERT_TRUE(list.ok()) << list;
+  EXPECT_FALSE(contains(list.out, "seccomp")) << list;
+  b.track("seccomp-cache");
+  b.setArgs({"sh", "-c", "echo named"});
+  b.write();
+  RunResult named = b.rt({"--debug", "run", "--bundle", b.dir(), "seccomp-cache"});
+  ASSERT_TRUE(named.ok()) << named;
+  EXPECT_EQ(named.out, "named\n") << named;
+  EXPECT_TRUE(contains(named.err, kFromCache)) << named;
+  EXPECT_EQ(entries().size(), 1u);
 }
 
 }  // namespace

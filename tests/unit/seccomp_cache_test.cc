@@ -24,6 +24,7 @@
 
 #include "base/file.h"
 #include "base/sync_channel.h"
+#include "runtime/state_store.h"
 #include "tests/unit/temp_dir.h"
 
 namespace sangja::seccomp {
@@ -196,6 +197,11 @@ TEST(SeccompCacheKey, ThisProcessIsIdentified) {
   ASSERT_EQ(::stat("/proc/self/exe", &exe), 0);
   EXPECT_NE(c->sangja.find(" " + std::to_string(exe.st_size) + " "), std::string::npos)
       << c->sangja;
+}
+
+TEST(SeccompCacheDirName, IsNeverAContainerId) {
+  // It sits among the container directories under the state root.
+  EXPECT_FALSE(validateContainerId(kCacheDirName).ok());
 }
 
 // ---- entries ----
