@@ -1,21 +1,24 @@
 #!/bin/bash
 # bench/run.sh — side-by-side cost of one container `run`: sangja, crun, runc and the floor.
 #
-#   bash bench/run.sh [-n ROUNDS] [-H] [-D]
+#   bash bench/run.sh [-n ROUNDS] [-H] [-D] [-S]
 #
 #   -n ROUNDS  timed rounds (default 200); each round runs every runtime once
 #   -H         also measure runc, the floor (and sangja) in the host's own hybrid cgroup view
 #   -D         also measure sangja with `runc spec`'s device rules kept (the eBPF device filter)
+#   -S         also measure sangja, crun and runc with the same docker-like seccomp profile;
+#              sangja twice: a fresh --root every run (no cached filter) and a warm cache
 #   SANGJA     path of the sangja binary (default: build/sangja in this repo); measured only
 #              when it exists and a check run shows it really runs the container; otherwise
 #              the report says why it was not measured
+#   FLOOR_SRC  floor-full.c (default: ../shared/bench/floor-full.c next to this repo)
 #
 # Output: a Markdown table on stdout and in bench/results/latest.md (raw per-run data in
 # bench/results/latest.tsv). Needs root. See bench/README.md for what the numbers mean.
 set -euo pipefail
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-FLOOR_SRC=$REPO/../shared/bench/floor-full.c
+FLOOR_SRC=${FLOOR_SRC:-$REPO/../shared/bench/floor-full.c}
 AGENT_SRC=$REPO/bench/exec-agent.c
 BUNDLE_HELPER=$REPO/examples/make-busybox-bundle.sh
 RESULTS_DIR=$REPO/bench/results
@@ -25,6 +28,7 @@ ROUNDS=200
 RUN_TIMEOUT=60 # seconds; a run still going then is killed and counted as failed
 HOST_ROWS=0
 DEVICE_ROW=0
+SECCOMP_ROWS=0
 COMMAND_LINE="bash bench/run.sh $*"
 
 # Container ids and cgroup names all start with this, so leftovers can be found and removed.
@@ -36,22 +40,25 @@ declare -A AGENT_PID=() AGENT_W=() AGENT_R=()
 # One "row" per measured thing; these map row name -> property.
 ROWS=()
 declare -A ROW_LABEL=() ROW_KIND=() ROW_BIN=() ROW_VIEW=() ROW_BUNDLE=() ROW_ROOT=() ROW_LOG=()
+# ROW_CHECK: the row's check bundle; ROW_FRESH_ROOT: 1 when every run gets a new --root.
+declare -A ROW_CHECK=() ROW_FRESH_ROOT=()
 NOT_MEASURED=()
 
 die() { echo "run.sh: $*" >&2; exit 1; }
 note() { echo "run.sh: $*" >&2; }
 
 usage() {
-  sed -n '2,14s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
+  sed -n '2,17s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
   exit 2
 }
 
 parse_args() {
-  while getopts 'n:HDh' opt; do
+  while getopts 'n:HDSh' opt; do
     case $opt in
       n) ROUNDS=$OPTARG ;;
       H) HOST_ROWS=1 ;;
       D) DEVICE_ROW=1 ;;
+      S) SECCOMP_ROWS=1 ;;
       *) usage ;;
     esac
   done
@@ -192,6 +199,67 @@ build_base_bundle() {
     "$dir/config.json" >"$TMP/check/config.json"
 }
 
+# --- the seccomp profile (-S) --------------------------------------------------------------
+# Docker's default profile, in shape: default SCMP_ACT_ERRNO (EPERM), the x86_64, x86 and x32
+# arches, one big allow entry, argument rules for personality, clone and socket, and clone3
+# answered with ENOSYS (so libc falls back to clone, whose flags can be checked). The allow list
+# is every x86_64 syscall in this machine's kernel headers, minus what docker's profile leaves
+# to capabilities or denies (mount, ptrace, bpf, modules, keyrings, namespaces, clocks, ...),
+# plus the x86 (32-bit) names docker lists. Nothing is downloaded; the file is written here,
+# and every runtime gets the very same JSON.
+readonly SECCOMP_DENIED='_sysctl acct add_key bpf chroot clock_adjtime clock_settime clone clone3
+  create_module delete_module fanotify_init finit_module fsconfig fsmount fsopen fspick
+  get_kernel_syms get_mempolicy init_module ioperm iopl kcmp kexec_file_load kexec_load keyctl
+  lookup_dcookie mbind mount mount_setattr move_mount move_pages name_to_handle_at nfsservctl
+  open_by_handle_at open_tree perf_event_open personality pivot_root process_vm_readv
+  process_vm_writev ptrace query_module quotactl quotactl_fd reboot request_key set_mempolicy
+  setns settimeofday socket swapoff swapon sysfs syslog umount umount2 unshare uselib
+  userfaultfd ustat vhangup vm86 vm86old'
+readonly SECCOMP_X86_NAMES='_llseek _newselect chown32 clock_gettime64 clock_nanosleep_time64
+  fadvise64_64 fchown32 fcntl64 fstat64 fstatat64 fstatfs64 ftruncate64 futex_time64
+  getegid32 geteuid32 getgid32 getgroups32 getresgid32 getresuid32 getuid32 ipc lchown32
+  lstat64 mmap2 ppoll_time64 pselect6_time64 recv recvmmsg_time64 rt_sigtimedwait_time64
+  sched_rr_get_interval_time64 send sendfile64 setfsgid32 setfsuid32 setgid32 setgroups32
+  setregid32 setresgid32 setresuid32 setreuid32 setuid32 sigreturn socketcall stat64 statfs64
+  timer_gettime64 timer_settime64 timerfd_gettime64 timerfd_settime64 truncate64 ugetrlimit
+  utimensat_time64 waitpid'
+SECCOMP_PROFILE=''
+
+write_seccomp_profile() {
+  local out=$TMP/seccomp-profile.json hdr=/usr/include/x86_64-linux-gnu/asm/unistd_64.h
+  [[ -f $hdr ]] || hdr=/usr/include/asm/unistd_64.h
+  [[ -f $hdr ]] || die "-S needs the kernel's syscall list ($hdr, package linux-libc-dev)"
+  { sed -n 's/^#define __NR_\([a-z0-9_]*\)[[:space:]].*/\1/p' "$hdr"; tr -s ' \n' '\n' <<<"$SECCOMP_X86_NAMES"; } |
+    grep -vxF -f <(tr -s ' \n' '\n' <<<"$SECCOMP_DENIED" | sed '/^$/d') | sed '/^$/d' | sort -u |
+    jq -R . | jq -s '{
+      defaultAction: "SCMP_ACT_ERRNO",
+      defaultErrnoRet: 1,
+      architectures: ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+      syscalls: ([{names: ., action: "SCMP_ACT_ALLOW"}]
+        + [0, 8, 131072, 131080, 4294967295 | {names: ["personality"], action: "SCMP_ACT_ALLOW",
+             args: [{index: 0, value: ., op: "SCMP_CMP_EQ"}]}]
+        + [{names: ["clone"], action: "SCMP_ACT_ALLOW",
+            args: [{index: 0, value: 2114060288, valueTwo: 0, op: "SCMP_CMP_MASKED_EQ"}]},
+           {names: ["socket"], action: "SCMP_ACT_ALLOW",
+            args: [{index: 0, value: 40, op: "SCMP_CMP_NE"}]},
+           {names: ["clone3"], action: "SCMP_ACT_ERRNO", errnoRet: 38}])
+    }' >"$out"
+  SECCOMP_PROFILE=$out
+  # The check bundle with the profile: the check script (sh, a fork, hostname) must run under it.
+  cp -a "$TMP/check" "$TMP/check-seccomp"
+  jq --slurpfile p "$out" '.linux.seccomp = $p[0]' "$TMP/check/config.json" \
+    >"$TMP/check-seccomp/config.json"
+}
+
+# Gives row NAME the seccomp profile (its bundle and its check bundle).
+with_seccomp() {
+  local name=$1
+  jq --slurpfile p "$SECCOMP_PROFILE" '.linux.seccomp = $p[0]' \
+    "${ROW_BUNDLE[$name]}/config.json" >"$TMP/seccomp-config.json"
+  mv "$TMP/seccomp-config.json" "${ROW_BUNDLE[$name]}/config.json"
+  ROW_CHECK[$name]=$TMP/check-seccomp
+}
+
 # add_row NAME LABEL KIND(oci|floor) BIN VIEW — each row gets its own bundle copy and state root.
 add_row() {
   local name=$1
@@ -203,6 +271,8 @@ add_row() {
   ROW_BUNDLE[$name]=$TMP/bundles/$name
   ROW_ROOT[$name]=$TMP/state/$name
   ROW_LOG[$name]=$TMP/logs/$name.log
+  ROW_CHECK[$name]=$TMP/check
+  ROW_FRESH_ROOT[$name]=0
   mkdir -p "$TMP/bundles" "$TMP/state/$name" "$TMP/logs"
   cp -a "$TMP/base" "${ROW_BUNDLE[$name]}"
 }
@@ -225,6 +295,23 @@ define_rows() {
       "${ROW_BUNDLE[sangja-dev]}/config.json" >"$TMP/dev-config.json"
     mv "$TMP/dev-config.json" "${ROW_BUNDLE[sangja-dev]}/config.json"
   fi
+  if ((SECCOMP_ROWS)); then
+    write_seccomp_profile
+    if ((have_sangja)); then
+      # A new, empty --root for every run: the filter is compiled (and stored) each time, as for
+      # the first container of a profile.
+      add_row sangja-sc "sangja + seccomp, no cache (fresh --root)" oci "$SANGJA" v2
+      ROW_FRESH_ROOT[sangja-sc]=1
+      with_seccomp sangja-sc
+      # One --root: the check run compiles and stores the filter, every later run reads it.
+      add_row sangja-sw "sangja + seccomp, warm cache" oci "$SANGJA" v2
+      with_seccomp sangja-sw
+    fi
+    add_row crun-s "crun + seccomp" oci "$(command -v crun)" v2
+    with_seccomp crun-s
+    add_row runc-s "runc + seccomp" oci "$(command -v runc)" v2
+    with_seccomp runc-s
+  fi
   if ((HOST_ROWS)); then
     ((have_sangja)) && add_row sangja-host "sangja (host view)" oci "$SANGJA" host
     add_row runc-host "runc (host view)" oci "$(command -v runc)" host
@@ -240,6 +327,11 @@ drop_row() {
 
 # --- running -------------------------------------------------------------------------------
 
+# The --root of container ID in row NAME: the row's own, or a new one per run (sangja-sc).
+row_root() {
+  if ((${ROW_FRESH_ROOT[$1]})); then echo "${ROW_ROOT[$1]}/$2"; else echo "${ROW_ROOT[$1]}"; fi
+}
+
 # The timed command for one row: `RUNTIME --root R run --bundle B ID`, or the floor.
 run_row() {
   local name=$1 id=$2 view=${ROW_VIEW[$1]}
@@ -247,7 +339,7 @@ run_row() {
     timed_run "$view" "${ROW_LOG[$name]}" "${ROW_BIN[$name]}" \
       "${ROW_BUNDLE[$name]}/rootfs" 1 "$(cgroup_parent_in_view "$view")"
   else
-    timed_run "$view" "${ROW_LOG[$name]}" "${ROW_BIN[$name]}" --root "${ROW_ROOT[$name]}" \
+    timed_run "$view" "${ROW_LOG[$name]}" "${ROW_BIN[$name]}" --root "$(row_root "$name" "$id")" \
       run --bundle "${ROW_BUNDLE[$name]}" "$id"
   fi
 }
@@ -256,8 +348,15 @@ run_row() {
 delete_container() {
   local name=$1 id=$2
   [[ ${ROW_KIND[$name]} == oci ]] || return 0
-  in_view "${ROW_VIEW[$name]}" "${ROW_BIN[$name]}" --root "${ROW_ROOT[$name]}" \
+  in_view "${ROW_VIEW[$name]}" "${ROW_BIN[$name]}" --root "$(row_root "$name" "$id")" \
     delete --force "$id" >>"${ROW_LOG[$name]}" 2>&1 || true
+}
+
+# After a successful run in a fresh --root, that root goes (untimed): only its cache is in it.
+drop_fresh_root() {
+  local name=$1 id=$2
+  ((${ROW_FRESH_ROOT[$name]})) || return 0
+  [[ -e ${ROW_ROOT[$name]}/$id/$id ]] || rm -rf "${ROW_ROOT[$name]:?}/$id"
 }
 
 # Proves a runtime really runs the container (exit 0 alone proves nothing: a stub that exits 0
@@ -266,11 +365,12 @@ delete_container() {
 check_row() {
   local name=$1 log=$TMP/logs/$1.check.log want got
   [[ ${ROW_KIND[$name]} == oci ]] || return 0
-  timed_run "${ROW_VIEW[$name]}" "$log" "${ROW_BIN[$name]}" --root "${ROW_ROOT[$name]}" \
-    run --bundle "$TMP/check" "$PREFIX-$name-check"
-  want="bench-check:1:$(jq -r .hostname "$TMP/check/config.json")"
+  timed_run "${ROW_VIEW[$name]}" "$log" "${ROW_BIN[$name]}" \
+    --root "$(row_root "$name" "$PREFIX-$name-check")" \
+    run --bundle "${ROW_CHECK[$name]}" "$PREFIX-$name-check"
+  want="bench-check:1:$(jq -r .hostname "${ROW_CHECK[$name]}/config.json")"
   got=$(grep -a -m 1 '^bench-check:' "$log" || true)
-  ((STATUS == 0)) && [[ $got == "$want" ]] && return 0
+  ((STATUS == 0)) && [[ $got == "$want" ]] && { drop_fresh_root "$name" "$PREFIX-$name-check"; return 0; }
   delete_container "$name" "$PREFIX-$name-check"
   CHECK_MSG="check run exited $STATUS and printed '${got:-nothing}' instead of '$want'"
   CHECK_MSG+=" (last log line: $(grep -av '^bench-check:' "$log" | tail -n 1))"
@@ -286,7 +386,7 @@ warm_up() {
     CHECK_MSG=''
     if check_row "$name"; then
       run_row "$name" "$PREFIX-$name-warmup"
-      ((STATUS == 0)) && continue
+      ((STATUS == 0)) && { drop_fresh_root "$name" "$PREFIX-$name-warmup"; continue; }
       delete_container "$name" "$PREFIX-$name-warmup"
       CHECK_MSG="warm-up run exited $STATUS: $(tail -n 1 "${ROW_LOG[$name]}")"
     fi
@@ -311,7 +411,7 @@ run_rounds() {
       printf '%s\t%d\t%d\t%d\t%d\t%d\n' "$name" "$i" "$STATUS" "$WALL_NS" "$RSS_KB" "$CPU_US" \
         >>"$TMP/raw.tsv"
       # A failed run is counted in the report (status column) and must leave nothing behind.
-      ((STATUS == 0)) || delete_container "$name" "$id"
+      if ((STATUS == 0)); then drop_fresh_root "$name" "$id"; else delete_container "$name" "$id"; fi
     done
     (((i + 1) % 10 == 0 || i + 1 == ROUNDS)) && printf '\rround %d/%d' $((i + 1)) "$ROUNDS" >&2
   done
@@ -329,6 +429,8 @@ remove_leftovers() {
     for dir in "${ROW_ROOT[$name]}"/"$PREFIX"-*; do
       [[ -e $dir ]] || continue
       id=${dir##*/}
+      # A fresh-root row: each $PREFIX-* is a --root, holding the container of that id if any.
+      ((${ROW_FRESH_ROOT[$name]})) && { [[ -e $dir/$id ]] || continue; }
       found=1
       delete_container "$name" "$id"
     done
@@ -414,6 +516,15 @@ write_report() {
     echo "- Time: wall clock from spawn to reap of the runtime process, taken by a long-lived" \
       "agent; stats over successful runs only. Rows without \"host view\" run in a private" \
       "mount namespace where /sys/fs/cgroup is cgroup2 (entered once, not timed)."
+    if ((SECCOMP_ROWS)); then
+      echo "- \"+ seccomp\" rows: the same bundle plus one docker-like linux.seccomp profile, the" \
+        "same JSON for every runtime (saved as results/seccomp-profile.json): default" \
+        "SCMP_ACT_ERRNO (EPERM), arches x86_64, x86, x32, $(jq '.syscalls[0].names | length' \
+        "$SECCOMP_PROFILE") allowed names, argument rules for personality, clone and socket, clone3" \
+        "ENOSYS. \"no cache (fresh --root)\": sangja gets a new empty --root every run, so it" \
+        "compiles the filter (and stores it) every time, as for a profile's first container;" \
+        "\"warm cache\": one --root, whose cache the untimed check run filled."
+    fi
     echo "- Peak RSS: median over runs of wait4()'s ru_maxrss (as \`/usr/bin/time -f %M\`): the" \
       "largest single process of the runtime's tree (runtime, helpers or re-execs it reaps, the" \
       "container's /bin/true), not a sum. A runtime that re-execs itself (runc init) is" \
@@ -424,6 +535,7 @@ write_report() {
   cp "$out" "$RESULTS_DIR/latest.md"
   { printf 'row\tround\tstatus\twall_ns\tmaxrss_kb\tcpu_us\n'; cat "$TMP/raw.tsv"; } \
     >"$RESULTS_DIR/latest.tsv"
+  [[ -z $SECCOMP_PROFILE ]] || cp "$SECCOMP_PROFILE" "$RESULTS_DIR/seccomp-profile.json"
   note "written to ${RESULTS_DIR#"$REPO"/}/latest.md (raw runs in latest.tsv)"
 }
 

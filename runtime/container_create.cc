@@ -15,6 +15,7 @@
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
+#include "runtime/seccomp_cache.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
 #include "spec/state.h"
@@ -102,7 +103,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   trace::mark("config parsed");
   LaunchPlan plan =
       TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds,
-                                                opts.noNewKeyring ? "" : opts.id}));
+                                                opts.noNewKeyring ? "" : opts.id,
+                                                rt.root + "/" + seccomp::kCacheDirName}));
   plan.pauseForHooks = hooks::hasCreateHooks(config.hooks);
   trace::mark("launch plan built");
   std::string cgroupPath =
@@ -173,6 +175,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
   trace::mark("state and pid file written");
   rollback.dismiss();
+  seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
   return Created{std::move(init), cgroupPath, std::move(config.hooks), std::move(hookState),
                  std::move(cgroupDir)};
 }

@@ -83,8 +83,9 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.attrs = TRY(planProcessAttrs(config, wantsLsm(config) ? LsmSupport::probe() : LsmSupport{},
                                     wantsRdt && hostHasResctrl()));
   if (config.linux && config.linux->seccomp) {
-    plan.seccomp = TRY(seccomp::planProgram(*config.linux->seccomp, plan.process));
-    trace::mark("seccomp filter compiled");
+    plan.seccomp =
+        TRY(seccomp::planProgram(*config.linux->seccomp, plan.process, options.seccompCacheDir));
+    trace::mark(plan.seccomp.fromCache ? "seccomp filter from cache" : "seccomp filter compiled");
   }
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;

@@ -14,7 +14,8 @@ struct LaunchOptions {
   std::string bundle;  // absolute
   bool noPivot = false;
   int preserveFds = 0;
-  std::string sessionKeyring;  // empty: --no-new-keyring
+  std::string sessionKeyring;   // empty: --no-new-keyring
+  std::string seccompCacheDir;  // compiled filters (seccomp_cache.h); empty: no cache
 };
 
 Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptions& options);

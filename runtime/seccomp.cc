@@ -18,6 +18,7 @@
 #include "base/fixed_text.h"
 #include "base/unique_fd.h"
 #include "runtime/log.h"
+#include "runtime/seccomp_cache.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -448,14 +449,25 @@ LoadPoint chooseLoadPoint(bool notify, bool noNewPrivileges, bool keepsSysAdmin)
   return notify ? LoadPoint::kBeforeReady : LoadPoint::kBeforeExec;
 }
 
-Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& process) {
+Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& process,
+                            const std::string& cacheDir) {
   RulePlan rules = TRY(planRules(profile));
   for (const std::string& name : rules.unknownSyscalls) {
     log::debug("seccomp: syscall \"" + name + "\" is unknown to libseccomp; its rule is skipped");
   }
   TRY(checkKernelSupport(rules));
   Program program;
-  program.filter = TRY(compileFilter(rules));
+  if (cacheDir.empty()) {
+    program.filter = TRY(compileFilter(rules));
+  } else {
+    CachedFilter cached = TRY(compileCached(rules, cacheDir));
+    program.filter = std::move(cached.filter);
+    program.fromCache = cached.hit;
+    if (!cached.hit && !cached.key.empty()) {
+      program.cacheDir = cacheDir;
+      program.cacheKey = std::move(cached.key);
+    }
+  }
   program.flags = rules.flags;
   if (rules.notify) {
     program.flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;

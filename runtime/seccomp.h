@@ -125,11 +125,18 @@ struct Program {
   bool listener = false;  // hand the notify fd to the runtime
   std::string listenerPath;
   std::string listenerMetadata;
+  // The filter cache (seccomp_cache.h): whether the filter came from it,
+  // and the key under which keepInCache stores one compiled now.
+  bool fromCache = false;
+  std::string cacheDir;
+  std::string cacheKey;
   bool active() const { return !filter.empty(); }
 };
 
-// Stages 1 and 2 plus the load point for this process.
-Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& process);
+// Stages 1 and 2 plus the load point for this process. With a cacheDir,
+// stage 2 goes through the filter cache there (seccomp_cache.h).
+Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& process,
+                            const std::string& cacheDir = "");
 
 // Child side: loads the program if `at` is its load point. With a listener
 // the notify fd goes to the runtime as a kSeccompFd message and is closed

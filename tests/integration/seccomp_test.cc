@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -242,12 +243,23 @@ class Agent {
   bool ok_ = false;
 };
 
+// PPid of a live process, 0 if unknown.
+pid_t parentOf(pid_t pid) {
+  for (const std::string& line : splitLines(readFile("/proc/" + std::to_string(pid) + "/status"))) {
+    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 5));
+  }
+  return 0;
+}
+
 // Waits for the container's next notified syscall and answers it: error 0
 // and val (a faked success), or -error.
 struct Notified {
   bool ok = false;
   int nr = -1;
   pid_t pid = 0;
+  // Read while the caller waits for the answer: once answered it may exit
+  // at once (and /proc no longer knows its parent).
+  pid_t ppid = 0;
 };
 Notified answer(int notifyFd, int64_t val, int error) {
   Notified out;
@@ -256,20 +268,13 @@ Notified answer(int notifyFd, int64_t val, int error) {
   if (::ioctl(notifyFd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) return out;
   out.nr = req.data.nr;
   out.pid = static_cast<pid_t>(req.pid);
+  out.ppid = parentOf(out.pid);
   seccomp_notif_resp resp{};
   resp.id = req.id;
   resp.val = val;
   resp.error = -error;
   out.ok = ::ioctl(notifyFd, SECCOMP_IOCTL_NOTIF_SEND, &resp) == 0;
   return out;
-}
-
-// PPid of a live process, 0 if unknown.
-pid_t parentOf(pid_t pid) {
-  for (const std::string& line : splitLines(readFile("/proc/" + std::to_string(pid) + "/status"))) {
-    if (line.rfind("PPid:", 0) == 0) return static_cast<pid_t>(std::atoi(line.c_str() + 5));
-  }
-  return 0;
 }
 
 std::string realBundle(const Bundle& b) {
@@ -317,7 +322,7 @@ TEST_F(SeccompTest, NotifyListenerAnswersTheContainersSyscalls) {
   Notified first = answer(notifyFd.fd, 0, 0);
   ASSERT_TRUE(first.ok);
   EXPECT_TRUE(first.nr == SYS_mkdir || first.nr == SYS_mkdirat) << first.nr;
-  EXPECT_EQ(parentOf(first.pid), init) << "mkdir is forked by the container's sh";
+  EXPECT_EQ(first.ppid, init) << "mkdir is forked by the container's sh";
   Notified second = answer(notifyFd.fd, 0, EXDEV);
   ASSERT_TRUE(second.ok);
   EXPECT_EQ(second.pid, first.pid);
@@ -351,7 +356,7 @@ TEST_F(SeccompTest, NotifyListenerGetsTheFdDuringCreate) {
   ASSERT_TRUE(b.start().ok());
   Notified n = answer(notifyFd.fd, 0, 0);
   ASSERT_TRUE(n.ok);
-  EXPECT_EQ(parentOf(n.pid), state["pid"].get<pid_t>());
+  EXPECT_EQ(n.ppid, state["pid"].get<pid_t>());
   EXPECT_TRUE(waitUntil([&] { return contains(b.createdOutput(), "done"); })) << b.createdOutput();
   EXPECT_EQ(b.createdOutput(), "made-c\ndone\n");
 }
@@ -364,6 +369,181 @@ TEST_F(SeccompTest, NotifyWithNoAgentListeningFailsCleanly) {
   expectNothingLeft();
   SKIP_FOR_PEER("wording of the error");
   EXPECT_TRUE(contains(r.err, "seccomp listener")) << r;
+}
+
+// ---- the filter cache (runtime/seccomp_cache.h): sangja's own ----
+
+class SeccompCacheTest : public SeccompTest {
+ protected:
+  void SetUp() override { SKIP_FOR_PEER("the seccomp filter cache is sangja's own"); }
+  std::string cacheDir() const { return b.stateRoot() + "/@seccomp-cache"; }
+  std::vector<std::string> entries() const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (std::filesystem::directory_iterator it(cacheDir(), ec), end; !ec && it != end;
+         it.increment(ec)) {
+      out.push_back(it->path().filename().string());
+    }
+    return out;
+  }
+  // `--debug run` of script: stderr has the phase trace.
+  RunResult runTraced(const std::string& script) {
+    b.setArgs({"sh", "-c", script});
+    b.write();
+    return b.rt({"--debug", "run", "--bundle", b.dir(), b.id()});
+  }
+};
+
+// The docker-like default-deny profile with three arches, as above.
+json shellProfile() {
+  return {{"defaultAction", "SCMP_ACT_ERRNO"},
+          {"defaultErrnoRet", 95},  // EOPNOTSUPP
+          {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+          {"syscalls", {deny(words(kShellSyscalls), "SCMP_ACT_ALLOW")}}};
+}
+
+constexpr char kCompiled[] = "seccomp filter compiled";
+constexpr char kFromCache[] = "seccomp filter from cache";
+constexpr char kStored[] = "seccomp filter cached";
+
+TEST_F(SeccompCacheTest, SecondContainerUsesTheCachedFilter) {
+  setSeccomp(shellProfile());
+  const std::string script = "echo hello; mkdir /dev/shm/d; echo rc=$?";
+  RunResult first = runTraced(script);
+  ASSERT_TRUE(first.ok()) << first;
+  EXPECT_EQ(first.out, "hello\nrc=1\n") << first;
+  EXPECT_TRUE(contains(first.err, kCompiled)) << first;
+  EXPECT_TRUE(contains(first.err, kStored)) << first;
+  EXPECT_FALSE(contains(first.err, kFromCache)) << first;
+  std::vector<std::string> stored = entries();
+  ASSERT_EQ(stored.size(), 1u);
+  struct stat st;
+  ASSERT_EQ(::stat(cacheDir().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0700u);
+
+  RunResult second = runTraced(script);
+  ASSERT_TRUE(second.ok()) << second;
+  EXPECT_TRUE(contains(second.err, kFromCache)) << second;
+  EXPECT_FALSE(contains(second.err, kCompiled)) << second;
+  EXPECT_FALSE(contains(second.err, kStored)) << second;
+  // The filter from the cache still denies, with the profile's errno.
+  EXPECT_EQ(second.out, "hello\nrc=1\n") << second;
+  EXPECT_TRUE(contains(second.err, "Operation not supported")) << second;
+  EXPECT_EQ(entries(), stored);
+}
+
+TEST_F(SeccompCacheTest, DifferentProfilesDoNotShareAnEntry) {
+  auto mkdirDenied = [](int err) {
+    return json{{"defaultAction", "SCMP_ACT_ALLOW"},
+                {"syscalls", {deny({"mkdir", "mkdirat"}, "SCMP_ACT_ERRNO", err)}}};
+  };
+  const std::string script = "mkdir /dev/shm/d; echo rc=$?";
+  setSeccomp(mkdirDenied(ENOSYS));
+  RunResult a = runTraced(script);
+  ASSERT_TRUE(a.ok()) << a;
+  EXPECT_TRUE(contains(a.err, "Function not implemented")) << a;
+  setSeccomp(mkdirDenied(EPERM));
+  RunResult b2 = runTraced(script);
+  ASSERT_TRUE(b2.ok()) << b2;
+  EXPECT_TRUE(contains(b2.err, kCompiled)) << "another errno, another filter; " << b2;
+  EXPECT_TRUE(contains(b2.err, "Operation not permitted")) << b2;
+  EXPECT_FALSE(contains(b2.err, "Function not implemented")) << b2;
+  EXPECT_EQ(entries().size(), 2u);
+  setSeccomp(mkdirDenied(ENOSYS));
+  RunResult again = runTraced(script);
+  ASSERT_TRUE(again.ok()) << again;
+  EXPECT_TRUE(contains(again.err, kFromCache)) << again;
+  EXPECT_TRUE(contains(again.err, "Function not implemented")) << again;
+  EXPECT_EQ(again.out, "rc=1\n") << again;
+}
+
+TEST_F(SeccompCacheTest, CorruptEntryIsCompiledAgain) {
+  setSeccomp(shellProfile());
+  const std::string script = "mkdir /dev/shm/d; echo rc=$?";
+  ASSERT_TRUE(runTraced(script).ok());
+  ASSERT_EQ(entries().size(), 1u);
+  std::string path = cacheDir() + "/" + entries()[0];
+  std::string data = readFile(path);
+  ASSERT_GT(data.size(), 100u);
+  writeFile(path, data.substr(0, data.size() / 2));
+  RunResult r = runTraced(script);
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.err, kCompiled)) << r;
+  EXPECT_TRUE(contains(r.err, kStored)) << r;
+  EXPECT_EQ(r.out, "rc=1\n") << r;
+  EXPECT_TRUE(contains(r.err, "Operation not supported")) << r;
+  EXPECT_EQ(readFile(path), data) << "the entry is whole again";
+  RunResult hit = runTraced(script);
+  ASSERT_TRUE(hit.ok()) << hit;
+  EXPECT_TRUE(contains(hit.err, kFromCache)) << hit;
+}
+
+TEST_F(SeccompCacheTest, ReadOnlyCacheFallsBackToCompiling) {
+  // The cache directory mounted read-only: create must not notice.
+  std::filesystem::create_directory(cacheDir());
+  std::filesystem::permissions(cacheDir(), std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+  RunResult m = host("mount --bind '" + cacheDir() + "' '" + cacheDir() +
+                     "' && mount -o remount,bind,ro '" + cacheDir() + "'");
+  ASSERT_TRUE(m.ok()) << m;
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { (void)host("umount '" + dir + "'"); }
+  } unmount{cacheDir()};
+  setSeccomp(shellProfile());
+  const std::string script = "mkdir /dev/shm/d; echo rc=$?";
+  for (int i = 0; i < 2; ++i) {
+    RunResult r = runTraced(script);
+    ASSERT_TRUE(r.ok()) << r;
+    EXPECT_EQ(r.out, "rc=1\n") << r;
+    EXPECT_TRUE(contains(r.err, "Operation not supported")) << r;
+    EXPECT_TRUE(contains(r.err, kCompiled)) << r;
+    EXPECT_FALSE(contains(r.err, kStored)) << r;
+    EXPECT_FALSE(contains(r.err, "error")) << r;
+    // The debug log says why (so the mount really was in the way).
+    EXPECT_TRUE(contains(r.err, "Read-only file system")) << r;
+  }
+  EXPECT_TRUE(entries().empty());
+}
+
+TEST_F(SeccompCacheTest, DeleteLeavesTheCache) {
+  setSeccomp(shellProfile());
+  b.setArgs({"sh", "-c", "echo started"});
+  RunResult c = b.create();
+  ASSERT_TRUE(c.ok()) << c;
+  EXPECT_EQ(entries().size(), 1u) << "stored by create";
+  ASSERT_TRUE(b.start().ok());
+  EXPECT_TRUE(waitUntil([&] { return b.status() == "stopped"; })) << b.status();
+  EXPECT_EQ(b.createdOutput(), "started\n");
+  RunResult d = b.del();
+  ASSERT_TRUE(d.ok()) << d;
+  EXPECT_EQ(entries().size(), 1u);
+  std::vector<std::string> left;
+  for (const auto& e : std::filesystem::directory_iterator(b.stateRoot()))
+    left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"@seccomp-cache"});
+}
+
+TEST_F(SeccompCacheTest, NoContainerIdReachesTheCache) {
+  setSeccomp(shellProfile());
+  ASSERT_TRUE(runTraced("true").ok());
+  ASSERT_EQ(entries().size(), 1u);
+  // Its name is no container id: delete --force of it is refused, list
+  // does not show it, and "seccomp-cache" is an ordinary id.
+  RunResult del = b.rt({"delete", "--force", "@seccomp-cache"});
+  EXPECT_NE(del.status, 0) << del;
+  EXPECT_EQ(entries().size(), 1u);
+  RunResult list = b.rt({"list", "--format", "json"});
+  ASSERT_TRUE(list.ok()) << list;
+  EXPECT_FALSE(contains(list.out, "seccomp")) << list;
+  b.track("seccomp-cache");
+  b.setArgs({"sh", "-c", "echo named"});
+  b.write();
+  RunResult named = b.rt({"--debug", "run", "--bundle", b.dir(), "seccomp-cache"});
+  ASSERT_TRUE(named.ok()) << named;
+  EXPECT_EQ(named.out, "named\n") << named;
+  EXPECT_TRUE(contains(named.err, kFromCache)) << named;
+  EXPECT_EQ(entries().size(), 1u);
 }
 
 }  // namespace
