@@ -82,6 +82,8 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     plan.seccomp = TRY(seccomp::planProgram(*config.linux->seccomp, plan.process));
     trace::mark("seccomp filter compiled");
   }
+  // Before the clone: the runtime turns non-dumpable here.
+  plan.execGuard = TRY(prepareExecGuard());
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;
