@@ -109,9 +109,9 @@ Result<ExecGuard> prepareExecGuard() {
     Result<UniqueFd> self = openFile("/proc/self/exe", O_RDONLY);
     if (self.ok() && isImmutableBinary(self->get())) return guard;
     return trampoline.error().wrap(
-        "exec guard: the container's program is exec'd through a trampoline in an executable "
-        "sealed memfd (CVE-2019-5736), and none could be made (the sysctl vm.memfd_noexec is " +
-        memfdNoexecSysctl() + "; it must be 0 or 1, or sangja must be on a read-only mount)");
+        "exec guard (CVE-2019-5736): cannot make the exec trampoline's executable memfd (the "
+        "sysctl vm.memfd_noexec is " +
+        memfdNoexecSysctl() + "; set it to 0 or 1, or install sangja on a read-only mount)");
   }
   guard.trampoline = std::move(*trampoline);
   guard.procFdPath = procFdPath(guard.trampoline.get());

@@ -253,5 +253,34 @@ TEST_F(EscapeExeTest, ContainerCannotOverwriteTheRuntimeThroughProcExe) {
             << guarded.report;
 }
 
+// Where no executable memfd can be made (vm.memfd_noexec=2, set here in a
+// pid namespace of its own, to which the sysctl is scoped: the host's stays
+// as it is), create refuses, naming the sysctl, and leaves nothing behind;
+// unless the binary is on a read-only mount, where nobody could write it
+// and the plain exec is safe.
+TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
+  SKIP_FOR_PEER("the exec trampoline is sangja's");
+  Bundle b;
+  std::string copy = b.tmp() + "/bin/sangja";
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy_file(runtimePath(), copy);
+  b.setArgs({"echo", "ran"});
+  b.write();
+  auto runUnder = [&](const std::string& setUp) {
+    std::string script = "echo 2 > /proc/sys/vm/memfd_noexec || exit 99; " + setUp + "exec \"$@\"";
+    return runCommand({"unshare", "--pid", "--fork", "--mount", "sh", "-c", script, "sh", copy,
+                       "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()});
+  };
+  RunResult r = runUnder("");
+  EXPECT_EQ(r.status, 1) << r;
+  EXPECT_TRUE(contains(r.err, "vm.memfd_noexec is 2")) << r;
+  EXPECT_EQ(r.out, "") << r;
+  EXPECT_TRUE(contains(b.state().err, "does not exist")) << "container left behind";
+
+  r = runUnder("mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" || exit 98; ");
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "ran\n") << r;
+}
+
 }  // namespace
 }  // namespace sangja::it
