@@ -25,6 +25,13 @@
 // execveat with an errno, the init tries execve("/proc/self/fd/N") instead,
 // which needs /proc mounted in the container. A profile that kills on
 // execveat kills the init.
+// LSM: an exec label the init writes (process_attrs.cc) takes effect at the
+// trampoline's exec; the program's exec then happens under that label, so
+// an AppArmor profile for the container must allow executing its program
+// (docker-default's `file,` does).
+// Capabilities, rlimits, personality, the scheduler and no_new_privs carry
+// over the first exec as over the second: the memfd has no set-id bits or
+// file capabilities, so the second exec computes the same sets.
 #pragma once
 
 #include <fcntl.h>
