@@ -94,7 +94,22 @@ void ExecGuard::prepareArgv(const std::vector<char*>& programArgv) {
   if (active()) argv = trampolineArgv(programArgv);
 }
 
-Result<ExecGuard> prepareExecGuard() {
+bool seccompAllowsExecveat(const spec::Seccomp& profile) {
+  auto allows = [](const std::string& action) {
+    return action == "SCMP_ACT_ALLOW" || action == "SCMP_ACT_LOG";
+  };
+  bool allowed = allows(profile.defaultAction);
+  for (const spec::Syscall& entry : profile.syscalls) {
+    for (const std::string& name : entry.names) {
+      if (name != "execveat") continue;
+      if (!allows(entry.action)) return false;
+      if (entry.args.empty()) allowed = true;
+    }
+  }
+  return allowed;
+}
+
+Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp) {
   ExecGuard guard;
   if (!execGuardEnabled()) return guard;
   // Inherited by the init at the clone. Only as root: an unprivileged
@@ -115,6 +130,7 @@ Result<ExecGuard> prepareExecGuard() {
   }
   guard.trampoline = std::move(*trampoline);
   guard.procFdPath = procFdPath(guard.trampoline.get());
+  guard.execByPathFirst = seccomp != nullptr && !seccompAllowsExecveat(*seccomp);
   trace::mark("exec trampoline sealed");
   return guard;
 }
@@ -129,11 +145,15 @@ Result<ExecGuard> prepareExecGuard() {
     trampolineArgv[1] = const_cast<char*>(path);
     // An LSM exec label written before (process_attrs.cc) applies at this
     // exec, to the trampoline; the program's exec then runs under it.
-    ::syscall(SYS_execveat, guard.trampoline.get(), "", trampolineArgv, envp, AT_EMPTY_PATH);
+    // Two ways to the same file (see the header); the first error is the
+    // telling one.
+    auto byFd = [&] {
+      ::syscall(SYS_execveat, guard.trampoline.get(), "", trampolineArgv, envp, AT_EMPTY_PATH);
+    };
+    auto byPath = [&] { ::execve(guard.procFdPath.c_str(), trampolineArgv, envp); };
+    guard.execByPathFirst ? byPath() : byFd();
     err = errno;
-    // A seccomp profile may deny execveat with an errno: the same file by
-    // path (needs /proc in the container). The first error is the telling one.
-    ::execve(guard.procFdPath.c_str(), trampolineArgv, envp);
+    guard.execByPathFirst ? byFd() : byPath();
     through = " (exec trampoline)";
   } else {
     ::execve(path, argv, envp);

@@ -20,11 +20,12 @@
 //    `#!/proc/self/exe` script finds the trampoline, which refuses to run
 //    without its marker (path 2), and the memfd cannot be written.
 // Seccomp: the filter (loaded before the exec) sees two execs, the
-// trampoline's execveat(fd, "", ..., AT_EMPTY_PATH) and the program's
-// execve. A profile must allow both (Docker's default does); if it denies
-// execveat with an errno, the init tries execve("/proc/self/fd/N") instead,
-// which needs /proc mounted in the container. A profile that kills on
-// execveat kills the init.
+// trampoline's and the program's execve. The trampoline is exec'd with
+// execveat(fd, "", ..., AT_EMPTY_PATH), which needs no /proc, when the
+// profile plainly allows execveat (Docker's default does); otherwise with
+// execve("/proc/self/fd/N") first, which needs /proc mounted in the
+// container, so that a profile killing on execveat does not kill the init.
+// Either way the other call is tried when the first fails.
 // LSM: an exec label the init writes (process_attrs.cc) takes effect at the
 // trampoline's exec; the program's exec then happens under that label, so
 // an AppArmor profile for the container must allow executing its program
@@ -42,6 +43,7 @@
 #include "base/fixed_text.h"
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "spec/config.h"
 
 namespace sangja {
 
@@ -75,6 +77,8 @@ struct ExecGuard {
   std::vector<char*> argv;
   // "/proc/self/fd/N" of the trampoline, for profiles denying execveat.
   FixedText<32> procFdPath;
+  // Exec the trampoline by procFdPath before trying execveat.
+  bool execByPathFirst = false;
 
   bool active() const { return trampoline.valid(); }
   // After ProcessPlan::prepareExec, once the plan sits where the child
@@ -85,11 +89,17 @@ struct ExecGuard {
 // Pure: [marker, nullptr (the path slot), programArgv without its nullptr..., nullptr].
 std::vector<char*> trampolineArgv(const std::vector<char*>& programArgv);
 
+// Pure: whether the profile surely lets execveat through: no entry naming
+// it acts otherwise than ALLOW/LOG, and one allows it unconditionally or
+// the default action does.
+bool seccompAllowsExecveat(const spec::Seccomp& profile);
+
 // Parent side, once per create/run, before the clone: non-dumpable (when
 // root) and the trampoline. Without an executable memfd (vm.memfd_noexec=2,
 // no memfd_create) it fails, naming the sysctl, unless the binary is
 // immutable; then the plain exec is safe and the guard is inactive.
-Result<ExecGuard> prepareExecGuard();
+// seccomp: the container's profile, if any.
+Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp);
 
 // Child side, the init's last step: execs path through the trampoline when
 // the guard is active, directly otherwise. On failure it writes

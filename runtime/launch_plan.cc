@@ -83,7 +83,8 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     trace::mark("seccomp filter compiled");
   }
   // Before the clone: the runtime turns non-dumpable here.
-  plan.execGuard = TRY(prepareExecGuard());
+  plan.execGuard = TRY(
+      prepareExecGuard(config.linux && config.linux->seccomp ? &*config.linux->seccomp : nullptr));
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;

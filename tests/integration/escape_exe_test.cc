@@ -302,5 +302,22 @@ TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
   EXPECT_EQ(r.out, "ran\n") << r;
 }
 
+// The init's exec goes through the trampoline, which a seccomp filter sees
+// as an execveat (or an execve of /proc/self/fd/N) before the program's
+// execve. A profile that denies or kills execveat must still run the
+// program, as it did when the init exec'd it directly.
+class ExecTrampolineSeccompTest : public ContainerTest {};
+
+TEST_F(ExecTrampolineSeccompTest, DenyingOrKillingExecveatStillRunsTheProgram) {
+  for (const char* action : {"SCMP_ACT_ERRNO", "SCMP_ACT_KILL_PROCESS"}) {
+    SCOPED_TRACE(action);
+    b.config["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
+                                    {"syscalls", {{{"names", {"execveat"}}, {"action", action}}}}};
+    RunResult r = b.sh("echo ran");
+    EXPECT_TRUE(r.ok()) << r;
+    EXPECT_EQ(r.out, "ran\n") << r;
+  }
+}
+
 }  // namespace
 }  // namespace sangja::it

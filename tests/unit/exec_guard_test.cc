@@ -278,6 +278,52 @@ TEST_F(TrampolineTest, ProfileDenyingExecveatFallsBackToTheFdPath) {
   EXPECT_EQ(r.output, "sangja: exec /bin/echo (exec trampoline): Operation not permitted\n");
 }
 
+// A profile killing on execveat: the init goes by the fd path first.
+TEST_F(TrampolineTest, ProfileKillingExecveatIsMetByThePathFirst) {
+  guard_.execByPathFirst = true;
+  ChildResult r = execProgram({"/bin/echo", "by path"}, [] {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(execveat), 0);
+    if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || seccomp_load(ctx) < 0) ::_exit(98);
+  });
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "by path\n");
+}
+
+spec::Seccomp profile(std::string defaultAction, std::vector<spec::Syscall> syscalls = {}) {
+  spec::Seccomp p;
+  p.defaultAction = std::move(defaultAction);
+  p.syscalls = std::move(syscalls);
+  return p;
+}
+
+TEST(ExecGuardSeccompTest, ExecveatPlainlyAllowed) {
+  EXPECT_TRUE(seccompAllowsExecveat(profile("SCMP_ACT_ALLOW")));
+  EXPECT_TRUE(seccompAllowsExecveat(profile("SCMP_ACT_LOG")));
+  EXPECT_TRUE(seccompAllowsExecveat(
+      profile("SCMP_ACT_ERRNO", {{{"execve", "execveat"}, "SCMP_ACT_ALLOW", {}, {}}})));
+  EXPECT_TRUE(
+      seccompAllowsExecveat(profile("SCMP_ACT_ALLOW", {{{"mkdir"}, "SCMP_ACT_KILL", {}, {}}})));
+}
+
+TEST(ExecGuardSeccompTest, ExecveatDeniedOrOnlyConditionallyAllowed) {
+  EXPECT_FALSE(seccompAllowsExecveat(profile("SCMP_ACT_ERRNO")));
+  EXPECT_FALSE(seccompAllowsExecveat(
+      profile("SCMP_ACT_KILL_PROCESS", {{{"execve"}, "SCMP_ACT_ALLOW", {}, {}}})));
+  EXPECT_FALSE(
+      seccompAllowsExecveat(profile("SCMP_ACT_ALLOW", {{{"execveat"}, "SCMP_ACT_KILL", {}, {}}})));
+  EXPECT_FALSE(seccompAllowsExecveat(
+      profile("SCMP_ACT_ALLOW", {{{"execveat"}, "SCMP_ACT_NOTIFY", {}, {}}})));
+  // Allowed for some argument values only.
+  spec::SeccompArg arg{4, AT_EMPTY_PATH, 0, "SCMP_CMP_NE"};
+  EXPECT_FALSE(seccompAllowsExecveat(
+      profile("SCMP_ACT_ERRNO", {{{"execveat"}, "SCMP_ACT_ALLOW", {}, {arg}}})));
+  // An allowing entry does not outweigh a denying one.
+  EXPECT_FALSE(seccompAllowsExecveat(profile(
+      "SCMP_ACT_ERRNO",
+      {{{"execveat"}, "SCMP_ACT_ALLOW", {}, {}}, {{"execveat"}, "SCMP_ACT_ERRNO", {}, {arg}}})));
+}
+
 TEST(ExecGuardTest, InactiveGuardExecsDirectly) {
   ExecGuard guard;
   std::string a0 = "/bin/sh", a1 = "-c", a2 = "readlink /proc/$$/exe";
@@ -297,7 +343,7 @@ TEST(ExecGuardTest, InactiveGuardExecsDirectly) {
 TEST(ExecGuardTest, PrepareMakesTheRuntimeNonDumpableAndSealsTheTrampoline) {
   ASSERT_TRUE(execGuardEnabled()) << "the library's own switch says yes";
   ChildResult r = inChild([] {
-    Result<ExecGuard> guard = prepareExecGuard();
+    Result<ExecGuard> guard = prepareExecGuard(nullptr);
     if (!guard.ok()) {
       std::string m = guard.error().message() + "\n";
       (void)!::write(2, m.data(), m.size());
@@ -317,6 +363,24 @@ TEST(ExecGuardTest, PrepareMakesTheRuntimeNonDumpableAndSealsTheTrampoline) {
   EXPECT_EQ(r.status, 0) << r.output;
   EXPECT_EQ(r.output, std::string("active sealed ") +
                           (::geteuid() == 0 ? "non-dumpable" : "dumpable") + " path-ok\n");
+}
+
+TEST(ExecGuardTest, PrepareGoesByPathFirstForAProfileNotAllowingExecveat) {
+  ChildResult r = inChild([] {
+    spec::Seccomp allowAll = profile("SCMP_ACT_ALLOW");
+    spec::Seccomp denyAll = profile("SCMP_ACT_KILL");
+    Result<ExecGuard> none = prepareExecGuard(nullptr);
+    Result<ExecGuard> allowing = prepareExecGuard(&allowAll);
+    Result<ExecGuard> denying = prepareExecGuard(&denyAll);
+    if (!none.ok() || !allowing.ok() || !denying.ok()) ::_exit(1);
+    std::string m = std::to_string(none->execByPathFirst) +
+                    std::to_string(allowing->execByPathFirst) +
+                    std::to_string(denying->execByPathFirst);
+    (void)!::write(1, m.data(), m.size());
+    ::_exit(0);
+  });
+  EXPECT_EQ(r.status, 0) << r.output;
+  EXPECT_EQ(r.output, "001");
 }
 
 }  // namespace
