@@ -87,6 +87,9 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
         TRY(seccomp::planProgram(*config.linux->seccomp, plan.process, options.seccompCacheDir));
     trace::mark(plan.seccomp.fromCache ? "seccomp filter from cache" : "seccomp filter compiled");
   }
+  // Before the clone: the runtime turns non-dumpable here.
+  plan.execGuard = TRY(
+      prepareExecGuard(config.linux && config.linux->seccomp ? &*config.linux->seccomp : nullptr));
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return plan;

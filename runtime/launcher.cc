@@ -81,18 +81,6 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   }
 }
 
-[[noreturn]] void execProcess(const char* path, const LaunchPlan& plan) {
-  ::execve(path, plan.process.argv.data(), plan.process.envp.data());
-  // Nobody may be listening on the channel any more (create has exited):
-  // tell the container's stderr as well.
-  int err = errno;
-  FixedText<512> msg("sangja: exec ");
-  msg.append(path).append(": ").append(strerrordesc_np(err)).append("\n");
-  ssize_t ignored = ::write(2, msg.c_str(), msg.size());
-  (void)ignored;
-  ::_exit(127);
-}
-
 // Mounts are done, pivot_root is next: the parent runs create's hooks now.
 void pauseForHooks(const ChildChannel& ch) {
   if (!ch.send(SyncType::kHooks) || !ch.waitForGo()) ::_exit(126);
@@ -140,7 +128,7 @@ void pauseForHooks(const ChildChannel& ch) {
   waitForStart(plan, ch);
   resetSignals(ch);
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
-  execProcess(exe, plan);
+  execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());
 }
 
 // ---- Parent side. ----
@@ -239,6 +227,7 @@ void InitProcess::killAndReap() {
 
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks) {
   plan.process.prepareExec();
+  plan.execGuard.prepareArgv(plan.process.argv);
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     return Error::fromErrno("create sync socket");

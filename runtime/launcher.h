@@ -17,6 +17,7 @@
 #include "namespaces/time.h"
 #include "namespaces/user.h"
 #include "namespaces/uts.h"
+#include "runtime/exec_guard.h"
 #include "runtime/process.h"
 #include "runtime/process_attrs.h"
 #include "runtime/seccomp.h"
@@ -46,6 +47,8 @@ struct LaunchPlan {
   // Pause once the mounts are done, before pivot_root, for create's hooks
   // (runtime/hooks.h): the init sends kHooks and waits for kGo.
   bool pauseForHooks = false;
+  // The init's exec goes through a sealed trampoline (runtime/exec_guard.h).
+  ExecGuard execGuard;
 };
 
 // A container init that reported ready. Kills and reaps it on destruction

@@ -113,7 +113,9 @@ enum class LoadPoint {
   // syscalls run under the filter. The wait (poll/read on the exec fifo or
   // recv on the sync socket) and the ready message would otherwise need to
   // be allowed by every profile, and a default-kill profile would kill the
-  // init while it waits.
+  // init while it waits. (The exec itself goes through the exec
+  // trampoline: the filter sees execveat, then the program's execve;
+  // runtime/exec_guard.h.)
   kBeforeExec,
 };
 LoadPoint chooseLoadPoint(bool notify, bool noNewPrivileges, bool keepsSysAdmin);

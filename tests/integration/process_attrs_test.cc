@@ -71,8 +71,13 @@ TEST_F(ProcessAttrsTest, MemoryPolicyBindsToTheNode) {
   pid_t pid = createSleeper();
   ASSERT_GT(pid, 0);
   ASSERT_TRUE(b.start().ok());
-  std::string maps = readFile("/proc/" + std::to_string(pid) + "/numa_maps");
-  EXPECT_TRUE(contains(maps, " bind:0 ")) << maps;
+  // start returns once the program is exec'd; its mappings may still be
+  // the trampoline's for a moment.
+  std::string maps;
+  EXPECT_TRUE(waitUntil([&] {
+    maps = readFile("/proc/" + std::to_string(pid) + "/numa_maps");
+    return contains(maps, " bind:0 ");
+  })) << maps;
 }
 
 TEST_F(ProcessAttrsTest, Linux32PersonalityChangesTheMachineName) {
