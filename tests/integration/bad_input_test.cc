@@ -29,9 +29,7 @@ class BadInputTest : public ContainerTest {
                           const char* peer_gap = nullptr) {
     EXPECT_FALSE(r.timed_out) << r;
     EXPECT_NE(r.status, 0) << r;
-    std::vector<std::string> lines;
-    for (const auto& l : splitLines(r.err))
-      if (l.find_first_not_of(" \t") != std::string::npos) lines.push_back(l);
+    std::vector<std::string> lines = nonBlankLines(r.err);
     EXPECT_EQ(lines.size(), 1u) << "expected a one-line error; " << r;
     bool named = false;
     std::string wanted;

@@ -371,6 +371,14 @@ bool pathExists(const std::string& path) {
   return lstat(path.c_str(), &st) == 0;
 }
 
+std::vector<std::string> nonBlankLines(const std::string& s) {
+  std::vector<std::string> lines;
+  for (const std::string& l : splitLines(s)) {
+    if (l.find_first_not_of(" \t") != std::string::npos) lines.push_back(l);
+  }
+  return lines;
+}
+
 std::vector<std::string> splitLines(const std::string& s) {
   std::vector<std::string> lines;
   std::istringstream in(s);

@@ -115,6 +115,8 @@ std::string readFile(const std::string& path);  // "" if unreadable
 void writeFile(const std::string& path, const std::string& data);
 bool pathExists(const std::string& path);  // lstat succeeds
 std::vector<std::string> splitLines(const std::string& s);
+// The lines of s that are not blank (a one-line error has exactly one).
+std::vector<std::string> nonBlankLines(const std::string& s);
 bool contains(const std::string& haystack, const std::string& needle);
 bool containsNoCase(const std::string& haystack, const std::string& needle);
 // Whether a pid is alive and not a zombie.

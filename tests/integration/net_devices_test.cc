@@ -90,9 +90,7 @@ class NetDevicesTest : public ContainerTest {
     EXPECT_NE(r.status, 0) << r;
     EXPECT_FALSE(r.timed_out) << r;
     EXPECT_TRUE(contains(r.err, what)) << "the error should name " << what << "; " << r;
-    std::vector<std::string> lines;
-    for (const auto& l : splitLines(r.err))
-      if (l.find_first_not_of(" \t") != std::string::npos) lines.push_back(l);
+    std::vector<std::string> lines = nonBlankLines(r.err);
     EXPECT_EQ(lines.size(), 1u) << r;
     std::error_code ec;
     EXPECT_TRUE(fs::is_empty(b.stateRoot(), ec)) << "state left under --root";

@@ -128,9 +128,7 @@ class UserNsTest : public ContainerTest {
     EXPECT_NE(r.status, 0) << r;
     EXPECT_FALSE(r.timed_out) << r;
     EXPECT_TRUE(contains(r.err, what)) << "the error should name " << what << "; " << r;
-    std::vector<std::string> lines;
-    for (const auto& l : splitLines(r.err))
-      if (l.find_first_not_of(" \t") != std::string::npos) lines.push_back(l);
+    std::vector<std::string> lines = nonBlankLines(r.err);
     EXPECT_EQ(lines.size(), 1u) << r;
     EXPECT_EQ(stateEntries(), stateBefore) << "state left under --root";
     EXPECT_TRUE(

@@ -25,6 +25,7 @@
 #include "base/file.h"
 #include "base/sync_channel.h"
 #include "runtime/state_store.h"
+#include "tests/unit/seccomp_fixtures.h"
 #include "tests/unit/temp_dir.h"
 
 namespace sangja::seccomp {
@@ -32,16 +33,7 @@ namespace {
 
 using testutil::TempDir;
 
-spec::Syscall entry(std::vector<std::string> names, std::string action,
-                    std::vector<spec::SeccompArg> args = {},
-                    std::optional<uint32_t> errnoRet = std::nullopt) {
-  spec::Syscall s;
-  s.names = std::move(names);
-  s.action = std::move(action);
-  s.args = std::move(args);
-  s.errnoRet = errnoRet;
-  return s;
-}
+using fixtures::entry;
 
 // A small docker-like profile: default deny, an allow list, a rule on an
 // argument, an errno rule, three arches.

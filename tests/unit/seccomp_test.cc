@@ -26,6 +26,7 @@
 
 #include "base/sync_channel.h"
 #include "base/unique_fd.h"
+#include "tests/unit/seccomp_fixtures.h"
 #include "tests/unit/temp_dir.h"
 
 namespace sangja::seccomp {
@@ -33,16 +34,7 @@ namespace {
 
 using testutil::TempDir;
 
-spec::Syscall entry(std::vector<std::string> names, std::string action,
-                    std::vector<spec::SeccompArg> args = {},
-                    std::optional<uint32_t> errnoRet = std::nullopt) {
-  spec::Syscall s;
-  s.names = std::move(names);
-  s.action = std::move(action);
-  s.args = std::move(args);
-  s.errnoRet = errnoRet;
-  return s;
-}
+using fixtures::entry;
 
 spec::Seccomp profile(std::string defaultAction, std::vector<spec::Syscall> syscalls = {}) {
   spec::Seccomp p;
