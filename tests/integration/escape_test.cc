@@ -96,5 +96,24 @@ TEST_F(EscapeTest, DevNullSymlinkCannotRedirectMaskedPaths) {
   }
 }
 
+// CVE-2025-52565 class: the image's /dev/console is a symlink to a sensitive
+// procfs file. The runtime must not mount or write through it (without a
+// terminal sangja does not touch /dev/console at all), and the container's
+// own write through it meets the read-only /proc/sys.
+TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
+  std::string before = readFile("/proc/sys/kernel/core_pattern");
+  json& mounts = b.config["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end();) {
+    it = (*it)["destination"] == "/dev" ? mounts.erase(it) : it + 1;
+  }
+  fs::create_directories(b.rootfs() + "/dev");
+  fs::remove(b.rootfs() + "/dev/console");
+  fs::create_symlink("/proc/sys/kernel/core_pattern", b.rootfs() + "/dev/console");
+  RunResult r = b.sh("echo '|/tmp/evil' > /dev/console && echo wrote || echo refused");
+  EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "refused\n") << r;
+}
+
 }  // namespace
 }  // namespace sangja::it
