@@ -399,13 +399,23 @@ warm_up() {
   done
 }
 
-# Interleaved rounds: every round runs each row once with a fresh id. The starting row rotates
-# from round to round so no runtime always follows the same neighbour.
+# Interleaved rounds: every round runs each row once with a fresh id, in an order shuffled anew
+# each round (seeded, so reruns repeat it). A fixed cycle would have each runtime always follow
+# the same neighbour and pay for its leftovers (cgroup and mount teardown finish asynchronously
+# in the kernel): the first row after the heavy runc + seccomp row was ~10x slower in 1 run of 4.
 run_rounds() {
-  local i j k=${#ROWS[@]} name id
+  local i j t k=${#ROWS[@]} name id
+  local -a order
+  RANDOM=42
   for ((i = 0; i < ROUNDS; i++)); do
-    for ((j = 0; j < k; j++)); do
-      name=${ROWS[(i + j) % k]}
+    order=("${ROWS[@]}")
+    for ((j = k - 1; j > 0; j--)); do
+      t=$((RANDOM % (j + 1)))
+      name=${order[j]}
+      order[j]=${order[t]}
+      order[t]=$name
+    done
+    for name in "${order[@]}"; do
       id=$PREFIX-$name-$i
       run_row "$name" "$id"
       printf '%s\t%d\t%d\t%d\t%d\t%d\n' "$name" "$i" "$STATUS" "$WALL_NS" "$RSS_KB" "$CPU_US" \
