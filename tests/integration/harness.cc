@@ -745,4 +745,34 @@ pid_t Bundle::pid() {
   return j["pid"].get<pid_t>();
 }
 
+std::string expectCleanCreateFailure(Bundle& b, const std::string& what, const char* peerGap) {
+  auto stateEntries = [&] {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (fs::directory_iterator it(b.stateRoot(), ec), end; !ec && it != end; it.increment(ec))
+      out.insert(it->path().filename().string());
+    return out;
+  };
+  HostSnapshot before = HostSnapshot::take();
+  std::set<std::string> stateBefore = stateEntries();
+  std::vector<pid_t> procsBefore = taggedProcesses(b.tag());
+  RunResult r = b.create();
+  if (peerGap && runtimeIsPeer() && (r.status == 0 || !contains(r.err, what))) {
+    b.del(true);
+    std::ostringstream why;
+    why << runtimeName() << " limitation: " << peerGap << "; " << r;
+    return why.str();
+  }
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_FALSE(r.timed_out) << r;
+  EXPECT_TRUE(contains(r.err, what)) << "the error should name " << what << "; " << r;
+  EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << "expected a one-line error; " << r;
+  EXPECT_EQ(stateEntries(), stateBefore) << "state left under --root";
+  EXPECT_TRUE(
+      waitUntil([&] { return taggedProcesses(b.tag()) == procsBefore; }, milliseconds(3000)))
+      << "processes left behind";
+  EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+  return "";
+}
+
 }  // namespace sangja::it

@@ -231,6 +231,16 @@ class Bundle {
   bool state_hung_ = false;
 };
 
+// `create` with b's config must fail cleanly: non-zero, a one-line error
+// naming `what`, and nothing left behind (state under --root, tagged
+// processes and host mounts/cgroups as they were before; a test's own helper
+// containers may exist before and after). peerGap names a peer's known gap:
+// for runc/crun an accepted config or other wording is a skip, never for
+// sangja: the reason to skip is returned ("" otherwise), for the caller's
+// GTEST_SKIP.
+std::string expectCleanCreateFailure(Bundle& b, const std::string& what,
+                                     const char* peerGap = nullptr);
+
 // Fixture: a fresh Bundle per test.
 class ContainerTest : public ::testing::Test {
  protected:

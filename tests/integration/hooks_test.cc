@@ -92,6 +92,16 @@ class HooksTest : public ContainerTest {
     return {{"path", hostScript("fail-" + phase + ".sh", body.substr(10))}};
   }
 
+  // One logging hook in every phase (startContainer's inside the rootfs).
+  void addEveryHook() {
+    addHook("prestart", logger("prestart"));
+    addHook("createRuntime", logger("createRuntime"));
+    addHook("createContainer", logger("createContainer"));
+    addHook("startContainer", containerLogger("startContainer"));
+    addHook("poststart", logger("poststart"));
+    addHook("poststop", logger("poststop"));
+  }
+
   void createSleeper(const std::vector<std::string>& flags = {}) {
     b.setArgs({"sleep", "1000"});
     RunResult r = b.create(flags);
@@ -140,12 +150,7 @@ TEST_F(HooksTest, CreateHooksRunInOrderOnceEach) {
 
 TEST_F(HooksTest, EveryHookRunsOnceInLifecycleOrder) {
   SKIP_FOR_PEER("runc 1.1.5 runs poststart hooks at the end of create, with status created");
-  addHook("prestart", logger("prestart"));
-  addHook("createRuntime", logger("createRuntime"));
-  addHook("createContainer", logger("createContainer"));
-  addHook("startContainer", containerLogger("startContainer"));
-  addHook("poststart", logger("poststart"));
-  addHook("poststop", logger("poststop"));
+  addEveryHook();
   ASSERT_NO_FATAL_FAILURE(createSleeper());
   std::string pid = std::to_string(b.pid());
   EXPECT_EQ(logLines().size(), 3u) << readFile(logPath());
@@ -367,12 +372,7 @@ TEST_F(HooksTest, PoststopRunsAfterRun) {
 
 TEST_F(HooksTest, RunRunsEveryHookInOrder) {
   SKIP_FOR_PEER("runc 1.1.5 runs poststart hooks before startContainer");
-  addHook("prestart", logger("prestart"));
-  addHook("createRuntime", logger("createRuntime"));
-  addHook("createContainer", logger("createContainer"));
-  addHook("startContainer", containerLogger("startContainer"));
-  addHook("poststart", logger("poststart"));
-  addHook("poststop", logger("poststop"));
+  addEveryHook();
   RunResult r = b.run({"sleep", "0.2"});
   EXPECT_TRUE(r.ok()) << r;
   std::vector<std::string> lines = logLines();

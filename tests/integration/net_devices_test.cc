@@ -81,22 +81,8 @@ class NetDevicesTest : public ContainerTest {
   // A failed create: non-zero, one line naming `what`, nothing left, and
   // the device still on the host with its address.
   void expectCleanCreateFailure(const std::string& what) {
-    HostSnapshot before = HostSnapshot::take();
-    RunResult r = b.create();
-    if (runtimeIsPeer() && (r.status == 0 || !contains(r.err, what))) {
-      b.del(true);
-      GTEST_SKIP() << runtimeName() << " limitation: " << kPeerGap << "; " << r;
-    }
-    EXPECT_NE(r.status, 0) << r;
-    EXPECT_FALSE(r.timed_out) << r;
-    EXPECT_TRUE(contains(r.err, what)) << "the error should name " << what << "; " << r;
-    std::vector<std::string> lines = nonBlankLines(r.err);
-    EXPECT_EQ(lines.size(), 1u) << r;
-    std::error_code ec;
-    EXPECT_TRUE(fs::is_empty(b.stateRoot(), ec)) << "state left under --root";
-    EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }, milliseconds(3000)))
-        << "processes left behind";
-    EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+    std::string skip = it::expectCleanCreateFailure(b, what, kPeerGap);
+    if (!skip.empty()) GTEST_SKIP() << skip;
     RunResult addr = host("ip -o addr show dev " + veth.a);
     EXPECT_TRUE(addr.ok()) << "the device must stay on the host; " << addr;
     EXPECT_TRUE(contains(addr.out, veth.ipv4)) << addr;
