@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <ctime>
 
 #include "base/file.h"
@@ -16,6 +17,7 @@
 #include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
 #include "runtime/seccomp_cache.h"
+#include "runtime/socket_activation.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
 #include "spec/state.h"
@@ -87,6 +89,14 @@ Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
   return openAt(dir.fd(), kExecFifo, O_RDONLY | O_NONBLOCK);
 }
 
+// Sockets systemd handed us go on to the container (socket_activation.h);
+// returns how many, to be kept open ahead of --preserve-fds.
+int passSocketActivation(spec::Config& config) {
+  int n = socketActivationFds(::getenv("LISTEN_FDS"), ::getenv("LISTEN_PID"), ::getpid());
+  if (n > 0) addSocketActivationEnv(config.process->env, n);
+  return n;
+}
+
 struct Created {
   InitProcess init;
   std::string cgroupPath;
@@ -101,10 +111,10 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   std::string bundle = TRY(absoluteBundle(opts.bundle));
   spec::Config config = TRY(spec::loadConfig(bundle));
   trace::mark("config parsed");
-  LaunchPlan plan =
-      TRY(buildLaunchPlan(config, LaunchOptions{bundle, opts.noPivot, opts.preserveFds,
-                                                opts.noNewKeyring ? "" : opts.id,
-                                                rt.root + "/" + seccomp::kCacheDirName}));
+  int preserveFds = opts.preserveFds + passSocketActivation(config);
+  LaunchPlan plan = TRY(buildLaunchPlan(
+      config, LaunchOptions{bundle, opts.noPivot, preserveFds, opts.noNewKeyring ? "" : opts.id,
+                            rt.root + "/" + seccomp::kCacheDirName}));
   plan.pauseForHooks = hooks::hasCreateHooks(config.hooks);
   trace::mark("launch plan built");
   std::string cgroupPath =
