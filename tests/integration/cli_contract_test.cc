@@ -1,0 +1,93 @@
+// The command line as containerd's shim (go-runc) sends it: global flags in
+// Go's styles, --log with --log-format json, and the error phrases it parses.
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace sangja::it {
+namespace {
+
+using nlohmann::json;
+
+class CliContractTest : public ContainerTest {
+ protected:
+  std::string logPath() const { return b.tmp() + "/log.json"; }
+
+  // Every line of the log file, parsed; a line that is not a JSON object
+  // with level/msg/time fails the test.
+  std::vector<json> logLines() {
+    std::vector<json> lines;
+    for (const std::string& line : nonBlankLines(readFile(logPath()))) {
+      json j = json::parse(line, nullptr, false);
+      EXPECT_TRUE(j.is_object()) << "not a JSON object: " << line;
+      if (!j.is_object()) continue;
+      for (const char* key : {"level", "msg", "time"})
+        EXPECT_TRUE(j.contains(key) && j[key].is_string()) << key << " missing in " << line;
+      lines.push_back(j);
+    }
+    return lines;
+  }
+};
+
+// containerd shows the last error line's msg: it must carry runc's phrase.
+TEST_F(CliContractTest, JsonLogCarriesTheErrorWithRuncsPhrase) {
+  RunResult r =
+      b.rt({"--log", logPath(), "--log-format", "json", "state", "no-such-ctr"}, kQuickTimeout);
+  EXPECT_NE(r.status, 0) << r;
+  std::vector<json> lines = logLines();
+  ASSERT_FALSE(lines.empty()) << "nothing logged; " << r;
+  const json& last = lines.back();
+  EXPECT_EQ(last["level"], "error");
+  EXPECT_TRUE(contains(last["msg"].get<std::string>(), "does not exist")) << last.dump();
+  EXPECT_TRUE(contains(last["time"].get<std::string>(), "T")) << "RFC 3339 time: " << last.dump();
+}
+
+// The log is appended to, never truncated: the shim keeps one per container.
+TEST_F(CliContractTest, JsonLogIsAppended) {
+  writeFile(logPath(), "{\"level\":\"info\",\"msg\":\"earlier\",\"time\":\"x\"}\n");
+  b.rt({"--log", logPath(), "--log-format", "json", "kill", "no-such-ctr", "9"}, kQuickTimeout);
+  std::vector<json> lines = logLines();
+  ASSERT_GE(lines.size(), 2u);
+  EXPECT_EQ(lines.front()["msg"], "earlier");
+  EXPECT_EQ(lines.back()["level"], "error");
+}
+
+// go-runc's create: `--root R --log F --log-format json create --bundle B
+// --pid-file P ID`, here in each of Go's flag styles.
+TEST_F(CliContractTest, ShimStyleCreateInEveryFlagStyle) {
+  b.setArgs({"true"});
+  b.write();
+  std::string pid = b.tmp() + "/pid";
+  RunResult r =
+      runCommand({runtimePath(), "-root=" + b.stateRoot(), "--log", logPath(), "-log-format=json",
+                  "create", "-bundle", b.dir(), "--pid-file=" + pid, "--no-new-keyring", b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(b.status(), "created");
+  EXPECT_EQ(readFile(pid), std::to_string(b.pid()));
+  for (const json& line : logLines()) EXPECT_NE(line["level"], "error") << line.dump();
+  EXPECT_TRUE(b.del(true).ok());
+}
+
+TEST_F(CliContractTest, RootlessFalseIsAccepted) {
+  RunResult r = runCommand({runtimePath(), "--rootless=false", "--root", b.stateRoot(), "list"},
+                           kQuickTimeout);
+  EXPECT_TRUE(r.ok()) << r;
+}
+
+// Until there is a systemd driver, asking for it is a clear error, not a
+// cgroupfs container under the caller's nose.
+TEST_F(CliContractTest, SystemdCgroupIsAClearError) {
+  SKIP_FOR_PEER("runc and crun have a systemd cgroup driver");
+  b.setArgs({"true"});
+  b.write();
+  RunResult r = runCommand({runtimePath(), "--systemd-cgroup", "--root", b.stateRoot(), "create",
+                            "--bundle", b.dir(), b.id()});
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << r;
+  EXPECT_TRUE(contains(r.err, "systemd-cgroup")) << r;
+  EXPECT_EQ(b.status(), "") << "nothing may be created";
+}
+
+}  // namespace
+}  // namespace sangja::it
