@@ -25,6 +25,7 @@ enum class SyncType : uint32_t {
   kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
   kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
   kSpawned = 6,    // user namespace helper: the init is cloned, pid says which
+  kConsoleFd = 7,  // child: the pty master of process.terminal rides along (SCM_RIGHTS)
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).

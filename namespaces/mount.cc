@@ -274,21 +274,21 @@ void enterRoot(const Ctx& ctx) {
   if (::chdir("/") < 0) ctx.channel.fail(errno, "chdir to /");
 }
 
-void finishRoot(const Ctx& ctx) {
-  if (ctx.plan.readonlyRoot) {
+}  // namespace
+
+void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
+  if (plan.readonlyRoot) {
     struct mount_attr attr {};
     attr.attr_set = MOUNT_ATTR_RDONLY;
     if (::mount_setattr(AT_FDCWD, "/", 0, &attr, sizeof attr) < 0) {
-      ctx.channel.fail(errno, "make root read-only");
+      channel.fail(errno, "make root read-only");
     }
   }
-  if (ctx.plan.finalPropagation != 0 &&
-      ::mount(nullptr, "/", nullptr, ctx.plan.finalPropagation, nullptr) < 0) {
-    ctx.channel.fail(errno, "set rootfs propagation");
+  if (plan.finalPropagation != 0 &&
+      ::mount(nullptr, "/", nullptr, plan.finalPropagation, nullptr) < 0) {
+    channel.fail(errno, "set rootfs propagation");
   }
 }
-
-}  // namespace
 
 void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
                  void (*beforeEnterRoot)(const ChildChannel&)) {
@@ -327,7 +327,6 @@ void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
   for (const Sysctl& s : plan.sysctls) writeSysctl(ctx, s);
   if (beforeEnterRoot != nullptr) beforeEnterRoot(channel);
   enterRoot(ctx);
-  finishRoot(ctx);
 }
 
 }  // namespace sangja::mnt

@@ -80,5 +80,8 @@ struct RootfsPlan {
 // before pivot_root (create's hooks run there).
 void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
                  void (*beforeEnterRoot)(const ChildChannel&) = nullptr);
+// Child side, after setupRootfs (and what must still write to the root,
+// like /dev/console): the root turns read-only and gets its propagation.
+void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel);
 
 }  // namespace sangja::mnt

@@ -13,6 +13,8 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/console.h"
+#include "runtime/console_proxy.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
@@ -104,13 +106,19 @@ struct Created {
   spec::Hooks hooks;
   spec::State hookState;
   UniqueFd cgroupDir;
+  // process.terminal without a console socket: run's end of the pty.
+  UniqueFd consoleMaster;
 };
 
-Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, StartMode mode) {
+// detached: nobody stays to hold a terminal (create, run --detach).
+Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, StartMode mode,
+                       bool detached) {
   TRY(validateContainerId(opts.id));
   std::string bundle = TRY(absoluteBundle(opts.bundle));
   spec::Config config = TRY(spec::loadConfig(bundle));
   trace::mark("config parsed");
+  TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
+                                 !opts.consoleSocket.empty()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
   LaunchPlan plan = TRY(buildLaunchPlan(
       config, LaunchOptions{bundle, opts.noPivot, preserveFds, opts.noNewKeyring ? "" : opts.id,
@@ -121,6 +129,10 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
       cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
   StateStore store = TRY(StateStore::open(rt.root));
+  UniqueFd consoleSocket;
+  if (!opts.consoleSocket.empty()) {
+    consoleSocket = TRY(console::connectConsoleSocket(opts.consoleSocket));
+  }
 
   // What every hook reads on stdin, bar status and pid.
   spec::State hookState;
@@ -169,6 +181,16 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
     }
     return {};
   };
+  // The pty's master, before the init reports ready.
+  UniqueFd consoleMaster;
+  callbacks.onConsoleFd = [&](UniqueFd master) -> Status {
+    if (!consoleSocket) {
+      consoleMaster = std::move(master);
+      return {};
+    }
+    return console::sendConsoleMaster(consoleSocket.get(), master.get())
+        .context("console socket " + opts.consoleSocket);
+  };
   InitProcess init = TRY(launchInit(plan, cgroupDir.get(), callbacks));
 
   spec::StoredState state;
@@ -186,8 +208,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   trace::mark("state and pid file written");
   rollback.dismiss();
   seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
-  return Created{std::move(init), cgroupPath, std::move(config.hooks), std::move(hookState),
-                 std::move(cgroupDir)};
+  return Created{std::move(init),      cgroupPath,           std::move(config.hooks),
+                 std::move(hookState), std::move(cgroupDir), std::move(consoleMaster)};
 }
 
 // Signals that `run` passes on to the container rather than acting on.
@@ -206,6 +228,20 @@ int exitStatusOf(int waitStatus) {
   return 255;
 }
 
+// One signal run got: any but SIGCHLD goes on to the init; SIGCHLD may
+// mean it exited, and then its exit status is the answer.
+std::optional<int> onRunSignal(InitProcess& init, int sig) {
+  if (sig != SIGCHLD) {
+    ::syscall(SYS_pidfd_send_signal, init.pidfd(), sig, nullptr, 0);
+    return std::nullopt;
+  }
+  int status = 0;
+  pid_t r = ::waitpid(init.pid(), &status, WNOHANG);
+  if (r != init.pid()) return std::nullopt;
+  init.release();
+  return exitStatusOf(status);
+}
+
 // Waits for the init, forwarding every signal we get to it.
 Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
   for (;;) {
@@ -215,16 +251,7 @@ Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
       if (errno == EINTR) continue;
       return Error::fromErrno("wait for signals");
     }
-    if (sig != SIGCHLD) {
-      ::syscall(SYS_pidfd_send_signal, init.pidfd(), sig, nullptr, 0);
-      continue;
-    }
-    int status = 0;
-    pid_t r = ::waitpid(init.pid(), &status, WNOHANG);
-    if (r == init.pid()) {
-      init.release();
-      return exitStatusOf(status);
-    }
+    if (std::optional<int> status = onRunSignal(init, sig)) return *status;
   }
 }
 
@@ -262,7 +289,7 @@ void removeAfterRun(const RuntimeOptions& rt, const std::string& id) {
 }  // namespace
 
 Status createContainer(const RuntimeOptions& rt, const CreateOptions& opts) {
-  Created created = TRY(create(rt, opts, StartMode::kOnStart));
+  Created created = TRY(create(rt, opts, StartMode::kOnStart, true));
   created.init.release();  // it outlives us, reparented, until start
   return {};
 }
@@ -273,13 +300,26 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
   sigset_t signals = forwardedSignals();
   sigset_t previous;
   ::sigprocmask(SIG_BLOCK, &signals, &previous);
-  Result<Created> created = create(rt, opts, StartMode::kNow);
+  Result<Created> created = create(rt, opts, StartMode::kNow, detach);
   if (!created.ok()) {
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return std::move(created).takeError();
   }
   InitProcess& init = created->init;
-  if (Status st = startCreated(*created); !st.ok()) {
+  // process.terminal: the user's terminal talks to the container's pty
+  // (raw mode until the proxy goes, whatever the path out).
+  std::optional<console::TerminalProxy> terminal;
+  Status st = {};
+  if (created->consoleMaster) {
+    Result<console::TerminalProxy> attached = console::TerminalProxy::attach(
+        std::move(created->consoleMaster), STDIN_FILENO, STDOUT_FILENO);
+    if (attached.ok())
+      terminal.emplace(std::move(*attached));
+    else
+      st = std::move(attached).takeError();
+  }
+  if (st.ok()) st = startCreated(*created);
+  if (!st.ok()) {
     init.killAndReap();
     removeAfterRun(rt, opts.id);
     return std::move(st).takeError();
@@ -290,7 +330,9 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return 0;
   }
-  Result<int> status = superviseInit(init, signals);
+  Result<int> status =
+      terminal ? terminal->pump(signals, [&](int sig) { return onRunSignal(init, sig); })
+               : superviseInit(init, signals);
   trace::mark("container exited");
   removeAfterRun(rt, opts.id);
   return status;

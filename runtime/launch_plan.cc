@@ -12,14 +12,6 @@ namespace sangja {
 
 namespace {
 
-Status checkProcess(const spec::Process& process) {
-  if (process.terminal) {
-    return Error::invalid("process.terminal: terminals are not supported yet; set it to false",
-                          ENOTSUP);
-  }
-  return {};
-}
-
 Status checkNamespaceNeeds(const spec::Config& config, const ns::NamespacePlan& namespaces) {
   if (!namespaces.has(CLONE_NEWNS)) {
     return Error::invalid("linux.namespaces: a mount namespace is required");
@@ -76,7 +68,7 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
   plan.mountTrees =
       TRY(ns::prepareIdmappedMounts(plan.rootfs, plan.user, plan.namespaces.userNsToJoin.get()));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
-  TRY(checkProcess(*config.process));
+  plan.console = TRY(console::planConsole(*config.process, true));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));
   plan.process.keepGroups = plan.user.denySetgroups;
   bool wantsRdt = config.linux && config.linux->intelRdt;

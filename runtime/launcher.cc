@@ -107,6 +107,9 @@ void pauseForHooks(const ChildChannel& ch) {
   int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
   mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
+  // In the new root, before it turns read-only.
+  console::setupConsole(plan.console, ch);
+  mnt::finishRootfs(plan.rootfs, ch);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
@@ -263,6 +266,13 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
       if (callbacks.runHooks) TRY(callbacks.runHooks(init));
       TRY(init.start());
       trace::mark("create hooks done");
+      continue;
+    }
+    if (msg.type == SyncType::kConsoleFd) {
+      if (!passed || !callbacks.onConsoleFd) {
+        return Error::invalid("container init: unexpected console fd");
+      }
+      TRY(callbacks.onConsoleFd(std::move(passed)));
       continue;
     }
     if (msg.type != SyncType::kSeccompFd) break;

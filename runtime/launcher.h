@@ -17,6 +17,7 @@
 #include "namespaces/time.h"
 #include "namespaces/user.h"
 #include "namespaces/uts.h"
+#include "runtime/console.h"
 #include "runtime/exec_guard.h"
 #include "runtime/process.h"
 #include "runtime/process_attrs.h"
@@ -34,6 +35,7 @@ struct LaunchPlan {
   std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
   ProcessAttrs attrs;
+  console::ConsolePlan console;  // process.terminal (runtime/console.h)
   int preserveFds = 0;
   // Name of a new session keyring to join; empty: keep the runtime's
   // (--no-new-keyring).
@@ -87,6 +89,9 @@ struct LaunchCallbacks {
   // The init's seccomp listener fd, as soon as it arrives (before the init
   // reports ready), to pass on to the seccomp agent.
   std::function<Status(pid_t, int)> onSeccompFd;
+  // With plan.console.enabled: the pty master the init made, before it
+  // reports ready (to the console socket, or kept for run's proxy).
+  std::function<Status(UniqueFd)> onConsoleFd;
   // With plan.pauseForHooks: runs create's hooks while the init waits
   // before pivot_root; its error fails the launch.
   std::function<Status(const InitProcess&)> runHooks;

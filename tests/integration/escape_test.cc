@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/integration/console_socket.h"
 #include "tests/integration/harness.h"
 
 namespace sangja::it {
@@ -113,6 +114,51 @@ TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
   EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "refused\n") << r;
+}
+
+// CVE-2025-52565 proper: the same image with a terminal, so the runtime
+// itself binds the pty on /dev/console. The mount must not follow the
+// symlink onto the procfs file (that would cover, and so unmask, it inside
+// the container); sangja refuses the image, a runtime that replaces the
+// symlink must leave procfs alone. Either way the host is not reached.
+TEST_F(EscapeTest, DevConsoleSymlinkWithATerminalReachesNothing) {
+  std::string before = readFile("/proc/sys/kernel/core_pattern");
+  json& mounts = b.config["mounts"];
+  for (auto it = mounts.begin(); it != mounts.end();) {
+    it = (*it)["destination"] == "/dev" ? mounts.erase(it) : it + 1;
+  }
+  fs::create_directories(b.rootfs() + "/dev");
+  fs::remove(b.rootfs() + "/dev/console");
+  fs::create_symlink("/proc/sys/kernel/core_pattern", b.rootfs() + "/dev/console");
+  b.config["process"]["terminal"] = true;
+  b.setArgs({"sh"});
+  SubreaperScope reaper;
+  ConsoleSocket sock(b.tmp() + "/console.sock");
+  RunResult c = b.create({"--console-socket", sock.path()});
+  EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
+  if (!c.ok()) {
+    EXPECT_TRUE(contains(c.err, "/dev/console")) << "the error should name /dev/console; " << c;
+    EXPECT_EQ(nonBlankLines(c.err).size(), 1u) << c;
+    EXPECT_FALSE(b.state().ok()) << "state left behind";
+    EXPECT_TRUE(fs::is_symlink(b.rootfs() + "/dev/console")) << "the image was changed";
+    return;
+  }
+  ConsoleSocket::Received got = sock.receive();
+  ASSERT_GE(got.master, 0);
+  pid_t pid = b.pid();
+  ASSERT_TRUE(b.start().ok());
+  std::string script =
+      "echo \"pattern=$(stat -c %F /proc/sys/kernel/core_pattern)\"; "
+      "echo '|/tmp/evil' > /dev/console; exit 0\n";
+  ASSERT_EQ(::write(got.master, script.data(), script.size()), static_cast<ssize_t>(script.size()));
+  std::string out = readPty(got.master);
+  ::close(got.master);
+  EXPECT_NE(waitChild(pid), -1);
+  EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
+  if (contains(out, "pattern=character special file")) {
+    SKIP_FOR_PEER("CVE-2025-52565: the console was mounted over /proc/sys/kernel/core_pattern");
+  }
+  EXPECT_TRUE(contains(out, "pattern=regular")) << "procfs file covered by the console; " << out;
 }
 
 }  // namespace

@@ -745,7 +745,8 @@ pid_t Bundle::pid() {
   return j["pid"].get<pid_t>();
 }
 
-std::string expectCleanCreateFailure(Bundle& b, const std::string& what, const char* peerGap) {
+std::string expectCleanCreateFailure(Bundle& b, const std::string& what, const char* peerGap,
+                                     const std::vector<std::string>& flags) {
   auto stateEntries = [&] {
     std::set<std::string> out;
     std::error_code ec;
@@ -756,7 +757,7 @@ std::string expectCleanCreateFailure(Bundle& b, const std::string& what, const c
   HostSnapshot before = HostSnapshot::take();
   std::set<std::string> stateBefore = stateEntries();
   std::vector<pid_t> procsBefore = taggedProcesses(b.tag());
-  RunResult r = b.create();
+  RunResult r = b.create(flags);
   if (peerGap && runtimeIsPeer() && (r.status == 0 || !contains(r.err, what))) {
     b.del(true);
     std::ostringstream why;

@@ -237,9 +237,10 @@ class Bundle {
 // containers may exist before and after). peerGap names a peer's known gap:
 // for runc/crun an accepted config or other wording is a skip, never for
 // sangja: the reason to skip is returned ("" otherwise), for the caller's
-// GTEST_SKIP.
+// GTEST_SKIP. flags go to create before the id.
 std::string expectCleanCreateFailure(Bundle& b, const std::string& what,
-                                     const char* peerGap = nullptr);
+                                     const char* peerGap = nullptr,
+                                     const std::vector<std::string>& flags = {});
 
 // Fixture: a fresh Bundle per test.
 class ContainerTest : public ::testing::Test {
