@@ -18,6 +18,7 @@
 #include "runtime/seccomp_cache.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
+#include "runtime/supervise.h"
 #include "spec/state.h"
 
 namespace sangja {
@@ -70,15 +71,6 @@ std::string nowRfc3339() {
   struct timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return spec::formatRfc3339Nano(ts);
-}
-
-// The pid file holds the decimal pid, no newline, renamed into place.
-Status writePidFile(const std::string& path, pid_t pid) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  UniqueFd dirfd = TRY(openFile(dir, O_PATH | O_DIRECTORY).context("pid file"));
-  return writeFileAtomic(dirfd.get(), name, std::to_string(pid)).context("pid file " + path);
 }
 
 Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
@@ -171,6 +163,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.cgroupPath = cgroupPath;
   state.cgroupCreatedFrom = cgroup->createdFrom();
   state.annotations = config.annotations;
+  state.noNewKeyring = opts.noNewKeyring;
   TRY(dir.writeState(spec::toJson(state)));
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
   trace::mark("state and pid file written");
@@ -178,44 +171,6 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
   return Created{std::move(init), cgroupPath, std::move(config.hooks), std::move(hookState),
                  std::move(cgroupDir)};
-}
-
-// Signals that `run` passes on to the container rather than acting on.
-sigset_t forwardedSignals() {
-  sigset_t set;
-  sigfillset(&set);
-  for (int sig : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS}) {
-    sigdelset(&set, sig);
-  }
-  return set;
-}
-
-int exitStatusOf(int waitStatus) {
-  if (WIFEXITED(waitStatus)) return WEXITSTATUS(waitStatus);
-  if (WIFSIGNALED(waitStatus)) return 128 + WTERMSIG(waitStatus);
-  return 255;
-}
-
-// Waits for the init, forwarding every signal we get to it.
-Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
-  for (;;) {
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&signals, &info);
-    if (sig < 0) {
-      if (errno == EINTR) continue;
-      return Error::fromErrno("wait for signals");
-    }
-    if (sig != SIGCHLD) {
-      ::syscall(SYS_pidfd_send_signal, init.pidfd(), sig, nullptr, 0);
-      continue;
-    }
-    int status = 0;
-    pid_t r = ::waitpid(init.pid(), &status, WNOHANG);
-    if (r == init.pid()) {
-      init.release();
-      return exitStatusOf(status);
-    }
-  }
 }
 
 // After kGo the init's end of the channel closes at its execve (or exit).
@@ -280,7 +235,7 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return 0;
   }
-  Result<int> status = superviseInit(init, signals);
+  Result<int> status = superviseProcess(init, signals);
   trace::mark("container exited");
   removeAfterRun(rt, opts.id);
   return status;
