@@ -285,9 +285,16 @@ Status attachTo(int cgroupFd, pid_t pid) {
   return writeAll(procs.get(), std::to_string(pid), "cgroup.procs");
 }
 
-// Everything up to a running process; the container's lock is held until
-// it runs, so a concurrent delete waits for it.
-Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
+// The container as exec found it, its lock released: a paused container
+// resumed while the process waits frozen (--ignore-paused) needs it. From
+// here on the init's pidfd guards against its pid being reused.
+struct Found {
+  spec::StoredState state;
+  ContainerStatus status;
+  UniqueFd cgroupFd;  // where the process goes
+};
+
+Result<Found> findContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
   OpenedContainer c = TRY(openContainer(rt, opts.id));
   if (c.status == ContainerStatus::kStopped) {
     return Error::invalid("cannot exec in a stopped container", ESRCH);
@@ -295,22 +302,27 @@ Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts
   if (c.status == ContainerStatus::kPaused && !opts.ignorePaused) {
     return Error::invalid("cannot exec in a paused container (use --ignore-paused to override)");
   }
+  UniqueFd cgroupFd = TRY(targetCgroup(c, opts.cgroup));
+  return Found{std::move(c.state), c.status, std::move(cgroupFd)};
+}
+
+// Everything up to a running process.
+Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
+  Found c = TRY(findContainer(rt, opts));
   spec::Config config = TRY(spec::loadConfig(c.state.bundle));
   trace::mark("config parsed");
   spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, *config.process))));
   TRY(exec::checkTerminal(process.terminal, opts.detach, opts.consoleSocket));
-  UniqueFd cgroupFd = TRY(targetCgroup(c, opts.cgroup));
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
   ExecPlanInput in{config, process, c.state.noNewKeyring ? "" : opts.id,
                    rt.root + "/" + seccomp::kCacheDirName, opts.preserveFds};
   LaunchPlan plan = TRY(buildExecPlan(in, init));
   if (process.terminal) TRY(wireTerminal(plan, opts));
-  plan.closeInChild.push_back(c.dir.fd());
   trace::mark("exec plan built");
 
   LaunchCallbacks callbacks;
-  callbacks.placeInCgroup = [&](pid_t pid) { return attachTo(cgroupFd.get(), pid); };
+  callbacks.placeInCgroup = [&](pid_t pid) { return attachTo(c.cgroupFd.get(), pid); };
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State running{.id = opts.id,
                         .status = std::string(statusName(c.status)),
@@ -319,7 +331,7 @@ Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts
                         .annotations = c.state.annotations};
     return seccomp::sendToListener(plan.seccomp, running, notifyFd);
   };
-  InitProcess proc = TRY(launchInit(plan, cgroupFd.get(), callbacks));
+  InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
   seccomp::keepInCache(plan.seccomp);
   TRY(proc.start());
   trace::mark("exec process released");
