@@ -172,8 +172,8 @@ TEST_F(ExecTest, EnvCwdUserAndAdditionalGids) {
   b.config["process"]["env"] = {"PATH=/usr/bin:/bin", "KEEP=1", "OVER=old"};
   startSleeper();
   RunResult r = execSh("echo $KEEP $OVER $NEW; pwd; id -u; id -g; id -G",
-                       {"--env", "OVER=new", "-e", "NEW=x", "--cwd", "/tmp", "--user", "1000:1001",
-                        "--additional-gids", "5", "-g", "7"});
+                       {"--env", "OVER=new", "--env", "NEW=x", "--cwd", "/tmp", "--user",
+                        "1000:1001", "--additional-gids", "5", "--additional-gids", "7"});
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "1 new x\n/tmp\n1000\n1001\n1001 5 7\n") << r;
 }
@@ -214,25 +214,46 @@ TEST_F(ExecTest, NoNewPrivsFlag) {
 TEST_F(ExecTest, ProcessFileWithRlimitsEnvAndArgs) {
   startSleeper();
   json p = b.config["process"];
-  p["args"] = {"sh", "-c", "ulimit -n; ulimit -Hn; echo $FROM_FILE; pwd"};
+  p["args"] = {"sh", "-c",
+               "grep -E 'open files|core file' /proc/self/limits | tr -s ' ' | sed 's/ $//'; echo "
+               "$FROM_FILE; "
+               "pwd"};
   p["env"] = {"PATH=/bin:/usr/bin", "FROM_FILE=yes"};
   p["cwd"] = "/etc";
-  p["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 123}, {"hard", 456}}};
+  p["rlimits"] = {{{"type", "RLIMIT_NOFILE"}, {"soft", 123}, {"hard", 456}},
+                  {{"type", "RLIMIT_CORE"}, {"soft", 4096}, {"hard", 8192}}};
   std::string file = b.tmp() + "/process.json";
   writeFile(file, p.dump());
   RunResult r = exec({"--process", file, b.id()});
   ASSERT_TRUE(r.ok()) << r;
-  EXPECT_EQ(r.out, "123\n456\nyes\n/etc\n") << r;
+  std::vector<std::string> lines = splitLines(r.out);
+  ASSERT_EQ(lines.size(), 4u) << r;
+  EXPECT_EQ(lines[0], "Max core file size 4096 8192 bytes");
+  // runc 1.1 sets NOFILE from its parent with prlimit, racing Go's own
+  // NOFILE handling in its child (runc#4195): the soft limit is sometimes
+  // the hard one there.
+  if (!runtimeIsPeer()) {
+    EXPECT_EQ(lines[1], "Max open files 123 456 files");
+  }
+  EXPECT_TRUE(contains(lines[1], " 456 files")) << r;
+  EXPECT_EQ(lines[2], "yes");
+  EXPECT_EQ(lines[3], "/etc");
 }
 
 TEST_F(ExecTest, BadProcessFileIsRefusedNamingIt) {
   startSleeper();
   std::string file = b.tmp() + "/broken.json";
   writeFile(file, "{\"args\": [\"sh\"");
+  // runc 1.1 says "unexpected EOF" without the file's name.
+  std::string named = runtimeIsPeer() ? "" : "broken.json";
   RunResult r = exec({"--process", file, b.id()});
-  expectRefused(r, "broken.json");
+  expectRefused(r, named);
   RunResult missing = exec({"--process", b.tmp() + "/absent.json", b.id()});
   expectRefused(missing, "absent.json");
+  // Short flag forms (runc 1.1 refuses a long and a short one together).
+  RunResult shortForms = execSh("echo $A; id -G", {"-e", "A=1", "-u", "5:6", "-g", "9"});
+  ASSERT_TRUE(shortForms.ok()) << shortForms;
+  EXPECT_EQ(shortForms.out, "1\n6 9\n");
 }
 
 TEST_F(ExecTest, ContainersSeccompAppliesToTheProcess) {
@@ -260,8 +281,14 @@ TEST_F(ExecTest, DetachWritesThePidFileAndLeavesTheProcessRunning) {
   EXPECT_TRUE(processAlive(pid));
   EXPECT_NE(pid, b.pid());
   EXPECT_EQ(unifiedCgroupOf(pid), unifiedCgroupOf(b.pid())) << "in the container's cgroup";
-  EXPECT_EQ(readFile("/proc/" + std::to_string(pid) + "/cmdline"),
-            std::string("sleep\0001000\0", 11));
+  // (runc returns just before its child's last exec.)
+  std::string cmdline = "/proc/" + std::to_string(pid) + "/cmdline";
+  EXPECT_TRUE(waitUntil([&] {
+    return readFile(cmdline) == std::string(
+                                    "sleep\0"
+                                    "1000\0",
+                                    11);
+  })) << readFile(cmdline);
   // It goes with the container.
   ASSERT_TRUE(b.del(true).ok());
   EXPECT_TRUE(waitUntil([&] { return !processAlive(pid); }));
