@@ -269,6 +269,21 @@ TEST_F(ExecTest, ContainersSeccompAppliesToTheProcess) {
   EXPECT_FALSE(pathExists(b.rootfs() + "/tmp/d"));
 }
 
+// CVE-2019-5736 through exec: a `#!/proc/self/exe` program must not run
+// the host's runtime binary inside the container (exec goes through the
+// exec guard's trampoline, which refuses).
+TEST_F(ExecTest, ProcSelfExeScriptDoesNotRunTheRuntime) {
+  writeFile(b.rootfs() + "/evil", "#!/proc/self/exe --version\n");
+  ASSERT_EQ(::chmod((b.rootfs() + "/evil").c_str(), 0755), 0);
+  startSleeper();
+  RunResult r = exec({b.id(), "/evil"});
+  EXPECT_NE(r.status, 0) << r;
+  if (!runtimeIsPeer()) {  // runc re-runs from its sealed copy, harmlessly
+    EXPECT_FALSE(contains(r.out, "version")) << "the runtime ran in the container: " << r;
+  }
+  EXPECT_EQ(b.status(), "running");
+}
+
 TEST_F(ExecTest, DetachWritesThePidFileAndLeavesTheProcessRunning) {
   startSleeper();
   std::string pidFile = b.tmp() + "/exec.pid";
