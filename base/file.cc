@@ -68,6 +68,14 @@ Status writeFileAtomic(int dirfd, const std::string& name, std::string_view data
   return {};
 }
 
+Status writePidFile(const std::string& path, int pid) {
+  size_t slash = path.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  UniqueFd dirfd = TRY(openFile(dir, O_PATH | O_DIRECTORY).context("pid file"));
+  return writeFileAtomic(dirfd.get(), name, std::to_string(pid)).context("pid file " + path);
+}
+
 Status writeExisting(const std::string& path, std::string_view data) {
   UniqueFd fd = TRY(openFile(path, O_WRONLY | O_TRUNC));
   return writeAll(fd.get(), data, path);

@@ -26,6 +26,10 @@ Status writeAll(int fd, std::string_view data, const std::string& what);
 Status writeFileAtomic(int dirfd, const std::string& name, std::string_view data,
                        mode_t mode = 0644);
 
+// A pid file as runc's clients read it: the decimal pid, no newline,
+// written to a temp file beside it and renamed into place.
+Status writePidFile(const std::string& path, int pid);
+
 // Truncating write of a short value to an existing file (sysfs, cgroupfs).
 Status writeExisting(const std::string& path, std::string_view data);
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,39 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id);
 // run: create + start; without detach waits, forwarding signals, deletes the
 // container and returns the exit status (128+N for signal N).
 Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bool detach);
+// exec's inline form: a command and flags applied on top of the
+// container's own process (runc's exec flags).
+struct ExecFlags {
+  std::vector<std::string> args;  // the command; empty with --process
+  std::string cwd;
+  std::vector<std::string> env;         // K=V, appended (a later K wins)
+  std::string user;                     // "UID[:GID]"; empty: the container's
+  std::vector<std::string> extraGids;   // --additional-gids, appended
+  std::vector<std::string> caps;        // --cap, added to the container's sets
+  std::optional<bool> noNewPrivileges;  // --no-new-privs, when given
+  std::string apparmorProfile;          // --apparmor
+  std::string processLabel;             // --process-label
+  bool tty = false;                     // --tty
+};
+
+struct ExecOptions {
+  std::string id;
+  std::string processFile;  // --process: a runtime-spec process JSON; empty: flags
+  ExecFlags flags;
+  bool detach = false;
+  std::string pidFile;
+  std::string consoleSocket;
+  int preserveFds = 0;
+  std::vector<std::string> cgroup;  // --cgroup: [controller[,controller]:]path
+  bool ignorePaused = false;
+};
+
+// exec: a new process in a created, running (or with ignorePaused, paused)
+// container, in all of its namespaces, its root and its cgroup. detach:
+// returns 0 once it runs; else waits, forwarding signals, and returns its
+// exit status (128+N for signal N).
+Result<int> execInContainer(const RuntimeOptions& rt, const ExecOptions& opts);
+
 // state: the JSON document runc prints.
 Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::string& id);
 Status killContainer(const RuntimeOptions& rt, const std::string& id, int signal, bool all);

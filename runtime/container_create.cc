@@ -22,6 +22,7 @@
 #include "runtime/socket_activation.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
+#include "runtime/supervise.h"
 #include "spec/state.h"
 
 namespace sangja {
@@ -74,15 +75,6 @@ std::string nowRfc3339() {
   struct timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return spec::formatRfc3339Nano(ts);
-}
-
-// The pid file holds the decimal pid, no newline, renamed into place.
-Status writePidFile(const std::string& path, pid_t pid) {
-  size_t slash = path.rfind('/');
-  std::string dir = slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
-  std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  UniqueFd dirfd = TRY(openFile(dir, O_PATH | O_DIRECTORY).context("pid file"));
-  return writeFileAtomic(dirfd.get(), name, std::to_string(pid)).context("pid file " + path);
 }
 
 Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
@@ -203,6 +195,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.cgroupPath = cgroupPath;
   state.cgroupCreatedFrom = cgroup->createdFrom();
   state.annotations = config.annotations;
+  state.noNewKeyring = opts.noNewKeyring;
   TRY(dir.writeState(spec::toJson(state)));
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
   trace::mark("state and pid file written");
@@ -210,49 +203,6 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
   return Created{std::move(init),      cgroupPath,           std::move(config.hooks),
                  std::move(hookState), std::move(cgroupDir), std::move(consoleMaster)};
-}
-
-// Signals that `run` passes on to the container rather than acting on.
-sigset_t forwardedSignals() {
-  sigset_t set;
-  sigfillset(&set);
-  for (int sig : {SIGKILL, SIGSTOP, SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS}) {
-    sigdelset(&set, sig);
-  }
-  return set;
-}
-
-int exitStatusOf(int waitStatus) {
-  if (WIFEXITED(waitStatus)) return WEXITSTATUS(waitStatus);
-  if (WIFSIGNALED(waitStatus)) return 128 + WTERMSIG(waitStatus);
-  return 255;
-}
-
-// One signal run got: any but SIGCHLD goes on to the init; SIGCHLD may
-// mean it exited, and then its exit status is the answer.
-std::optional<int> onRunSignal(InitProcess& init, int sig) {
-  if (sig != SIGCHLD) {
-    ::syscall(SYS_pidfd_send_signal, init.pidfd(), sig, nullptr, 0);
-    return std::nullopt;
-  }
-  int status = 0;
-  pid_t r = ::waitpid(init.pid(), &status, WNOHANG);
-  if (r != init.pid()) return std::nullopt;
-  init.release();
-  return exitStatusOf(status);
-}
-
-// Waits for the init, forwarding every signal we get to it.
-Result<int> superviseInit(InitProcess& init, const sigset_t& signals) {
-  for (;;) {
-    siginfo_t info;
-    int sig = ::sigwaitinfo(&signals, &info);
-    if (sig < 0) {
-      if (errno == EINTR) continue;
-      return Error::fromErrno("wait for signals");
-    }
-    if (std::optional<int> status = onRunSignal(init, sig)) return *status;
-  }
 }
 
 // After kGo the init's end of the channel closes at its execve (or exit).
@@ -331,8 +281,8 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     return 0;
   }
   Result<int> status =
-      terminal ? terminal->pump(signals, [&](int sig) { return onRunSignal(init, sig); })
-               : superviseInit(init, signals);
+      terminal ? terminal->pump(signals, [&](int sig) { return onForwardedSignal(init, sig); })
+               : superviseProcess(init, signals);
   trace::mark("container exited");
   removeAfterRun(rt, opts.id);
   return status;

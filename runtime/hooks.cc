@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/fixed_text.h"
 #include "namespaces/namespaces.h"
+#include "runtime/init_join.h"
 #include "runtime/log.h"
 
 namespace sangja::hooks {
@@ -257,43 +258,24 @@ Result<spec::Hooks> loadHooks(int dirfd) {
 
 namespace {
 
-struct NsKind {
-  const char* name;  // under /proc/PID/ns
-  int type;
-};
-// The user namespace last: joined first, it would take away our rights
-// over namespaces the host's user namespace owns.
-constexpr NsKind kJoinOrder[] = {
-    {"ipc", CLONE_NEWIPC},       {"uts", CLONE_NEWUTS},   {"net", CLONE_NEWNET},
-    {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}, {"mnt", CLONE_NEWNS},
-    {"user", CLONE_NEWUSER},
-};
-
 const char* nsName(int type) {
-  for (const NsKind& k : kJoinOrder) {
-    if (k.type == type) return k.name;
+  switch (type) {
+    case CLONE_NEWIPC:
+      return "ipc";
+    case CLONE_NEWUTS:
+      return "uts";
+    case CLONE_NEWNET:
+      return "net";
+    case CLONE_NEWCGROUP:
+      return "cgroup";
+    case CLONE_NEWTIME:
+      return "time";
+    case CLONE_NEWNS:
+      return "mnt";
+    case CLONE_NEWUSER:
+      return "user";
   }
   return "?";
-}
-
-// The init's namespace of one kind if it is not ours; an empty fd if it is
-// (or if the kernel has no such namespace).
-Result<UniqueFd> foreignNamespace(pid_t pid, const char* name) {
-  std::string theirs = "/proc/" + std::to_string(pid) + "/ns/" + name;
-  int fd = ::open(theirs.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT && std::strcmp(name, "time") == 0) return UniqueFd();
-    if (errno == ENOENT)
-      return Error::invalid("container init " + std::to_string(pid) + " is gone", ESRCH);
-    return Error::fromErrno("open " + theirs);
-  }
-  UniqueFd owned(fd);
-  struct stat a, b;
-  if (::fstat(owned.get(), &a) < 0) return Error::fromErrno("stat " + theirs);
-  std::string ours = std::string("/proc/self/ns/") + name;
-  if (::stat(ours.c_str(), &b) < 0) return Error::fromErrno("stat " + ours);
-  if (a.st_dev == b.st_dev && a.st_ino == b.st_ino) return UniqueFd();
-  return owned;
 }
 
 // Everything the hook's child side uses, built before the clone.
@@ -342,8 +324,8 @@ struct ChildPlan {
       (void)::setresgid(0, 0, 0);
       (void)::setresuid(0, 0, 0);
     }
-    if (::fchdir(p.join->root()) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) {
-      childFail(errno, "enter the root of", "the container init");
+    if (int err = enterInitRoot(p.join->root()); err != 0) {
+      childFail(err, "enter the root of", "the container init");
     }
   }
   struct sigaction dfl {};
@@ -455,15 +437,15 @@ class OutputTail {
 }  // namespace
 
 Result<ContainerJoin> ContainerJoin::open(pid_t initPid, int cgroupFd) {
+  InitNamespaces init = TRY(openInitNamespaces(initPid, -1));
   ContainerJoin join;
   join.cgroupFd_ = cgroupFd;
-  for (const NsKind& k : kJoinOrder) {
-    UniqueFd fd = TRY(foreignNamespace(initPid, k.name));
-    if (fd) join.ns_.push_back(Ns{std::move(fd), k.type});
-  }
-  join.pidNs_ = TRY(foreignNamespace(initPid, "pid"));
-  std::string root = "/proc/" + std::to_string(initPid) + "/root";
-  join.root_ = TRY(openFile(root, O_PATH | O_DIRECTORY));
+  for (InitNamespaces::Ns& ns : init.others) join.ns_.push_back(Ns{std::move(ns.fd), ns.type});
+  // The user namespace last: joined first, it would take away our rights
+  // over namespaces the host's user namespace owns.
+  if (init.user) join.ns_.push_back(Ns{std::move(init.user), CLONE_NEWUSER});
+  join.pidNs_ = std::move(init.pid);
+  join.root_ = std::move(init.root);
   return join;
 }
 

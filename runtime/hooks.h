@@ -110,7 +110,7 @@ Result<spec::Hooks> loadHooks(int dirfd);
 
 // The namespaces (and cgroup) of a container's init that a hook joins:
 // /proc/PID/ns/* fds of every namespace that differs from ours, opened in
-// the runtime; the hook process setns()es into them before its execve.
+// the runtime (runtime/init_join.h); the hook process setns()es into them before its execve.
 // Plain ns fds rather than one setns(pidfd, flags): we open them anyway to
 // leave out namespaces the container shares with us (joining one's own
 // user namespace is EINVAL), they work on any kernel, and the order is

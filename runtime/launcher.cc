@@ -19,6 +19,7 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "namespaces/net.h"
+#include "runtime/init_join.h"
 
 namespace sangja {
 
@@ -93,6 +94,8 @@ void pauseForHooks(const ChildChannel& ch) {
   for (int fd : plan.closeInChild) ::close(fd);
   ::umask(0);  // modes in the plan are exact; the process's umask comes last
   if (waitForGo && !ch.waitForGo()) ::_exit(126);
+  // From the runtime's /proc, before a joined mount namespace replaces it.
+  int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   ns::joinNamespaces(plan.namespaces, ch);
   // Both write our own /proc files, which stop being ours once we change
   // uid in a user namespace.
@@ -104,12 +107,17 @@ void pauseForHooks(const ChildChannel& ch) {
   if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
   ns::applyUts(plan.uts, ch);
   joinSessionKeyring(plan, ch);
-  int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
-  mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
+  if (plan.joinRootFd >= 0) {
+    if (int err = enterInitRoot(plan.joinRootFd); err != 0) {
+      ch.fail(err, "enter the root of the container init");
+    }
+  } else {
+    mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
+  }
   // In the new root, before it turns read-only.
   console::setupConsole(plan.console, ch);
-  mnt::finishRootfs(plan.rootfs, ch);
+  if (plan.joinRootFd < 0) mnt::finishRootfs(plan.rootfs, ch);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);

@@ -32,6 +32,10 @@ struct LaunchPlan {
   ns::UtsPlan uts;
   ns::NetDevicePlan netDevices;  // moved by the parent once the init is cloned
   mnt::RootfsPlan rootfs;
+  // exec (runtime/exec.h): the process joins a live container's namespaces
+  // (planned in `namespaces`) and then this root of its init (fd, O_PATH);
+  // `rootfs` is not set up. -1: a new container.
+  int joinRootFd = -1;
   std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
   ProcessAttrs attrs;

@@ -67,6 +67,7 @@ std::string toJson(const StoredState& s) {
   j["cgroupPath"] = s.cgroupPath;
   if (!s.cgroupCreatedFrom.empty()) j["cgroupCreatedFrom"] = s.cgroupCreatedFrom;
   j["annotations"] = annotationsJson(s.annotations);
+  if (s.noNewKeyring) j["noNewKeyring"] = true;
   return dump(j);
 }
 
@@ -85,6 +86,7 @@ Result<StoredState> parseStoredState(std::string_view text) {
     s.cgroupPath = o.get<std::string>("cgroupPath");
     s.cgroupCreatedFrom = o.get<std::string>("cgroupCreatedFrom");
     s.annotations = o.get<Annotations>("annotations");
+    s.noNewKeyring = o.get<bool>("noNewKeyring");
     return s;
   });
 }

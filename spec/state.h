@@ -43,6 +43,9 @@ struct StoredState {
   // parents); delete removes the empty ones from the leaf up to it.
   std::string cgroupCreatedFrom;
   std::map<std::string, std::string> annotations;
+  // Created with --no-new-keyring: `exec`'d processes keep the runtime's
+  // session keyring too, instead of joining the container's.
+  bool noNewKeyring = false;
   bool operator==(const StoredState&) const = default;
 };
 

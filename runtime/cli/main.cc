@@ -22,6 +22,7 @@ constexpr std::array kVerbs = {
     Verb{"create", verbCreate, "create a container"},
     Verb{"start", verbStart, "run the user process of a created container"},
     Verb{"run", verbRun, "create and start a container, wait for it"},
+    Verb{"exec", verbExec, "run a new process in a container"},
     Verb{"state", verbState, "print the state of a container"},
     Verb{"kill", verbKill, "send a signal to the container's init (or all with --all)"},
     Verb{"delete", verbDelete, "delete a container (--force: even a running one)"},

@@ -19,6 +19,7 @@ using Args = std::span<const std::string>;
 // Each returns the process exit status; errors come back as Error.
 Result<int> verbCreate(const GlobalOptions& g, Args args);
 Result<int> verbStart(const GlobalOptions& g, Args args);
+Result<int> verbExec(const GlobalOptions& g, Args args);
 Result<int> verbRun(const GlobalOptions& g, Args args);
 Result<int> verbState(const GlobalOptions& g, Args args);
 Result<int> verbKill(const GlobalOptions& g, Args args);
