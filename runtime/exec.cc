@@ -12,6 +12,8 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/console.h"
+#include "runtime/console_proxy.h"
 #include "runtime/init_join.h"
 #include "runtime/launcher.h"
 #include "runtime/opened_container.h"
@@ -171,28 +173,9 @@ Result<std::string> subCgroupPath(const std::vector<std::string>& args) {
   return out;
 }
 
-Status checkTerminal(bool terminal, bool detach, const std::string& consoleSocket) {
-  if (detach && terminal && consoleSocket.empty()) {
-    return Error::invalid(
-        "cannot allocate tty if runtime will detach without setting console socket");
-  }
-  if ((!detach || !terminal) && !consoleSocket.empty()) {
-    return Error::invalid("cannot use console socket if runtime will not detach or allocate tty");
-  }
-  return {};
-}
-
 }  // namespace exec
 
 namespace {
-
-// The one place where terminals for exec are still missing: the console
-// plan (a pty made by the process from the container's /dev/pts/ptmx, its
-// master sent back over the sync channel to --console-socket, or kept by
-// us when not detached) goes here.
-Status wireTerminal(LaunchPlan& /*plan*/, const ExecOptions& /*opts*/) {
-  return Error::invalid("exec: terminals not wired yet", ENOTSUP);
-}
 
 Result<spec::Process> execProcess(const ExecOptions& opts, const spec::Process& container) {
   if (opts.processFile.empty()) return exec::inlineProcess(container, opts.flags);
@@ -306,19 +289,30 @@ Result<Found> findContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
   return Found{std::move(c.state), c.status, std::move(cgroupFd)};
 }
 
+// A running exec'd process, and with a terminal but no --console-socket,
+// our end of its pty.
+struct Launched {
+  InitProcess proc;
+  UniqueFd consoleMaster;
+};
+
 // Everything up to a running process.
-Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
+Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   Found c = TRY(findContainer(rt, opts));
   spec::Config config = TRY(spec::loadConfig(c.state.bundle));
   trace::mark("config parsed");
   spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, *config.process))));
-  TRY(exec::checkTerminal(process.terminal, opts.detach, opts.consoleSocket));
+  TRY(console::checkConsoleFlags(process.terminal, opts.detach, !opts.consoleSocket.empty()));
+  UniqueFd consoleSocket;
+  if (!opts.consoleSocket.empty()) {
+    consoleSocket = TRY(console::connectConsoleSocket(opts.consoleSocket));
+  }
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
   ExecPlanInput in{config, process, c.state.noNewKeyring ? "" : opts.id,
                    rt.root + "/" + seccomp::kCacheDirName, opts.preserveFds};
   LaunchPlan plan = TRY(buildExecPlan(in, init));
-  if (process.terminal) TRY(wireTerminal(plan, opts));
+  plan.console = TRY(console::planConsole(process, /*mountDevConsole=*/false));
   trace::mark("exec plan built");
 
   LaunchCallbacks callbacks;
@@ -331,11 +325,30 @@ Result<InitProcess> launchExec(const RuntimeOptions& rt, const ExecOptions& opts
                         .annotations = c.state.annotations};
     return seccomp::sendToListener(plan.seccomp, running, notifyFd);
   };
+  UniqueFd consoleMaster;
+  callbacks.onConsoleFd = [&](UniqueFd master) -> Status {
+    if (!consoleSocket) {
+      consoleMaster = std::move(master);
+      return {};
+    }
+    return console::sendConsoleMaster(consoleSocket.get(), master.get())
+        .context("console socket " + opts.consoleSocket);
+  };
   InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
   seccomp::keepInCache(plan.seccomp);
   TRY(proc.start());
   trace::mark("exec process released");
-  return proc;
+  return Launched{std::move(proc), std::move(consoleMaster)};
+}
+
+// Waits for the process, forwarding signals; with a pty master, the
+// user's terminal talks to it meanwhile.
+Result<int> superviseInForeground(InitProcess& proc, UniqueFd consoleMaster,
+                                  const sigset_t& signals) {
+  if (!consoleMaster) return superviseProcess(proc, signals);
+  console::TerminalProxy terminal =
+      TRY(console::TerminalProxy::attach(std::move(consoleMaster), STDIN_FILENO, STDOUT_FILENO));
+  return terminal.pump(signals, [&](int sig) { return onForwardedSignal(proc, sig); });
 }
 
 }  // namespace
@@ -356,12 +369,12 @@ Result<int> execInContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
   auto restore = [&] {
     if (!opts.detach) ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   };
-  Result<InitProcess> launched = launchExec(rt, opts);
+  Result<Launched> launched = launchExec(rt, opts);
   if (!launched.ok()) {
     restore();
     return std::move(launched).takeError();
   }
-  InitProcess& proc = *launched;
+  InitProcess& proc = launched->proc;
   if (!opts.pidFile.empty()) {
     if (Status st = writePidFile(opts.pidFile, proc.pid()); !st.ok()) {
       restore();
@@ -372,7 +385,7 @@ Result<int> execInContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
     proc.release();
     return 0;
   }
-  Result<int> status = superviseProcess(proc, signals);
+  Result<int> status = superviseInForeground(proc, std::move(launched->consoleMaster), signals);
   trace::mark("exec process exited");
   restore();
   return status;

@@ -11,7 +11,7 @@
 // after it reports ready.
 //
 // The pure part (flags to a process, runc's merging with the container's
-// process, --user and --cgroup parsing, terminal checks) is separate from
+// process, --user and --cgroup parsing) is separate from
 // the launch, for unit tests.
 #pragma once
 
@@ -58,9 +58,5 @@ Result<spec::Process> finishProcess(spec::Process process);
 // the same path. "" when none is given. ".." and empty controllers are
 // refused; leading slashes and "." dropped.
 Result<std::string> subCgroupPath(const std::vector<std::string>& args);
-
-// runc's combinations of --tty (or process.terminal), --detach and
-// --console-socket.
-Status checkTerminal(bool terminal, bool detach, const std::string& consoleSocket);
 
 }  // namespace sangja::exec

@@ -5,15 +5,20 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "tests/integration/harness.h"
 
@@ -129,6 +134,78 @@ inline int waitChild(pid_t pid, std::chrono::milliseconds limit = std::chrono::s
     ::usleep(10000);
   }
   return -1;
+}
+
+// A runtime command run with a terminal the test makes as its controlling
+// terminal and stdio (as a user at a shell would run it): `input` is typed
+// into it, everything shown is collected until the command exits.
+struct PtyRun {
+  std::string out;                // what the terminal showed, \r dropped
+  int status = -1;                // wait status, -1 if it did not finish (then killed)
+  bool settingsRestored = false;  // termios as before, once it exited
+};
+
+inline PtyRun runOnPty(std::vector<std::string> argv, const std::string& tag,
+                       const std::string& input, unsigned short rows, unsigned short cols) {
+  PtyRun result;
+  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+    ADD_FAILURE() << "posix_openpt: " << std::strerror(errno);
+    if (master >= 0) ::close(master);
+    return result;
+  }
+  int slave = ::open(::ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  winsize size{};
+  size.ws_row = rows;
+  size.ws_col = cols;
+  termios before{};
+  if (slave < 0 || ::ioctl(slave, TIOCSWINSZ, &size) != 0 || ::tcgetattr(slave, &before) != 0) {
+    ADD_FAILURE() << "pty slave: " << std::strerror(errno);
+    ::close(master);
+    if (slave >= 0) ::close(slave);
+    return result;
+  }
+  std::vector<char*> cargv;
+  for (std::string& a : argv) cargv.push_back(a.data());
+  cargv.push_back(nullptr);
+  std::string tagVar = "SANGJA_IT_TAG=" + tag;
+  std::vector<char*> cenv;
+  for (char** e = environ; *e != nullptr; ++e) cenv.push_back(*e);
+  cenv.push_back(tagVar.data());
+  cenv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    // The runtime in a session of its own, the test's pty its terminal.
+    if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0) ::_exit(126);
+    if (::dup2(slave, 0) < 0 || ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0) ::_exit(126);
+    ::execve(cargv[0], cargv.data(), cenv.data());
+    ::_exit(127);
+  }
+  if (pid > 0 && !input.empty()) {
+    EXPECT_EQ(::write(master, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  }
+  auto end = std::chrono::steady_clock::now() + kTimeout;
+  while (pid > 0 && std::chrono::steady_clock::now() < end) {
+    result.out += readPty(master, std::chrono::milliseconds(100));
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      result.out += readPty(master, std::chrono::milliseconds(200));
+      result.status = status;
+      break;
+    }
+  }
+  if (pid > 0 && result.status == -1) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    ADD_FAILURE() << "the command did not finish; output so far: " << result.out;
+  }
+  termios after{};
+  result.settingsRestored = ::tcgetattr(slave, &after) == 0 && after.c_lflag == before.c_lflag &&
+                            after.c_iflag == before.c_iflag && after.c_oflag == before.c_oflag &&
+                            after.c_cflag == before.c_cflag;
+  ::close(slave);
+  ::close(master);
+  return result;
 }
 
 }  // namespace sangja::it

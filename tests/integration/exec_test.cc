@@ -3,11 +3,13 @@
 // against runc (SANGJA_RUNTIME=/usr/sbin/runc).
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <string>
 #include <thread>
 
+#include "tests/integration/console_socket.h"
 #include "tests/integration/harness.h"
 
 namespace sangja::it {
@@ -307,6 +309,60 @@ TEST_F(ExecTest, DetachWritesThePidFileAndLeavesTheProcessRunning) {
   // It goes with the container.
   ASSERT_TRUE(b.del(true).ok());
   EXPECT_TRUE(waitUntil([&] { return !processAlive(pid); }));
+}
+
+// containerd's `ctr task exec -t`: --tty --detach --console-socket; the
+// master of a pty from the container's own devpts arrives in one message,
+// and a shell behind it answers; its exit status reaches us (the subreaper).
+TEST_F(ExecTest, TtyToConsoleSocketGivesAShellOnTheContainersPty) {
+  startSleeper();
+  SubreaperScope reaper;
+  ConsoleSocket sock(b.tmp() + "/exec-console.sock");
+  std::string pidFile = b.tmp() + "/exec.pid";
+  RunResult r = exec(
+      {"--tty", "--detach", "--console-socket", sock.path(), "--pid-file", pidFile, b.id(), "sh"});
+  ASSERT_TRUE(r.ok()) << r;
+  ConsoleSocket::Received got = sock.receive();
+  ASSERT_GE(got.master, 0) << "no pty master came";
+  EXPECT_EQ(got.fds, 1);
+  EXPECT_FALSE(got.moreAfter) << "exactly one message";
+  pid_t pid = std::stoi(readFile(pidFile));
+  std::string input = "tty; readlink /proc/1/ns/pid; echo $((6*7)); exit 4\n";
+  EXPECT_EQ(::write(got.master, input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  std::string out = readPty(got.master);
+  ::close(got.master);
+  int status = waitChild(pid);
+  bool onContainerPty = false;
+  for (const std::string& line : splitLines(out)) {
+    onContainerPty = onContainerPty || line.rfind("/dev/pts/", 0) == 0;
+  }
+  EXPECT_TRUE(onContainerPty) << out;
+  EXPECT_TRUE(contains(out, nsLink(b.pid(), "pid"))) << "in the container's pid ns: " << out;
+  EXPECT_TRUE(contains(out, "\n42\n")) << out;
+  EXPECT_TRUE(status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 4) << status;
+}
+
+// exec -t in the foreground from a terminal: the runtime proxies it (size
+// copied, settings given back) and returns the process's exit status.
+TEST_F(ExecTest, TtyInTheForegroundProxiesTheCallersTerminal) {
+  startSleeper();
+  PtyRun r = runOnPty({runtimePath(), "--root", b.stateRoot(), "exec", "-t", b.id(), "sh", "-c",
+                       "read line; echo \"got-$line\"; stty size; exit 6"},
+                      b.tag(), "typed\n", 41, 123);
+  EXPECT_TRUE(contains(r.out, "got-typed\n")) << r.out;
+  EXPECT_TRUE(contains(r.out, "41 123\n")) << r.out;
+  EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 6) << r.status << "\n" << r.out;
+  EXPECT_TRUE(r.settingsRestored) << "terminal settings not restored";
+}
+
+// runc's combinations: a detached tty needs a socket; a socket needs both.
+TEST_F(ExecTest, ConsoleFlagsThatDoNotFitAreRefused) {
+  startSleeper();
+  expectRefused(exec({"--tty", "--detach", b.id(), "true"}), "console socket");
+  expectRefused(exec({"--detach", "--console-socket", b.tmp() + "/s", b.id(), "true"}),
+                "console socket");
+  expectRefused(exec({"--tty", "--console-socket", b.tmp() + "/s", b.id(), "true"}),
+                "console socket");
 }
 
 TEST_F(ExecTest, PreserveFdsPassesTwoMore) {

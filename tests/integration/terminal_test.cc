@@ -105,68 +105,13 @@ TEST_F(TerminalTest, RunProxiesTheCallersTerminal) {
   b.config["process"].erase("consoleSize");
   b.setArgs({"sh", "-c", "read line; echo \"got-$line\"; stty size; tty; exit 5"});
   b.write();
-  int master = ::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(::grantpt(master), 0);
-  ASSERT_EQ(::unlockpt(master), 0);
-  std::string slavePath = ::ptsname(master);
-  int slave = ::open(slavePath.c_str(), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  ASSERT_GE(slave, 0);
-  winsize size{};
-  size.ws_row = 29;
-  size.ws_col = 97;
-  ASSERT_EQ(::ioctl(slave, TIOCSWINSZ, &size), 0);
-  termios before;
-  ASSERT_EQ(::tcgetattr(slave, &before), 0);
-
-  std::vector<std::string> argv{runtimePath(), "--root", b.stateRoot(), "run",
-                                "--bundle",    b.dir(),  b.id()};
-  std::vector<char*> cargv;
-  for (std::string& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
-  std::string tag = "SANGJA_IT_TAG=" + b.tag();
-  std::vector<char*> cenv;
-  for (char** e = environ; *e != nullptr; ++e) cenv.push_back(*e);
-  cenv.push_back(tag.data());
-  cenv.push_back(nullptr);
-  pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
-  if (pid == 0) {
-    // The runtime in a session of its own, the test's pty its terminal.
-    if (::setsid() < 0 || ::ioctl(slave, TIOCSCTTY, 0) < 0) ::_exit(126);
-    if (::dup2(slave, 0) < 0 || ::dup2(slave, 1) < 0 || ::dup2(slave, 2) < 0) ::_exit(126);
-    ::execve(cargv[0], cargv.data(), cenv.data());
-    ::_exit(127);
-  }
-  ASSERT_EQ(::write(master, "hello\n", 6), 6);
-  std::string out;
-  int status = -1;
-  auto end = std::chrono::steady_clock::now() + kTimeout;
-  while (std::chrono::steady_clock::now() < end) {
-    out += readPty(master, milliseconds(100));
-    if (::waitpid(pid, &status, WNOHANG) == pid) {
-      out += readPty(master, milliseconds(200));
-      break;
-    }
-    status = -1;
-  }
-  if (status == -1) {
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    ADD_FAILURE() << "run did not finish; output so far: " << out;
-  }
-  EXPECT_TRUE(hasLine(out, "got-hello")) << out;
-  EXPECT_TRUE(hasLine(out, "29 97")) << out;
-  EXPECT_TRUE(hasLine(out, "/dev/pts/0")) << out;
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 5) << status << "\n" << out;
-  termios after;
-  ASSERT_EQ(::tcgetattr(slave, &after), 0);
-  EXPECT_EQ(after.c_lflag, before.c_lflag) << "terminal settings not restored";
-  EXPECT_EQ(after.c_iflag, before.c_iflag);
-  EXPECT_EQ(after.c_oflag, before.c_oflag);
-  EXPECT_EQ(after.c_cflag, before.c_cflag);
-  ::close(slave);
-  ::close(master);
+  PtyRun r = runOnPty({runtimePath(), "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()},
+                      b.tag(), "hello\n", 29, 97);
+  EXPECT_TRUE(hasLine(r.out, "got-hello")) << r.out;
+  EXPECT_TRUE(hasLine(r.out, "29 97")) << r.out;
+  EXPECT_TRUE(hasLine(r.out, "/dev/pts/0")) << r.out;
+  EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 5) << r.status << "\n" << r.out;
+  EXPECT_TRUE(r.settingsRestored) << "terminal settings not restored";
 }
 
 // (d) runc's errors, and nothing left behind.

@@ -199,16 +199,6 @@ TEST(ExecSubCgroupPath, Refusals) {
   EXPECT_FALSE(subCgroupPath({"a/../../x"}).ok());
 }
 
-TEST(ExecCheckTerminal, RuncsCombinations) {
-  EXPECT_TRUE(checkTerminal(false, false, "").ok());
-  EXPECT_TRUE(checkTerminal(true, false, "").ok());
-  EXPECT_TRUE(checkTerminal(true, true, "/sock").ok());
-  EXPECT_TRUE(checkTerminal(false, true, "").ok());
-  EXPECT_FALSE(checkTerminal(true, true, "").ok()) << "detached tty without a socket";
-  EXPECT_FALSE(checkTerminal(false, true, "/sock").ok()) << "socket without a tty";
-  EXPECT_FALSE(checkTerminal(true, false, "/sock").ok()) << "socket without detach";
-}
-
 TEST(ExecStoredState, NoNewKeyringRoundTrips) {
   spec::StoredState s;
   s.id = "x";
