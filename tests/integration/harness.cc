@@ -331,6 +331,25 @@ RunResult host(const std::string& script, milliseconds timeout) {
   return runCommand({"/bin/sh", "-c", script}, timeout);
 }
 
+void copyLibraries(const std::string& binary, const std::string& rootfs) {
+  namespace fs = std::filesystem;
+  RunResult ldd = runCommand({"ldd", binary});
+  for (const std::string& line : splitLines(ldd.out)) {
+    std::string lib;
+    for (size_t pos = 0; pos < line.size();) {
+      size_t start = line.find_first_not_of(" \t", pos);
+      if (start == std::string::npos) break;
+      size_t end = line.find_first_of(" \t", start);
+      std::string word = line.substr(start, end == std::string::npos ? end : end - start);
+      if (!word.empty() && word[0] == '/') lib = word;
+      pos = end == std::string::npos ? line.size() : end;
+    }
+    if (lib.empty()) continue;
+    fs::create_directories(rootfs + fs::path(lib).parent_path().string());
+    fs::copy_file(lib, rootfs + lib, fs::copy_options::overwrite_existing);
+  }
+}
+
 bool waitUntil(const std::function<bool()>& pred, milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {

@@ -124,6 +124,10 @@ bool processAlive(pid_t pid);
 // The `0::/path` entry of /proc/PID/cgroup, or "" when absent.
 std::string unifiedCgroupOf(pid_t pid);
 
+// A dynamically linked binary's shared libraries (as ldd lists them), copied
+// into rootfs at the same paths, so that the binary can run in there.
+void copyLibraries(const std::string& binary, const std::string& rootfs);
+
 // One line of a mountinfo file.
 struct MountEntry {
   std::string root;     // field 4: the mount's root within its filesystem
