@@ -566,6 +566,7 @@ inner_main() {
 
 work=""
 inner_pid="" # unshare, whose child is pid 1 of the private namespaces
+guest_pid="" # --vm: run-in-guest.sh
 # The cgroups the runtimes made under the containerd namespace's name: runc
 # leaves the parent (/sys/fs/cgroup/<controller>/<ns>), and a failed run
 # its containers' too. Runs once every process of the run is gone.
@@ -577,6 +578,10 @@ outer_cleanup() {
     # takes pid 1 of the namespace, so every process there, with it.
     kill -KILL "$inner_pid" 2>/dev/null
     wait "$inner_pid" 2>/dev/null
+  fi
+  if [[ -n $guest_pid ]]; then
+    kill -TERM "$guest_pid" 2>/dev/null # run-in-guest.sh stops qemu
+    wait "$guest_pid" 2>/dev/null
   fi
   if [[ -n $ns ]]; then
     for d in /sys/fs/cgroup/"$ns" /sys/fs/cgroup/*/"$ns"; do
@@ -622,7 +627,10 @@ outer_main() {
   local status=0
   if ((vm)); then
     SANGJA_E2E_IMAGE=$image_tar bash "$top/tests/vm/run-in-guest.sh" --timeout "${SANGJA_E2E_VM_TIMEOUT:-400}" -- \
-      bash "$self" "$sangja" "$reference" || status=$?
+      bash "$self" "$sangja" "$reference" &
+    guest_pid=$!
+    wait "$guest_pid" || status=$?
+    guest_pid=""
   else
     # --kill-child: if we are killed, pid 1 of the namespace goes, and with it
     # every process there.
