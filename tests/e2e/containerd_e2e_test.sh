@@ -9,12 +9,13 @@
 # scenario: it shows that the scenarios test something. Then SANGJA runs them.
 #
 #   exit     ctr run --rm: the output comes back, ctr exits with the task's status
-#   tty      ctr run -t --rm under a pty (script): the process sees a terminal
+#   tty      ctr run -t --rm under a pty: the process sees a terminal
 #   detach   ctr run -d: the task is RUNNING and the runtime's `state` knows it
 #   exec     ctr task exec: output and exit status of the extra process
 #   ps       ctr task ps: lists the task's pids
-#   pause    ctr task pause / resume: PAUSED then RUNNING   (cgroup v2 host only)
-#   metrics  ctr task metrics: memory and pids figures       (cgroup v2 host only)
+#   pause    ctr task pause / resume: PAUSED then RUNNING
+#   metrics  ctr task metrics: the container's pids and memory (cgroup v2 only:
+#            on a hybrid host the shim reads the v1 hierarchies)
 #   stop     ctr task kill (SIGTERM) -> STOPPED, exit status 143, task delete,
 #            container rm; no cgroup of the container left
 #   clean    nothing of this runtime left: no container, task, rootfs mount
@@ -22,6 +23,9 @@
 # SANGJA_E2E_PENDING (default "tty exec") names scenarios whose failure with
 # SANGJA is reported but does not fail the test (features being written).
 # The reference runtime must pass them all regardless.
+#
+# The image comes from examples/make-busybox-image.sh (busybox-static, no
+# network), imported with `ctr images import`.
 #
 # Isolation: containerd runs with a generated config (no CRI, no network
 # plugins) in a private mount and pid namespace (unshare) where /run is a
@@ -33,7 +37,8 @@
 # removed on the host.
 #
 # --vm: builds the image here, then runs the same script in the qemu guest
-# (tests/vm/run-in-guest.sh; pure cgroup v2), where pause and metrics run too.
+# (tests/vm/run-in-guest.sh; pure cgroup v2), where metrics run too and ctr
+# keeps its default cpu shares (on a hybrid host: --cpu-shares 0, see below).
 set -uo pipefail
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -52,79 +57,6 @@ die() {
 usage() {
   echo "usage: $0 [--vm] SANGJA [REFERENCE_RUNC]" >&2
   exit 2
-}
-
-# --- the image: an OCI layout from Debian's busybox-static, no network ------------
-
-# sha256 of a file, bare hex.
-digest_of() { sha256sum "$1" | cut -d' ' -f1; }
-
-# add_blob LAYOUT FILE: moves FILE into LAYOUT/blobs/sha256/ and prints
-# "DIGEST SIZE".
-add_blob() {
-  local layout=$1 file=$2 d size
-  d=$(digest_of "$file")
-  size=$(stat -c %s "$file")
-  mv -f "$file" "$layout/blobs/sha256/$d"
-  echo "$d $size"
-}
-
-go_arch() {
-  case $(uname -m) in
-    x86_64) echo amd64 ;;
-    aarch64) echo arm64 ;;
-    *) uname -m ;;
-  esac
-}
-
-# build_image WORK: WORK/image.tar, an OCI image layout archive holding one
-# uncompressed layer (busybox and its applet links), its config, a manifest and
-# an index naming it $image_ref (io.containerd.image.name, which
-# `ctr images import` reads).
-build_image() {
-  local work=$1 layout=$1/layout tmp=$1/image-tmp
-  mkdir -p "$layout/blobs/sha256" "$tmp"
-  SANGJA=$sangja bash "$top/examples/make-busybox-bundle.sh" "$tmp/bundle" >/dev/null 2>"$tmp/bundle.log" ||
-    die "examples/make-busybox-bundle.sh failed: $(cat "$tmp/bundle.log")"
-
-  local rootfs=$tmp/bundle/rootfs entries
-  mapfile -t entries < <(cd "$rootfs" && ls -A)
-  tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 \
-    -C "$rootfs" -cf "$tmp/layer.tar" "${entries[@]}" || die "tar of the rootfs failed"
-  local layer_digest layer_size
-  read -r layer_digest layer_size < <(add_blob "$layout" "$tmp/layer.tar")
-
-  local arch
-  arch=$(go_arch)
-  jq -cn --arg arch "$arch" --arg diff "sha256:$layer_digest" '{
-      architecture: $arch, os: "linux",
-      config: {Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"], WorkingDir: "/"},
-      rootfs: {type: "layers", diff_ids: [$diff]},
-      history: [{created_by: "tests/e2e/containerd_e2e_test.sh: busybox-static"}]
-    }' >"$tmp/config.json" || die "jq failed"
-  local config_digest config_size
-  read -r config_digest config_size < <(add_blob "$layout" "$tmp/config.json")
-
-  jq -cn --arg cd "sha256:$config_digest" --argjson cs "$config_size" \
-    --arg ld "sha256:$layer_digest" --argjson ls "$layer_size" '{
-      schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-      config: {mediaType: "application/vnd.oci.image.config.v1+json", digest: $cd, size: $cs},
-      layers: [{mediaType: "application/vnd.oci.image.layer.v1.tar", digest: $ld, size: $ls}]
-    }' >"$tmp/manifest.json" || die "jq failed"
-  local manifest_digest manifest_size
-  read -r manifest_digest manifest_size < <(add_blob "$layout" "$tmp/manifest.json")
-
-  jq -cn --arg md "sha256:$manifest_digest" --argjson ms "$manifest_size" \
-    --arg arch "$arch" --arg name "$image_ref" '{
-      schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
-      manifests: [{mediaType: "application/vnd.oci.image.manifest.v1+json",
-        digest: $md, size: $ms, platform: {architecture: $arch, os: "linux"},
-        annotations: {"io.containerd.image.name": $name,
-                      "org.opencontainers.image.ref.name": "latest"}}]
-    }' >"$layout/index.json" || die "jq failed"
-  echo '{"imageLayoutVersion":"1.0.0"}' >"$layout/oci-layout"
-  tar -C "$layout" -cf "$work/image.tar" oci-layout index.json blobs || die "tar of the layout failed"
-  rm -rf "$tmp" "$layout"
 }
 
 # --- inside the private namespaces: containerd and the scenarios ---------------------
@@ -607,7 +539,7 @@ outer_main() {
   [[ -x $reference ]] || die "reference runtime not executable: ${2:-/usr/sbin/runc} (apt-get install runc)"
   [[ $(id -u) == 0 ]] || die "needs root"
   local tool
-  for tool in containerd ctr containerd-shim-runc-v2 jq script unshare; do
+  for tool in containerd ctr containerd-shim-runc-v2 jq /usr/bin/python3 unshare; do
     command -v "$tool" >/dev/null || die "$tool not found: run scripts/install-deps.sh (Debian's containerd)"
   done
 
@@ -620,8 +552,9 @@ outer_main() {
   if [[ ${SANGJA_E2E_IMAGE:-} ]]; then
     image_tar=$SANGJA_E2E_IMAGE # --vm: built on the host
   else
-    build_image "$work"
     image_tar=$work/image.tar
+    SANGJA=$sangja bash "$top/examples/make-busybox-image.sh" "$image_tar" "$image_ref" 2>"$work/image.log" ||
+      die "examples/make-busybox-image.sh failed: $(cat "$work/image.log")"
   fi
 
   local status=0
