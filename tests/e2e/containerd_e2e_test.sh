@@ -24,6 +24,9 @@
 # SANGJA is reported but does not fail the test (features being written).
 # The reference runtime must pass them all regardless.
 #
+# SANGJA_E2E_LOG=FILE keeps containerd's whole log (debug level, the shims'
+# lines included); on failure its errors and last lines are printed anyway.
+#
 # The image comes from examples/make-busybox-image.sh (busybox-static, no
 # network), imported with `ctr images import`.
 #
@@ -488,6 +491,7 @@ inner_main() {
   local status=0
   summarize || status=1
   ((status == 0)) || show_containerd_log
+  [[ -z ${SANGJA_E2E_LOG:-} ]] || cp "$run_dir/containerd.log" "$SANGJA_E2E_LOG"
   c images rm "$image_ref" >/dev/null 2>&1
   kill "$containerd_pid" 2>/dev/null && wait "$containerd_pid" 2>/dev/null
   # Whatever is left in this pid namespace (shims) goes with its init, us.
