@@ -428,6 +428,10 @@ run_runtime() {
     scenario stop
   else
     for s in exec ps pause metrics stop; do
+      if [[ $s == metrics ]] && ((!v2_host)); then
+        skip metrics "not a cgroup v2 host"
+        continue
+      fi
       result["$label $s"]=FAIL
       [[ " ${order[*]} " == *" $s "* ]] || order+=("$s")
       say "$label: $s: FAIL: no detached task (detach failed)"
@@ -557,7 +561,8 @@ outer_main() {
     image_tar=$SANGJA_E2E_IMAGE # --vm: built on the host
   else
     image_tar=$work/image.tar
-    SANGJA=$sangja bash "$top/examples/make-busybox-image.sh" "$image_tar" "$image_ref" 2>"$work/image.log" ||
+    # (its rootfs script wants a runtime for a config.json it does not use)
+    SANGJA=$reference bash "$top/examples/make-busybox-image.sh" "$image_tar" "$image_ref" 2>"$work/image.log" ||
       die "examples/make-busybox-image.sh failed: $(cat "$work/image.log")"
   fi
 
