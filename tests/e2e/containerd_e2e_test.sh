@@ -316,16 +316,20 @@ scenario_exec() {
   [[ $rc == 5 ]] || bad "ctr task exec exited $rc, expected 5 (stderr: $err)"
 }
 
-# Two processes: the shell (the task's pid) and its sleep.
+# Two processes: the shell (the task's pid) and its sleep, which the shell may
+# not have forked yet right after start (a guest under TCG is slow): retried.
 scenario_ps() {
-  local out err rc pid pids
+  local out err rc pid pids n i
   pid=$(task_pid "$detached")
-  run_ctr out err rc -- tasks ps "$detached"
-  ((rc == 0)) || bad "ctr task ps exited $rc: $err$(runtime_log "$detached")" || return 1
-  pids=$(awk 'NR > 1 {print $1}' <<<"$out" | sort -n | tr '\n' ' ')
+  for ((i = 0; i < 50; i++)); do
+    run_ctr out err rc -- tasks ps "$detached"
+    ((rc == 0)) || bad "ctr task ps exited $rc: $err$(runtime_log "$detached")" || return 1
+    pids=$(awk 'NR > 1 {print $1}' <<<"$out" | sort -n | tr '\n' ' ')
+    n=$(wc -w <<<"$pids")
+    ((n == 2)) && break
+    sleep 0.1
+  done
   [[ " $pids" == *" $pid "* ]] || bad "ctr task ps does not list the task's pid $pid: '$out'"
-  local n
-  n=$(wc -w <<<"$pids")
   ((n == 2)) || bad "ctr task ps lists $n pids ($pids), expected 2 (sh and sleep)"
 }
 
