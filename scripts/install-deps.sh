@@ -9,6 +9,7 @@ packages=(
   nlohmann-json3-dev libgtest-dev           # headers, tests
   busybox-static jq                         # the example and test bundles
   iproute2                                  # tests: ip netns for joined namespaces
+  containerd python3                        # tests/e2e: containerd (brings runc), a pty for ctr -t
 )
 if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
   packages+=(runc crun)  # peers, for benchmarks and cross-checks
