@@ -317,8 +317,21 @@ Status emitIo(const spec::BlockIo& b, const CgroupFacts& facts, Writer& w) {
   return {};
 }
 
+constexpr uint64_t kDefaultCpuShares = 1024;
+
+// cpu.shares 1024 and nothing else: the kernel's default weight (100),
+// what every cgroup has. containerd's `ctr run` asks for it by default.
+bool cpuAsksOnlyForTheDefaultWeight(const spec::Cpu& c) {
+  return c.shares.value_or(0) == kDefaultCpuShares && c.quota.value_or(0) == 0 &&
+         c.period.value_or(0) == 0 && !c.burst && !c.idle;
+}
+
 Status emitCpu(const spec::Cpu& c, const CgroupFacts& facts, Writer& w) {
   if (!cpuSet(c)) return {};
+  // Without a cpu controller (a hybrid host's v2 hierarchy) the container
+  // gets what that default would give: no cpu control of its own. Anything
+  // more is an error, as for every controller.
+  if (!facts.controllers.has("cpu") && cpuAsksOnlyForTheDefaultWeight(c)) return {};
   TRY(requireController(facts, "cpu", "cpu"));
   // The kernel refuses cpu.weight while cpu.idle is 1, so leaving idle comes
   // before the weight and entering it after (runc writes idle first, crun

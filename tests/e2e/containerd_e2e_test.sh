@@ -20,10 +20,6 @@
 #            container rm; no cgroup of the container left
 #   clean    nothing of this runtime left: no container, task, rootfs mount
 #
-# SANGJA_E2E_PENDING (default "tty exec") names scenarios whose failure with
-# SANGJA is reported but does not fail the test (features being written).
-# The reference runtime must pass them all regardless.
-#
 # SANGJA_E2E_LOG=FILE keeps containerd's whole log (debug level, the shims'
 # lines included); on failure its errors and last lines are printed anyway.
 #
@@ -40,8 +36,7 @@
 # removed on the host.
 #
 # --vm: builds the image here, then runs the same script in the qemu guest
-# (tests/vm/run-in-guest.sh; pure cgroup v2), where metrics run too and ctr
-# keeps its default cpu shares (on a hybrid host: --cpu-shares 0, see below).
+# (tests/vm/run-in-guest.sh; pure cgroup v2), where metrics run too.
 set -uo pipefail
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -49,7 +44,6 @@ here=$(dirname "$self")
 top=$(cd "$here/../.." && pwd)
 
 readonly image_ref=sangja.test/e2e/busybox:latest
-pending=${SANGJA_E2E_PENDING-tty exec}
 
 say() { echo "containerd_e2e: $*"; }
 die() {
@@ -73,7 +67,6 @@ containerd_pid=""
 v2_host=0
 
 # Extra `ctr run` flags (see inner_main).
-run_flags=()
 
 c() { timeout -k 5 "$ctr_timeout" ctr --address "$sock" --namespace "$ns" "$@"; }
 
@@ -243,7 +236,7 @@ wait_status() {
 
 scenario_exit() {
   local id=$label-exit out err rc
-  run_ctr out err rc -- run --rm "${run_flags[@]}" --runc-binary "$runtime" --snapshotter "$snapshotter" \
+  run_ctr out err rc -- run --rm --runc-binary "$runtime" --snapshotter "$snapshotter" \
     "$image_ref" "$id" sh -c 'echo hello; exit 3'
   [[ $out == hello ]] || bad "stdout '$out', expected 'hello' (stderr: $err)$(runtime_log "$id")"
   [[ $rc == 3 ]] || bad "ctr exited $rc, expected 3 (stderr: $err)"
@@ -279,7 +272,7 @@ sys.exit(os.waitstatus_to_exitcode(status))
 scenario_tty() {
   local id=$label-tty out rc
   out=$(in_pty timeout -k 5 "$ctr_timeout" ctr --address "$sock" --namespace "$ns" \
-    run -t --rm "${run_flags[@]}" --runc-binary "$runtime" --snapshotter "$snapshotter" "$image_ref" "$id" \
+    run -t --rm --runc-binary "$runtime" --snapshotter "$snapshotter" "$image_ref" "$id" \
     sh -c 'tty; test -t 0 && test -t 1 && echo isatty; exit 4' 2>&1)
   rc=$?
   out=${out//$'\r'/}
@@ -294,7 +287,7 @@ scenario_tty() {
 # a pid namespace ignores signals it has no handler for).
 scenario_detach() {
   local id=$label-detached out err rc
-  run_ctr out err rc -- run -d "${run_flags[@]}" --runc-binary "$runtime" --snapshotter "$snapshotter" \
+  run_ctr out err rc -- run -d --runc-binary "$runtime" --snapshotter "$snapshotter" \
     "$image_ref" "$id" sh -c 'trap "exit 143" TERM; sleep 1000 & wait $!'
   ((rc == 0)) || bad "ctr run -d exited $rc: $err$(runtime_log "$id")" || return 1
   detached=$id
@@ -445,30 +438,20 @@ run_runtime() {
   scenario clean
 }
 
-# The summary table, then the verdict: every failure of the reference fails
-# the test; a failure of sangja does too unless the scenario is pending.
+# The summary table, then the verdict: any failure, of either runtime,
+# fails the test.
 summarize() {
   local name l line failed=0 r
-  say "summary (pending for sangja: ${pending:-none}):"
+  say "summary:"
   printf '  %-9s %-8s %-8s\n' scenario reference sangja
   for name in "${order[@]}"; do
     line=$(printf '  %-9s' "$name")
     for l in reference sangja; do
       r=${result["$l $name"]:-}
-      if [[ $r == FAIL ]]; then
-        if [[ $l == sangja && " $pending " == *" $name "* ]]; then
-          r="FAIL(pending)"
-        else
-          failed=1
-        fi
-      fi
+      [[ $r != FAIL ]] || failed=1
       line+=$(printf ' %-8s' "$r")
     done
     echo "$line"
-  done
-  for name in $pending; do
-    [[ ${result["sangja $name"]:-} != PASS ]] ||
-      say "note: pending scenario '$name' passes for sangja: take it out of SANGJA_E2E_PENDING"
   done
   return "$failed"
 }
@@ -481,13 +464,7 @@ inner_main() {
     say "cgroups: v2 only; containerd namespace $ns"
   else
     ctr_timeout=30
-    # ctr run asks for cpu.shares 1024 unless told otherwise; on a hybrid
-    # host the unified hierarchy, where sangja puts containers, has no cpu
-    # controller, and sangja refuses ("linux.resources.cpu: the cpu
-    # controller is not available in this cgroup"). The v2 guest runs with
-    # ctr's default.
-    run_flags=(--cpu-shares 0)
-    say "cgroups: hybrid (v1 + unified): ctr run --cpu-shares 0; metrics skipped (the shim reads v1 cgroups here); containerd namespace $ns"
+    say "cgroups: hybrid (v1 + unified): metrics skipped (the shim reads v1 cgroups here); containerd namespace $ns"
   fi
   start_containerd
   choose_snapshotter

@@ -308,6 +308,20 @@ TEST(CgroupResourcesCpu, ZeroSharesMeanUnset) {
   EXPECT_EQ(writesOf(withCpu({.shares = 0}), only({})), Writes{});
 }
 
+// containerd's `ctr run` asks for shares 1024 (the default weight); a
+// cgroup without a cpu controller (hybrid host) gives just that.
+TEST(CgroupResourcesCpu, DefaultSharesWithoutCpuControllerAreNothingToWrite) {
+  EXPECT_EQ(writesOf(withCpu({.shares = 1024}), only({"pids"})), Writes{});
+}
+
+TEST(CgroupResourcesCpu, AnythingBeyondTheDefaultStillNeedsTheController) {
+  const std::string missing =
+      "linux.resources.cpu: the cpu controller is not available in this cgroup";
+  EXPECT_EQ(errorOf(withCpu({.shares = 512}), only({"pids"})), missing);
+  EXPECT_EQ(errorOf(withCpu({.shares = 1024, .quota = 50000}), only({"pids"})), missing);
+  EXPECT_EQ(errorOf(withCpu({.shares = 1024, .idle = 1}), only({"pids"})), missing);
+}
+
 TEST(CgroupResourcesCpu, QuotaAndPeriod) {
   EXPECT_EQ(writesOf(withCpu({.quota = 50000, .period = 200000})),
             (Writes{{"cpu.max", "50000 200000"}}));
