@@ -151,6 +151,9 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
   Result<OpenedContainer> opened = openContainer(rt, id);
   if (!opened.ok() && force) {
     if (TRY(removeIncompleteContainer(rt, id))) return {};
+    // Nothing to delete is what --force wants (runc's answer too; the shim
+    // runs it after every task).
+    if (opened.error().code() == ENOENT) return {};
   }
   OpenedContainer c = TRY(std::move(opened));
   bool live = c.status == ContainerStatus::kRunning || c.status == ContainerStatus::kPaused;

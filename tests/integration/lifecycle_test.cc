@@ -352,6 +352,16 @@ TEST_F(LifecycleTest, StateOfUnknownContainerSaysDoesNotExist) {
 
 // What a create killed half-way leaves: a state directory without usable
 // state. Only delete --force clears it; then the id can be used again.
+// containerd's shim runs `delete --force` after every task, gone or not:
+// an unknown id is then no error, while plain delete still says so.
+TEST_F(LifecycleTest, ForceDeleteOfUnknownContainerSucceeds) {
+  RunResult forced = b.rt({"delete", "--force", "never-created"}, kQuickTimeout);
+  EXPECT_TRUE(forced.ok()) << forced;
+  RunResult plain = b.rt({"delete", "never-created"}, kQuickTimeout);
+  EXPECT_NE(plain.status, 0) << plain;
+  EXPECT_TRUE(contains(plain.err, "does not exist")) << plain;
+}
+
 TEST_F(LifecycleTest, ForceDeleteClearsWhatAKilledCreateLeft) {
   SKIP_FOR_PEER("runc and crun keep other files in their state directories");
   for (const std::string& content : {std::string(), std::string("{\"id\": tor")}) {
