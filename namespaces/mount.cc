@@ -11,31 +11,12 @@
 #include <unistd.h>
 
 #include "base/procfs.h"
+#include "base/scoped_fd.h"
 #include "namespaces/in_root.h"
 
 namespace sangja::mnt {
 
 namespace {
-
-// Owns an fd for the length of a step (child-safe RAII: just close).
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  void swap(ScopedFd& other) {
-    int fd = fd_;
-    fd_ = other.fd_;
-    other.fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 struct Ctx {
   const RootfsPlan& plan;

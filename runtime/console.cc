@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/fd_passing.h"
+#include "base/scoped_fd.h"
 #include "namespaces/in_root.h"
 
 #ifndef TIOCGPTPEER
@@ -59,20 +60,6 @@ std::string ptyName(int ptyNumber) {
 // ---- Child side. ----
 
 namespace {
-
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // "dev/pts/N" into buf, without allocating.
 void slavePath(int n, char* buf, size_t size) {
@@ -210,6 +197,21 @@ Status sendConsoleMaster(int socket, int master) {
     return Error::fromErrno("send the pty master to the console socket");
   }
   return {};
+}
+
+Result<MasterRoute> MasterRoute::open(const std::string& consoleSocket) {
+  MasterRoute route;
+  route.path_ = consoleSocket;
+  if (!consoleSocket.empty()) route.socket_ = TRY(connectConsoleSocket(consoleSocket));
+  return route;
+}
+
+Status MasterRoute::deliver(UniqueFd master) {
+  if (!socket_) {
+    kept_ = std::move(master);
+    return {};
+  }
+  return sendConsoleMaster(socket_.get(), master.get()).context("console socket " + path_);
 }
 
 }  // namespace sangja::console

@@ -64,4 +64,22 @@ void setupConsole(const ConsolePlan& plan, const ChildChannel& channel);
 // its name as the payload.
 [[nodiscard]] Status sendConsoleMaster(int socket, int master);
 
+// Where the master goes once the process sends it: to the caller's
+// --console-socket (connected up front, so a bad path fails before anything
+// exists), or, with none, kept for the terminal proxy (runtime/console_proxy.h).
+class MasterRoute {
+ public:
+  // consoleSocket empty: keep the master.
+  [[nodiscard]] static Result<MasterRoute> open(const std::string& consoleSocket);
+  // LaunchCallbacks::onConsoleFd.
+  [[nodiscard]] Status deliver(UniqueFd master);
+  // The kept master; empty when it went to a socket or never came.
+  UniqueFd takeKept() { return std::move(kept_); }
+
+ private:
+  std::string path_;
+  UniqueFd socket_;
+  UniqueFd kept_;
+};
+
 }  // namespace sangja::console

@@ -121,10 +121,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
       cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
   StateStore store = TRY(StateStore::open(rt.root));
-  UniqueFd consoleSocket;
-  if (!opts.consoleSocket.empty()) {
-    consoleSocket = TRY(console::connectConsoleSocket(opts.consoleSocket));
-  }
+  console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
 
   // What every hook reads on stdin, bar status and pid.
   spec::State hookState;
@@ -174,15 +171,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
     return {};
   };
   // The pty's master, before the init reports ready.
-  UniqueFd consoleMaster;
-  callbacks.onConsoleFd = [&](UniqueFd master) -> Status {
-    if (!consoleSocket) {
-      consoleMaster = std::move(master);
-      return {};
-    }
-    return console::sendConsoleMaster(consoleSocket.get(), master.get())
-        .context("console socket " + opts.consoleSocket);
-  };
+  callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
   InitProcess init = TRY(launchInit(plan, cgroupDir.get(), callbacks));
 
   spec::StoredState state;
@@ -202,7 +191,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   rollback.dismiss();
   seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
   return Created{std::move(init),      cgroupPath,           std::move(config.hooks),
-                 std::move(hookState), std::move(cgroupDir), std::move(consoleMaster)};
+                 std::move(hookState), std::move(cgroupDir), consoleRoute.takeKept()};
 }
 
 // After kGo the init's end of the channel closes at its execve (or exit).

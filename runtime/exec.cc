@@ -1,6 +1,7 @@
 #include "runtime/exec.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -227,13 +228,14 @@ Result<LaunchPlan> buildExecPlan(const ExecPlanInput& in, InitNamespaces& init) 
   plan.joinRootFd = init.root.get();
   plan.process = TRY(planProcess(in.process, init.root.get()));
   plan.process.keepGroups = plan.namespaces.userNsToJoin && setgroupsDenied(init.procDir.get());
-  if (in.process.execCPUAffinity) {
-    return Error::invalid("process.execCPUAffinity: not supported yet", ENOTSUP);
-  }
   spec::Config withProcess = in.config;
   withProcess.process = in.process;
   plan.attrs = TRY(planProcessAttrs(
       withProcess, wantsLsm(withProcess) ? LsmSupport::probe() : LsmSupport{}, false));
+  if (const auto& affinity = in.process.execCPUAffinity; affinity && !affinity->final.empty()) {
+    plan.attrs.finalCpuAffinity =
+        TRY(planCpuAffinity(affinity->final, "process.execCPUAffinity.final"));
+  }
   const spec::Seccomp* seccomp =
       in.config.linux && in.config.linux->seccomp ? &*in.config.linux->seccomp : nullptr;
   if (seccomp) {
@@ -289,6 +291,18 @@ Result<Found> findContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
   return Found{std::move(c.state), c.status, std::move(cgroupFd)};
 }
 
+// process.execCPUAffinity.initial: we, and so the process until it is in
+// the cgroup and takes its final CPUs, run there.
+Status runOnInitialCpus(const spec::Process& process) {
+  if (!process.execCPUAffinity || process.execCPUAffinity->initial.empty()) return {};
+  cpu_set_t set =
+      TRY(planCpuAffinity(process.execCPUAffinity->initial, "process.execCPUAffinity.initial"));
+  if (::sched_setaffinity(0, sizeof set, &set) < 0) {
+    return Error::fromErrno("process.execCPUAffinity.initial: sched_setaffinity");
+  }
+  return {};
+}
+
 // A running exec'd process, and with a terminal but no --console-socket,
 // our end of its pty.
 struct Launched {
@@ -303,16 +317,14 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   trace::mark("config parsed");
   spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, *config.process))));
   TRY(console::checkConsoleFlags(process.terminal, opts.detach, !opts.consoleSocket.empty()));
-  UniqueFd consoleSocket;
-  if (!opts.consoleSocket.empty()) {
-    consoleSocket = TRY(console::connectConsoleSocket(opts.consoleSocket));
-  }
+  console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
   ExecPlanInput in{config, process, c.state.noNewKeyring ? "" : opts.id,
                    rt.root + "/" + seccomp::kCacheDirName, opts.preserveFds};
   LaunchPlan plan = TRY(buildExecPlan(in, init));
   plan.console = TRY(console::planConsole(process, /*mountDevConsole=*/false));
+  TRY(runOnInitialCpus(process));
   trace::mark("exec plan built");
 
   LaunchCallbacks callbacks;
@@ -325,20 +337,12 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
                         .annotations = c.state.annotations};
     return seccomp::sendToListener(plan.seccomp, running, notifyFd);
   };
-  UniqueFd consoleMaster;
-  callbacks.onConsoleFd = [&](UniqueFd master) -> Status {
-    if (!consoleSocket) {
-      consoleMaster = std::move(master);
-      return {};
-    }
-    return console::sendConsoleMaster(consoleSocket.get(), master.get())
-        .context("console socket " + opts.consoleSocket);
-  };
+  callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
   InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
   seccomp::keepInCache(plan.seccomp);
   TRY(proc.start());
   trace::mark("exec process released");
-  return Launched{std::move(proc), std::move(consoleMaster)};
+  return Launched{std::move(proc), consoleRoute.takeKept()};
 }
 
 // Waits for the process, forwarding signals; with a pty master, the

@@ -202,6 +202,21 @@ Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m) {
   return plan;
 }
 
+Result<cpu_set_t> planCpuAffinity(std::string_view list, std::string_view where) {
+  std::vector<unsigned> cpus = TRY(parseCpuList(list, where));
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (unsigned cpu : cpus) {
+    if (cpu >= CPU_SETSIZE) {
+      return Error::invalid(std::string(where) + ": CPU " + std::to_string(cpu) +
+                            " is beyond the " + std::to_string(CPU_SETSIZE) +
+                            " this build handles");
+    }
+    CPU_SET(cpu, &set);
+  }
+  return set;
+}
+
 Result<unsigned long> planPersonality(const spec::Personality& p) {
   if (!p.flags.empty()) {
     return Error::invalid("linux.personality.flags: the spec defines no flags yet");
@@ -279,6 +294,10 @@ int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {
 }
 
 void applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd, const ChildChannel& channel) {
+  if (attrs.finalCpuAffinity &&
+      ::sched_setaffinity(0, sizeof(cpu_set_t), &*attrs.finalCpuAffinity) < 0) {
+    channel.fail(errno, "set the CPU affinity (process.execCPUAffinity.final)");
+  }
   if (const auto& s = attrs.scheduler) {
     SchedAttr attr{sizeof(SchedAttr), s->policy,  s->flags,    s->nice,
                    s->priority,       s->runtime, s->deadline, s->period};

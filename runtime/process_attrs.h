@@ -4,6 +4,8 @@
 // parent; applied by the container init with plain syscalls.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -42,14 +44,16 @@ struct LsmSupport {
 
 struct ProcessAttrs {
   std::optional<SchedulerPlan> scheduler;
+  // exec's process.execCPUAffinity.final: its CPUs once in the cgroup.
+  std::optional<cpu_set_t> finalCpuAffinity;
   std::optional<int> ioPriority;  // ioprio_set value: class << 13 | level
   std::optional<MemoryPolicyPlan> memoryPolicy;
   std::optional<unsigned long> personality;
   std::string apparmorProfile;  // "exec PROFILE" is written when set
   std::string selinuxLabel;
   bool empty() const {
-    return !scheduler && !ioPriority && !memoryPolicy && !personality && apparmorProfile.empty() &&
-           selinuxLabel.empty();
+    return !scheduler && !finalCpuAffinity && !ioPriority && !memoryPolicy && !personality &&
+           apparmorProfile.empty() && selinuxLabel.empty();
   }
 };
 
@@ -59,6 +63,8 @@ Result<SchedulerPlan> planScheduler(const spec::Scheduler& s);
 Result<int> planIoPriority(const spec::IoPriority& p);
 // "0-3,7" -> a CPU or node list; errors name `where`.
 Result<std::vector<unsigned>> parseCpuList(std::string_view list, std::string_view where);
+// A CPU list as sched_setaffinity's mask; errors name `where`.
+Result<cpu_set_t> planCpuAffinity(std::string_view list, std::string_view where);
 Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m);
 Result<unsigned long> planPersonality(const spec::Personality& p);
 

@@ -97,12 +97,9 @@ TEST_F(EscapeTest, DevNullSymlinkCannotRedirectMaskedPaths) {
   }
 }
 
-// CVE-2025-52565 class: the image's /dev/console is a symlink to a sensitive
-// procfs file. The runtime must not mount or write through it (without a
-// terminal sangja does not touch /dev/console at all), and the container's
-// own write through it meets the read-only /proc/sys.
-TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
-  std::string before = readFile("/proc/sys/kernel/core_pattern");
+// The image's own /dev (no tmpfs over it) with /dev/console a symlink to
+// the host-wide /proc/sys/kernel/core_pattern.
+void giveImageAConsoleSymlinkToCorePattern(Bundle& b) {
   json& mounts = b.config["mounts"];
   for (auto it = mounts.begin(); it != mounts.end();) {
     it = (*it)["destination"] == "/dev" ? mounts.erase(it) : it + 1;
@@ -110,6 +107,15 @@ TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
   fs::create_directories(b.rootfs() + "/dev");
   fs::remove(b.rootfs() + "/dev/console");
   fs::create_symlink("/proc/sys/kernel/core_pattern", b.rootfs() + "/dev/console");
+}
+
+// CVE-2025-52565 class: the image's /dev/console is a symlink to a sensitive
+// procfs file. The runtime must not mount or write through it (without a
+// terminal sangja does not touch /dev/console at all), and the container's
+// own write through it meets the read-only /proc/sys.
+TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
+  std::string before = readFile("/proc/sys/kernel/core_pattern");
+  giveImageAConsoleSymlinkToCorePattern(b);
   RunResult r = b.sh("echo '|/tmp/evil' > /dev/console && echo wrote || echo refused");
   EXPECT_EQ(readFile("/proc/sys/kernel/core_pattern"), before) << "host core_pattern changed!";
   ASSERT_TRUE(r.ok()) << r;
@@ -123,13 +129,7 @@ TEST_F(EscapeTest, DevConsoleSymlinkReachesNothing) {
 // symlink must leave procfs alone. Either way the host is not reached.
 TEST_F(EscapeTest, DevConsoleSymlinkWithATerminalReachesNothing) {
   std::string before = readFile("/proc/sys/kernel/core_pattern");
-  json& mounts = b.config["mounts"];
-  for (auto it = mounts.begin(); it != mounts.end();) {
-    it = (*it)["destination"] == "/dev" ? mounts.erase(it) : it + 1;
-  }
-  fs::create_directories(b.rootfs() + "/dev");
-  fs::remove(b.rootfs() + "/dev/console");
-  fs::create_symlink("/proc/sys/kernel/core_pattern", b.rootfs() + "/dev/console");
+  giveImageAConsoleSymlinkToCorePattern(b);
   b.config["process"]["terminal"] = true;
   b.setArgs({"sh"});
   SubreaperScope reaper;

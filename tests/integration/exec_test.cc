@@ -2,6 +2,7 @@
 // containerd's shim and users drive it (runc's flags). Every test also runs
 // against runc (SANGJA_RUNTIME=/usr/sbin/runc).
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -240,6 +241,31 @@ TEST_F(ExecTest, ProcessFileWithRlimitsEnvAndArgs) {
   EXPECT_TRUE(contains(lines[1], " 456 files")) << r;
   EXPECT_EQ(lines[2], "yes");
   EXPECT_EQ(lines[3], "/etc");
+}
+
+// process.execCPUAffinity: the exec'd process ends on its final CPUs
+// (the last CPU we may use; the initial ones are the first).
+TEST_F(ExecTest, ExecCpuAffinityFinalIsTheProcessesCpus) {
+  cpu_set_t mine;
+  ASSERT_EQ(::sched_getaffinity(0, sizeof mine, &mine), 0);
+  int first = -1, last = -1;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (!CPU_ISSET(cpu, &mine)) continue;
+    if (first < 0) first = cpu;
+    last = cpu;
+  }
+  ASSERT_GE(first, 0);
+  startSleeper();
+  json p = b.config["process"];
+  p["args"] = {"sh", "-c", "grep Cpus_allowed_list /proc/self/status"};
+  p["execCPUAffinity"] = {{"initial", std::to_string(first)}, {"final", std::to_string(last)}};
+  std::string file = b.tmp() + "/process.json";
+  writeFile(file, p.dump());
+  RunResult r = exec({"--process", file, b.id()});
+  ASSERT_TRUE(r.ok()) << r;
+  std::string want = "Cpus_allowed_list:\t" + std::to_string(last) + "\n";
+  if (r.out != want) SKIP_FOR_PEER("execCPUAffinity came with runc 1.2");
+  EXPECT_EQ(r.out, want) << r;
 }
 
 TEST_F(ExecTest, BadProcessFileIsRefusedNamingIt) {

@@ -90,6 +90,16 @@ TEST(CpuListTest, ParsesRangesAndSingles) {
   EXPECT_TRUE(parseCpuList("", "x")->empty());
 }
 
+TEST(CpuListTest, AffinityMaskHasExactlyTheListedCpus) {
+  Result<cpu_set_t> set = planCpuAffinity("1,3-4", "process.execCPUAffinity.final");
+  ASSERT_TRUE(set.ok()) << set.error().message();
+  EXPECT_EQ(CPU_COUNT(&*set), 3);
+  EXPECT_TRUE(CPU_ISSET(1, &*set) && CPU_ISSET(3, &*set) && CPU_ISSET(4, &*set));
+  Result<cpu_set_t> bad = planCpuAffinity("1-x", "process.execCPUAffinity.final");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_HAS(bad.error().message(), "process.execCPUAffinity.final: invalid");
+}
+
 TEST(CpuListTest, MalformedListsNameWhereTheyCameFrom) {
   for (const char* bad : {"a", "1-", "3-1", "1,,2", "1,", "-1", "5000"}) {
     Result<std::vector<unsigned>> list = parseCpuList(bad, "linux.memoryPolicy.nodes");
