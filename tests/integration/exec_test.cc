@@ -203,6 +203,22 @@ TEST_F(ExecTest, CapAddsToTheContainersSet) {
   EXPECT_EQ(eff & ~kNetAdmin, statusHex(plain.out, "CapEff")) << "the rest stays as configured";
 }
 
+// --apparmor: the exec'd process runs confined by the profile, while the
+// container's init is not (runs in the AppArmor-enabled qemu guest).
+TEST_F(ExecTest, ApparmorFlagConfinesTheProcess) {
+  if (std::string why = appArmorUnavailable(); !why.empty()) GTEST_SKIP() << why;
+  AppArmorTestProfile profile(b.id(), b.tmp());
+  ASSERT_TRUE(profile.loaded());
+  b.config["root"]["readonly"] = false;
+  startSleeper();
+  RunResult r = execSh(
+      "cat /proc/self/attr/current; cat /proc/1/attr/current; touch /tmp/allowed && echo allowed; "
+      "touch /tmp/denied-by-apparmor 2>/dev/null && echo written || echo denied",
+      {"--apparmor", profile.name()});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, profile.name() + " (enforce)\nunconfined\nallowed\ndenied\n") << r;
+}
+
 TEST_F(ExecTest, NoNewPrivsFlag) {
   b.config["process"]["noNewPrivileges"] = false;
   startSleeper();

@@ -331,6 +331,31 @@ RunResult host(const std::string& script, milliseconds timeout) {
   return runCommand({"/bin/sh", "-c", script}, timeout);
 }
 
+std::string appArmorUnavailable() {
+  if (readFile("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) != 0) {
+    return "NOT RUN HERE: this kernel does not enable AppArmor; the qemu guest's does";
+  }
+  return "";
+}
+
+AppArmorTestProfile::AppArmorTestProfile(const std::string& tag, const std::string& dir)
+    : name_("sangja-test-" + tag), file_(dir + "/apparmor-profile") {
+  EXPECT_TRUE(pathExists("/sys/kernel/security/apparmor"))
+      << "AppArmor is enabled but securityfs is not mounted";
+  writeFile(file_, "profile " + name_ +
+                       " flags=(attach_disconnected,mediate_deleted) {\n"
+                       "  file,\n  capability,\n  network,\n  signal,\n"
+                       "  mount,\n  umount,\n  pivot_root,\n  ptrace,\n  unix,\n"
+                       "  deny /tmp/denied-by-apparmor w,\n}\n");
+  RunResult load = host("apparmor_parser -r " + file_);
+  EXPECT_TRUE(load.ok()) << load;
+  loaded_ = load.ok();
+}
+
+AppArmorTestProfile::~AppArmorTestProfile() {
+  if (loaded_) host("apparmor_parser -R " + file_);
+}
+
 void copyLibraries(const std::string& binary, const std::string& rootfs) {
   namespace fs = std::filesystem;
   RunResult ldd = runCommand({"ldd", binary});

@@ -165,6 +165,27 @@ struct HostSnapshot {
 // Processes (other than the caller) whose environment holds SANGJA_IT_TAG=tag.
 std::vector<pid_t> taggedProcesses(const std::string& tag);
 
+// ---- AppArmor ---------------------------------------------------------------
+
+// Why AppArmor tests cannot run on this kernel ("NOT RUN HERE: ..."), or "".
+std::string appArmorUnavailable();
+
+// A profile named sangja-test-<tag> that allows everything but writing
+// /tmp/denied-by-apparmor, loaded with apparmor_parser for the object's life.
+class AppArmorTestProfile {
+ public:
+  AppArmorTestProfile(const std::string& tag, const std::string& dir);
+  ~AppArmorTestProfile();
+  AppArmorTestProfile(const AppArmorTestProfile&) = delete;
+  AppArmorTestProfile& operator=(const AppArmorTestProfile&) = delete;
+  const std::string& name() const { return name_; }
+  bool loaded() const { return loaded_; }
+
+ private:
+  std::string name_, file_;
+  bool loaded_ = false;
+};
+
 // ---- bundles ---------------------------------------------------------------
 
 // The default config: `runc spec` with terminal false, ociVersion 1.3.0,

@@ -411,30 +411,16 @@ TEST_F(IsolationTest, DefaultCgroupIsNotTheRootAndIsRemoved) {
 // kernel; this host's has none): a profile loaded for the test confines the
 // container's process from its first instruction.
 TEST_F(IsolationTest, AppArmorProfileIsApplied) {
-  if (readFile("/sys/module/apparmor/parameters/enabled").rfind("Y", 0) != 0) {
-    GTEST_SKIP() << "NOT RUN HERE: this kernel does not enable AppArmor; the qemu guest's does";
-  }
-  ASSERT_TRUE(pathExists("/sys/kernel/security/apparmor"))
-      << "AppArmor is enabled but securityfs is not mounted";
-  std::string profile = "sangja-test-" + b.id();
-  writeFile(b.tmp() + "/profile", "profile " + profile +
-                                      " flags=(attach_disconnected,mediate_deleted) {\n"
-                                      "  file,\n  capability,\n  network,\n  signal,\n"
-                                      "  mount,\n  umount,\n  pivot_root,\n  ptrace,\n  unix,\n"
-                                      "  deny /tmp/denied-by-apparmor w,\n}\n");
-  RunResult load = host("apparmor_parser -r " + b.tmp() + "/profile");
-  ASSERT_TRUE(load.ok()) << load;
-  struct Unload {
-    std::string file;
-    ~Unload() { host("apparmor_parser -R " + file); }
-  } unload{b.tmp() + "/profile"};
+  if (std::string why = appArmorUnavailable(); !why.empty()) GTEST_SKIP() << why;
+  AppArmorTestProfile profile(b.id(), b.tmp());
+  ASSERT_TRUE(profile.loaded());
   b.config["root"]["readonly"] = false;
-  b.config["process"]["apparmorProfile"] = profile;
+  b.config["process"]["apparmorProfile"] = profile.name();
   RunResult r = b.sh(
       "cat /proc/self/attr/current; touch /tmp/allowed && echo allowed; "
       "touch /tmp/denied-by-apparmor 2>/dev/null && echo written || echo denied");
   ASSERT_TRUE(r.ok()) << r;
-  EXPECT_EQ(r.out, profile + " (enforce)\nallowed\ndenied\n") << r;
+  EXPECT_EQ(r.out, profile.name() + " (enforce)\nallowed\ndenied\n") << r;
 }
 
 }  // namespace
