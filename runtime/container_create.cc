@@ -247,16 +247,9 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
   InitProcess& init = created->init;
   // process.terminal: the user's terminal talks to the container's pty
   // (raw mode until the proxy goes, whatever the path out).
-  std::optional<console::TerminalProxy> terminal;
-  Status st = {};
-  if (created->consoleMaster) {
-    Result<console::TerminalProxy> attached = console::TerminalProxy::attach(
-        std::move(created->consoleMaster), STDIN_FILENO, STDOUT_FILENO);
-    if (attached.ok())
-      terminal.emplace(std::move(*attached));
-    else
-      st = std::move(attached).takeError();
-  }
+  Result<std::optional<console::TerminalProxy>> terminal =
+      attachCallersTerminal(std::move(created->consoleMaster));
+  Status st = terminal.ok() ? Status{} : Status(std::move(terminal).takeError());
   if (st.ok()) st = startCreated(*created);
   if (!st.ok()) {
     init.killAndReap();
@@ -269,9 +262,7 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
     ::sigprocmask(SIG_SETMASK, &previous, nullptr);
     return 0;
   }
-  Result<int> status =
-      terminal ? terminal->pump(signals, [&](int sig) { return onForwardedSignal(init, sig); })
-               : superviseProcess(init, signals);
+  Result<int> status = superviseInForeground(init, *terminal, signals);
   trace::mark("container exited");
   removeAfterRun(rt, opts.id);
   return status;

@@ -303,14 +303,14 @@ Status runOnInitialCpus(const spec::Process& process) {
   return {};
 }
 
-// A running exec'd process, and with a terminal but no --console-socket,
+// A ready exec'd process (waiting for kGo), and with a terminal but no --console-socket,
 // our end of its pty.
 struct Launched {
   InitProcess proc;
   UniqueFd consoleMaster;
 };
 
-// Everything up to a running process.
+// Everything up to a process ready to exec.
 Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   Found c = TRY(findContainer(rt, opts));
   spec::Config config = TRY(spec::loadConfig(c.state.bundle));
@@ -340,19 +340,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
   InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
   seccomp::keepInCache(plan.seccomp);
-  TRY(proc.start());
-  trace::mark("exec process released");
   return Launched{std::move(proc), consoleRoute.takeKept()};
-}
-
-// Waits for the process, forwarding signals; with a pty master, the
-// user's terminal talks to it meanwhile.
-Result<int> superviseInForeground(InitProcess& proc, UniqueFd consoleMaster,
-                                  const sigset_t& signals) {
-  if (!consoleMaster) return superviseProcess(proc, signals);
-  console::TerminalProxy terminal =
-      TRY(console::TerminalProxy::attach(std::move(consoleMaster), STDIN_FILENO, STDOUT_FILENO));
-  return terminal.pump(signals, [&](int sig) { return onForwardedSignal(proc, sig); });
 }
 
 }  // namespace
@@ -379,6 +367,14 @@ Result<int> execInContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
     return std::move(launched).takeError();
   }
   InitProcess& proc = launched->proc;
+  Result<std::optional<console::TerminalProxy>> terminal =
+      attachCallersTerminal(std::move(launched->consoleMaster));
+  Status started = terminal.ok() ? proc.start() : Status(std::move(terminal).takeError());
+  if (!started.ok()) {
+    restore();
+    return std::move(started).takeError();  // the process is killed with proc
+  }
+  trace::mark("exec process released");
   if (!opts.pidFile.empty()) {
     if (Status st = writePidFile(opts.pidFile, proc.pid()); !st.ok()) {
       restore();
@@ -389,7 +385,7 @@ Result<int> execInContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
     proc.release();
     return 0;
   }
-  Result<int> status = superviseInForeground(proc, std::move(launched->consoleMaster), signals);
+  Result<int> status = superviseInForeground(proc, *terminal, signals);
   trace::mark("exec process exited");
   restore();
   return status;

@@ -46,4 +46,17 @@ Result<int> superviseProcess(InitProcess& process, const sigset_t& signals) {
   }
 }
 
+Result<std::optional<console::TerminalProxy>> attachCallersTerminal(UniqueFd master) {
+  if (!master) return std::optional<console::TerminalProxy>();
+  return std::optional<console::TerminalProxy>(
+      TRY(console::TerminalProxy::attach(std::move(master), STDIN_FILENO, STDOUT_FILENO)));
+}
+
+Result<int> superviseInForeground(InitProcess& process,
+                                  std::optional<console::TerminalProxy>& terminal,
+                                  const sigset_t& signals) {
+  if (!terminal) return superviseProcess(process, signals);
+  return terminal->pump(signals, [&](int sig) { return onForwardedSignal(process, sig); });
+}
+
 }  // namespace sangja

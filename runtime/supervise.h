@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "base/result.h"
+#include "runtime/console_proxy.h"
 #include "runtime/launcher.h"
 
 namespace sangja {
@@ -24,6 +25,17 @@ int exitStatusOf(int waitStatus);
 // One signal we got: any but SIGCHLD goes on to the process; SIGCHLD may
 // mean it exited, and then its exit status is the answer.
 std::optional<int> onForwardedSignal(InitProcess& process, int sig);
+
+// With a pty master (process.terminal, no --console-socket): the caller's
+// terminal on it, raw and sized, set up BEFORE the process is released so
+// that it starts with the right window size. Without one: nothing.
+[[nodiscard]] Result<std::optional<console::TerminalProxy>> attachCallersTerminal(UniqueFd master);
+
+// Waits for the process, forwarding signals; with a terminal, the user's
+// terminal talks to the process meanwhile.
+[[nodiscard]] Result<int> superviseInForeground(InitProcess& process,
+                                                std::optional<console::TerminalProxy>& terminal,
+                                                const sigset_t& signals);
 
 // Waits for the process, forwarding every signal of `signals` we get to
 // it; returns exitStatusOf its wait status.

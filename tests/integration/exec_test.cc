@@ -390,11 +390,12 @@ TEST_F(ExecTest, TtyToConsoleSocketGivesAShellOnTheContainersPty) {
 }
 
 // exec -t in the foreground from a terminal: the runtime proxies it (size
-// copied, settings given back) and returns the process's exit status.
+// copied before the process runs, settings given back) and returns the
+// process's exit status.
 TEST_F(ExecTest, TtyInTheForegroundProxiesTheCallersTerminal) {
   startSleeper();
   PtyRun r = runOnPty({runtimePath(), "--root", b.stateRoot(), "exec", "-t", b.id(), "sh", "-c",
-                       "read line; echo \"got-$line\"; stty size; exit 6"},
+                       "stty size; read line; echo \"got-$line\"; exit 6"},
                       b.tag(), "typed\n", 41, 123);
   EXPECT_TRUE(contains(r.out, "got-typed\n")) << r.out;
   EXPECT_TRUE(contains(r.out, "41 123\n")) << r.out;
