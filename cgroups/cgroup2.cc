@@ -137,7 +137,12 @@ class Cgroup2Manager final : public CgroupManager {
     std::vector<CgroupWrite> writes = TRY(translateResources(resources, facts));
     if (forUpdate && resources.memory && resources.memory->checkBeforeUpdate.value_or(false)) {
       std::string current = TRY(readFile(fullPath() + "/memory.current"));
-      TRY(checkMemoryBeforeUpdate(*resources.memory, std::stoull(current)));
+      uint64_t usage = 0;
+      if (std::from_chars(current.data(), current.data() + current.size(), usage).ec !=
+          std::errc()) {
+        return Error::invalid("read " + fullPath() + "/memory.current: not a number");
+      }
+      TRY(checkMemoryBeforeUpdate(*resources.memory, usage));
     }
     TRY(applyWrites(dir.get(), writes));
     // [device filter] linux.resources.devices as an eBPF program (device_filter.h).
@@ -195,18 +200,30 @@ class Cgroup2Manager final : public CgroupManager {
   std::string fullPath() const { return mount_ + path_; }
 
   Status makeDirs() {
+    TRY(checkContainerCgroupPath(path_));
     std::vector<std::string> parts = components(path_);
-    for (const std::string& part : parts) {
-      if (part == "..") return Error::invalid("cgroup path " + path_ + ": must not contain \"..\"");
-    }
     std::string dir = mount_;
-    for (const std::string& part : parts) {
-      dir += "/" + part;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      dir += "/" + parts[i];
       if (::mkdir(dir.c_str(), 0755) == 0) {
         if (createdFrom_.empty()) createdFrom_ = dir.substr(mount_.size());
       } else if (errno != EEXIST) {
         return Error::fromErrno("create cgroup " + dir);
+      } else if (i + 1 == parts.size()) {
+        TRY(refusePopulated());
       }
+    }
+    return {};
+  }
+
+  // A cgroup that already holds processes (itself or below) is somebody
+  // else's: the container's device filter and limits would bind them, and
+  // kill --all or delete --force would kill them.
+  Status refusePopulated() const {
+    std::string events = TRY(
+        readFile(fullPath() + "/cgroup.events").context("check that cgroup " + path_ + " is free"));
+    if (events.find("populated 1") != std::string::npos) {
+      return Error::invalid("cgroup " + path_ + " already holds processes", EBUSY);
     }
     return {};
   }
@@ -273,10 +290,38 @@ bool isUnifiedOnlyHost() {
   return isCgroup2("/sys/fs/cgroup");
 }
 
-std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id) {
+Result<std::string> resolveCgroupPath(const std::string& cgroupsPath, const std::string& id) {
+  if (cgroupsPath.empty()) return std::string(kDefaultParent) + "/" + id;
+  if (cgroupsPath.find('\0') != std::string::npos) {
+    return Error::invalid("linux.cgroupsPath: must not contain a NUL byte");
+  }
+  // Lexically, as runc cleans it ("a/../b" is "/b"); what is left may not
+  // name the root: the container would share it with the whole host.
+  std::vector<std::string> kept;
+  for (const std::string& part : components(cgroupsPath)) {
+    if (part == ".") continue;
+    if (part == "..") {
+      if (!kept.empty()) kept.pop_back();
+      continue;
+    }
+    kept.push_back(part);
+  }
+  if (kept.empty()) {
+    return Error::invalid("linux.cgroupsPath \"" + cgroupsPath +
+                          "\": names the cgroup root, which the host's processes share");
+  }
   std::string path;
-  for (const std::string& part : components(cgroupsPath)) path += "/" + part;
-  return path.empty() ? std::string(kDefaultParent) + "/" + id : path;
+  for (const std::string& part : kept) path += "/" + part;
+  return path;
+}
+
+Status checkContainerCgroupPath(const std::string& path) {
+  std::vector<std::string> parts = components(path);
+  bool clean =
+      !path.empty() && path[0] == '/' && !parts.empty() && path.find('\0') == std::string::npos;
+  for (const std::string& part : parts) clean = clean && part != "." && part != "..";
+  if (!clean) return Error::invalid("cgroup path \"" + path + "\" is not a container's cgroup");
+  return {};
 }
 
 std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path,
@@ -287,6 +332,7 @@ std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string
 
 Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
                                                   const std::string& createdFrom) {
+  TRY(checkContainerCgroupPath(path));
   std::string mount = TRY(findCgroup2Mount());
   return makeCgroup2Manager(std::move(mount), path, createdFrom);
 }

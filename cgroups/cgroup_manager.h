@@ -23,7 +23,8 @@ class CgroupManager {
   virtual const std::string& path() const = 0;
   // Its directory in the mounted hierarchy ("/sys/fs/cgroup/sangja/ID").
   virtual std::string directory() const = 0;
-  // Makes the cgroup (and missing parents).
+  // Makes the cgroup (and missing parents). An existing cgroup that holds
+  // processes is refused (EBUSY): it is not the container's.
   virtual Status create() = 0;
   // Enables controllers for the cgroup: "+name" in cgroup.subtree_control of
   // every ancestor, from the hierarchy root down. One the root does not
@@ -64,8 +65,15 @@ std::string hostCgroup2Flags(std::string_view mountinfo, std::string_view mountP
 bool isUnifiedOnlyHost();
 
 // The cgroup for a container: linux.cgroupsPath when given (absolute paths
-// from the hierarchy root, relative ones under it too), else /sangja/ID.
-std::string resolveCgroupPath(const std::string& cgroupsPath, const std::string& id);
+// from the hierarchy root, relative ones under it too; "." and ".." resolved
+// lexically), else /sangja/ID. The root, and a path with a NUL byte, are
+// refused.
+Result<std::string> resolveCgroupPath(const std::string& cgroupsPath, const std::string& id);
+
+// Whether path can be a container's cgroup: absolute, clean ("." and ".."
+// gone) and not the root. Every manager is opened through it, so a state
+// file cannot aim kill --all or delete --force at the root either.
+Status checkContainerCgroupPath(const std::string& path);
 
 // The cgroupfs v2 manager for path under the hierarchy mounted at mount;
 // createdFrom as recorded by an earlier create().

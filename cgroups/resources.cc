@@ -124,6 +124,19 @@ Result<std::string> unifiedController(const std::string& key) {
   if (dot == std::string::npos || dot == 0 || dot + 1 == key.size()) {
     return fieldError(field, "must be of the form CONTROLLER.PARAMETER");
   }
+  // The core files move processes (cgroup.procs, cgroup.threads), kill or
+  // freeze them, or reshape the hierarchy (subtree_control, type): a config
+  // could pull a host process into the container and delete --force would
+  // kill it. Only the limits among them may be set.
+  constexpr std::string_view kSettableCore[] = {"cgroup.max.depth", "cgroup.max.descendants",
+                                                "cgroup.pressure"};
+  if (key.compare(0, dot, "cgroup") == 0 &&
+      std::find(std::begin(kSettableCore), std::end(kSettableCore), key) ==
+          std::end(kSettableCore)) {
+    return fieldError(field,
+                      "not settable: of the core cgroup files only cgroup.max.depth, "
+                      "cgroup.max.descendants and cgroup.pressure may be set");
+  }
   return key.substr(0, dot);
 }
 

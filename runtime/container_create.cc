@@ -117,8 +117,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
                             rt.root + "/" + seccomp::kCacheDirName}));
   plan.pauseForHooks = hooks::hasCreateHooks(config.hooks);
   trace::mark("launch plan built");
-  std::string cgroupPath =
-      cgroups::resolveCgroupPath(config.linux ? config.linux->cgroupsPath : std::string(), opts.id);
+  std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
+      config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
   StateStore store = TRY(StateStore::open(rt.root));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));

@@ -24,24 +24,59 @@ bool isDir(const std::string& path) {
 
 // ---- resolveCgroupPath ----
 
+std::string resolved(const std::string& cgroupsPath) {
+  Result<std::string> r = resolveCgroupPath(cgroupsPath, "c1");
+  return r.ok() ? *r : "error: " + r.error().message();
+}
+
 TEST(ResolveCgroupPath, DefaultIsUnderSangja) {
-  EXPECT_EQ(resolveCgroupPath("", "c1"), "/sangja/c1");
+  EXPECT_EQ(resolved(""), "/sangja/c1");
 }
 
 TEST(ResolveCgroupPath, AbsolutePathIsKept) {
-  EXPECT_EQ(resolveCgroupPath("/my/group", "c1"), "/my/group");
+  EXPECT_EQ(resolved("/my/group"), "/my/group");
 }
 
 TEST(ResolveCgroupPath, RelativePathIsMadeAbsolute) {
-  EXPECT_EQ(resolveCgroupPath("my/group", "c1"), "/my/group");
+  EXPECT_EQ(resolved("my/group"), "/my/group");
 }
 
 TEST(ResolveCgroupPath, ExtraSlashesAreDropped) {
-  EXPECT_EQ(resolveCgroupPath("//a///b/", "c1"), "/a/b");
+  EXPECT_EQ(resolved("//a///b/"), "/a/b");
 }
 
 TEST(ResolveCgroupPath, SingleComponent) {
-  EXPECT_EQ(resolveCgroupPath("leaf", "c1"), "/leaf");
+  EXPECT_EQ(resolved("leaf"), "/leaf");
+}
+
+TEST(ResolveCgroupPath, DotsAreResolvedLexically) {
+  EXPECT_EQ(resolved("/a/./b"), "/a/b");
+  EXPECT_EQ(resolved("a/../b"), "/b");
+  EXPECT_EQ(resolved("/../../x"), "/x");
+}
+
+TEST(ResolveCgroupPath, EveryFormOfTheRootIsRefused) {
+  for (const char* root : {"/", ".", "/.", "./", "/a/..", "a/b/../..", "//", "..", "/../.."}) {
+    Result<std::string> r = resolveCgroupPath(root, "c1");
+    ASSERT_FALSE(r.ok()) << root << " resolved to " << *r;
+    EXPECT_NE(r.error().message().find("linux.cgroupsPath"), std::string::npos) << root;
+    EXPECT_NE(r.error().message().find("root"), std::string::npos) << root;
+  }
+}
+
+TEST(ResolveCgroupPath, NulByteIsRefused) {
+  Result<std::string> r = resolveCgroupPath(std::string("/a\0/b", 5), "c1");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().message().find("NUL"), std::string::npos) << r.error().message();
+}
+
+TEST(CheckContainerCgroupPath, OnlyCleanAbsoluteNonRootPathsPass) {
+  EXPECT_TRUE(checkContainerCgroupPath("/sangja/c1").ok());
+  for (const std::string& bad :
+       {std::string(""), std::string("/"), std::string("a/b"), std::string("/a/../b"),
+        std::string("/./a"), std::string("/a\0", 3)}) {
+    EXPECT_FALSE(checkContainerCgroupPath(bad).ok()) << bad;
+  }
 }
 
 // ---- the manager ----
@@ -66,19 +101,41 @@ TEST_F(Cgroup2Test, CreateMakesNestedDirectories) {
   EXPECT_TRUE(isDir(tmp_.sub("a/b/c")));
 }
 
-TEST_F(Cgroup2Test, CreateOfAnExistingCgroupSucceeds) {
+TEST_F(Cgroup2Test, CreateOfAnExistingEmptyCgroupSucceeds) {
   tmp_.mkdirs("a/b");
+  tmp_.write("a/b/cgroup.events", "populated 0\nfrozen 0\n");
   auto m = makeCgroup2Manager(mount(), "/a/b");
   Status st = m->create();
   ASSERT_TRUE(st.ok()) << st.error().message();
   EXPECT_TRUE(isDir(tmp_.sub("a/b")));
 }
 
+// Someone else's processes live there (or below): the container would put
+// its limits and device filter on them, and delete --force would kill them.
+TEST_F(Cgroup2Test, CreateOfAPopulatedCgroupIsRefused) {
+  tmp_.mkdirs("a/b");
+  tmp_.write("a/b/cgroup.events", "populated 1\nfrozen 0\n");
+  auto m = makeCgroup2Manager(mount(), "/a/b");
+  Status st = m->create();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(), "cgroup /a/b already holds processes");
+  EXPECT_EQ(st.error().code(), EBUSY);
+}
+
+// Without cgroup.events we cannot tell, and do not guess.
+TEST_F(Cgroup2Test, CreateOfAnExistingCgroupThatCannotBeCheckedFails) {
+  tmp_.mkdirs("a/b");
+  Status st = makeCgroup2Manager(mount(), "/a/b")->create();
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("check that cgroup /a/b is free"), std::string::npos)
+      << st.error().message();
+}
+
 TEST_F(Cgroup2Test, CreateRefusesDotDot) {
   auto m = makeCgroup2Manager(mount(), "/../escape");
   Status st = m->create();
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message(), "cgroup path /../escape: must not contain \"..\"");
+  EXPECT_EQ(st.error().message(), "cgroup path \"/../escape\" is not a container's cgroup");
   EXPECT_EQ(st.error().code(), EINVAL);
 }
 
@@ -89,7 +146,7 @@ TEST_F(Cgroup2Test, RefusedPathCreatesNothing) {
   auto m = makeCgroup2Manager(mount(), "/a/../b");
   Status st = m->create();
   ASSERT_FALSE(st.ok());
-  EXPECT_EQ(st.error().message(), "cgroup path /a/../b: must not contain \"..\"");
+  EXPECT_EQ(st.error().message(), "cgroup path \"/a/../b\" is not a container's cgroup");
   EXPECT_FALSE(tmp_.exists("a"));
 }
 
@@ -216,7 +273,7 @@ TEST_F(Cgroup2Test, DestroyKeepsAParentThatIsStillInUse) {
 
 TEST_F(Cgroup2Test, DestroyOfTheDefaultPathRemovesAnEmptySangja) {
   tmp_.mkdirs("sangja");  // made by someone else
-  auto m = makeCgroup2Manager(mount(), resolveCgroupPath("", "c1"));
+  auto m = makeCgroup2Manager(mount(), *resolveCgroupPath("", "c1"));
   ASSERT_TRUE(m->create().ok());
   ASSERT_TRUE(isDir(tmp_.sub("sangja/c1")));
   Status st = m->destroy();
@@ -244,6 +301,7 @@ TEST_F(Cgroup2Test, CreatedFromIsTheTopmostDirectoryMade) {
   auto m = makeCgroup2Manager(mount(), "/keep/made/leaf");
   ASSERT_TRUE(m->create().ok());
   EXPECT_EQ(m->createdFrom(), "/keep/made");
+  tmp_.write("keep/made/leaf/cgroup.events", "populated 0\n");
   auto existing = makeCgroup2Manager(mount(), "/keep/made/leaf");
   ASSERT_TRUE(existing->create().ok());
   EXPECT_EQ(existing->createdFrom(), "");

@@ -635,6 +635,26 @@ TEST(CgroupResourcesUnified, CoreCgroupFilesNeedNoController) {
             (Writes{{"cgroup.max.depth", "3"}}));
 }
 
+// cgroup.procs with a host pid pulled that process into the container, and
+// delete --force killed it. Refused even with an empty value (validation).
+TEST(CgroupResourcesUnified, CoreFilesThatMoveOrReshapeAreRefused) {
+  for (const char* key : {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control", "cgroup.type",
+                          "cgroup.kill", "cgroup.freeze", "cgroup.events", "cgroup.whatever"}) {
+    for (const char* value : {"1", ""}) {
+      std::string err = errorOf(withUnified({{key, value}}), only({}));
+      EXPECT_EQ(err.rfind("linux.resources.unified[\"" + std::string(key) + "\"]: not settable", 0),
+                0u)
+          << key << ": " << err;
+    }
+  }
+}
+
+TEST(CgroupResourcesUnified, CoreLimitsMayBeSet) {
+  EXPECT_EQ(
+      writesOf(withUnified({{"cgroup.max.descendants", "10"}, {"cgroup.pressure", "0"}}), only({})),
+      (Writes{{"cgroup.max.descendants", "10"}, {"cgroup.pressure", "0"}}));
+}
+
 TEST(CgroupResourcesUnified, MissingControllerIsNamed) {
   EXPECT_EQ(errorOf(withUnified({{"misc.max", "res_a 1"}}), only({"memory"})),
             "linux.resources.unified[\"misc.max\"]: the misc controller is not available in "
