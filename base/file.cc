@@ -17,6 +17,10 @@ Result<UniqueFd> openAt(int dirfd, const std::string& path, int flags, mode_t mo
 }
 
 Result<std::string> readFd(int fd, const std::string& what) {
+  return readFdBounded(fd, what, std::string().max_size());
+}
+
+Result<std::string> readFdBounded(int fd, const std::string& what, size_t limit) {
   std::string out;
   char buf[8192];
   for (;;) {
@@ -26,9 +30,25 @@ Result<std::string> readFd(int fd, const std::string& what) {
       return Error::fromErrno("read " + what);
     }
     if (n == 0) break;
+    if (static_cast<size_t>(n) > limit - out.size()) {
+      return Error::invalid(what + ": larger than the limit of " + std::to_string(limit) + " bytes",
+                            EFBIG);
+    }
     out.append(buf, static_cast<size_t>(n));
   }
   return out;
+}
+
+Result<std::string> readDocumentFile(const std::string& path, size_t limit) {
+  UniqueFd fd = TRY(openFile(path, O_RDONLY | O_NONBLOCK | O_NOCTTY));
+  struct stat st;
+  if (::fstat(fd.get(), &st) < 0) return Error::fromErrno("stat " + path);
+  if (!S_ISREG(st.st_mode)) return Error::invalid(path + ": not a regular file", EINVAL);
+  if (static_cast<uint64_t>(st.st_size) > limit) {
+    return Error::invalid(path + ": larger than the limit of " + std::to_string(limit) + " bytes",
+                          EFBIG);
+  }
+  return readFdBounded(fd.get(), path, limit);
 }
 
 Result<std::string> readFile(const std::string& path) {

@@ -18,6 +18,19 @@ Result<std::string> readFile(const std::string& path);
 Result<std::string> readFileAt(int dirfd, const std::string& path);
 Result<std::string> readFd(int fd, const std::string& what);
 
+// The most a document the user hands us may hold (config.json, exec
+// --process, update --resources): far above any real one, far below what
+// would hurt the machine.
+inline constexpr size_t kMaxDocumentBytes = 16u << 20;
+
+// Reads fd to its end, failing once more than limit bytes came.
+Result<std::string> readFdBounded(int fd, const std::string& what, size_t limit);
+
+// A document file: opened O_NONBLOCK (a FIFO must not hang us), refused
+// unless it is a regular file (a device such as /dev/zero never ends), and
+// read up to limit bytes.
+Result<std::string> readDocumentFile(const std::string& path, size_t limit = kMaxDocumentBytes);
+
 // Writes all of data to fd, retrying short writes and EINTR.
 Status writeAll(int fd, std::string_view data, const std::string& what);
 

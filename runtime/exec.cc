@@ -184,7 +184,7 @@ Result<spec::Process> execProcess(const ExecOptions& opts, const spec::Process& 
     return Error::invalid("exec: a command and --process " + opts.processFile +
                           " exclude each other");
   }
-  std::string text = TRY(readFile(opts.processFile).context("exec --process"));
+  std::string text = TRY(readDocumentFile(opts.processFile).context("exec --process"));
   spec::Process p = TRY(spec::parseProcess(text, opts.processFile));
   return exec::withContainerDefaults(std::move(p), container);
 }

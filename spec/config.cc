@@ -1077,7 +1077,7 @@ Result<Config> loadConfig(const std::string& bundleDir) {
   std::string path = bundleDir;
   if (!path.empty() && path.back() != '/') path += '/';
   path += "config.json";
-  std::string text = TRY(readFile(path));
+  std::string text = TRY(readDocumentFile(path));
   return parseConfig(text);
 }
 

@@ -56,6 +56,12 @@ inline std::string mapKey(const std::string& path, const std::string& key) {
   fail(path, std::string("expected ") + want + ", got " + j.type_name());
 }
 
+// A NUL byte would silently cut the string where it meets the kernel or
+// libc ("100\u0000x" becoming "100"): refused wherever a string is read.
+inline void requireNoNul(std::string_view s, const std::string& path) {
+  if (s.find('\0') != std::string_view::npos) fail(path, "must not contain a NUL byte");
+}
+
 template <class T>
 struct IsVector : std::false_type {};
 template <class U>
@@ -105,7 +111,9 @@ template <class T>
 T conv(const json& j, const std::string& path) {
   if constexpr (std::is_same_v<T, std::string>) {
     if (!j.is_string()) typeError(j, path, "string");
-    return j.get_ref<const std::string&>();
+    const std::string& s = j.get_ref<const std::string&>();
+    requireNoNul(s, path);
+    return s;
   } else if constexpr (std::is_same_v<T, bool>) {
     if (!j.is_boolean()) typeError(j, path, "boolean");
     return j.get<bool>();
@@ -122,8 +130,10 @@ T conv(const json& j, const std::string& path) {
     static_assert(IsStringMap<T>::value, "unsupported type");
     if (!j.is_object()) typeError(j, path, "object");
     T out;
-    for (const auto& [key, value] : j.items())
+    for (const auto& [key, value] : j.items()) {
+      requireNoNul(key, mapKey(path, key));
       out.emplace(key, conv<typename T::mapped_type>(value, mapKey(path, key)));
+    }
     return out;
   }
 }
@@ -193,7 +203,10 @@ class Obj {
     if (!v) return out;
     std::string p = at(key);
     if (!v->is_object()) typeError(*v, p, "object");
-    for (const auto& [k, value] : v->items()) out.emplace(k, f(Obj(value, mapKey(p, k))));
+    for (const auto& [k, value] : v->items()) {
+      requireNoNul(k, mapKey(p, k));
+      out.emplace(k, f(Obj(value, mapKey(p, k))));
+    }
     return out;
   }
 
@@ -214,8 +227,21 @@ inline std::string describeParseError(const json::parse_error& e) {
   return "invalid JSON: " + (colon == std::string::npos ? what : what.substr(colon + 2));
 }
 
+// Any other nlohmann error while reading ("number overflow parsing
+// '1e309'" is an out_of_range, not a parse_error), without the library's
+// "[json.exception.out_of_range.406] " prefix.
+inline std::string describeJsonError(const json::exception& e) {
+  std::string what = e.what();
+  size_t close = what.find("] ");
+  if (what.starts_with("[json.exception.") && close != std::string::npos) what.erase(0, close + 2);
+  for (char& c : what)
+    if (static_cast<unsigned char>(c) >= 0x80 || c == '\n') c = '?';
+  return "invalid JSON: " + what;
+}
+
 // Parses text as JSON and hands the top-level object to f; errors become
-// "<what>: <path>: <message>".
+// "<what>: <path>: <message>". Every exception the parser or f can throw
+// becomes an Error: no input may abort the runtime.
 template <class T, class F>
 Result<T> parseDocument(std::string_view text, std::string_view what, F f) {
   json j;
@@ -223,6 +249,10 @@ Result<T> parseDocument(std::string_view text, std::string_view what, F f) {
     j = json::parse(text.data(), text.data() + text.size());
   } catch (const json::parse_error& e) {
     return Error::invalid(std::string(what) + ": " + describeParseError(e));
+  } catch (const json::exception& e) {
+    return Error::invalid(std::string(what) + ": " + describeJsonError(e));
+  } catch (const std::bad_alloc&) {
+    return Error::invalid(std::string(what) + ": out of memory while parsing", ENOMEM);
   }
   try {
     return f(Obj(j, ""));
@@ -232,6 +262,10 @@ Result<T> parseDocument(std::string_view text, std::string_view what, F f) {
     if (!e.path.empty()) msg += e.path + ": ";
     msg += e.message;
     return Error::invalid(std::move(msg));
+  } catch (const json::exception& e) {
+    return Error::invalid(std::string(what) + ": " + describeJsonError(e));
+  } catch (const std::exception& e) {
+    return Error::invalid(std::string(what) + ": " + e.what());
   }
 }
 

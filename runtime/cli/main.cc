@@ -1,6 +1,7 @@
 // sangja: the CLI. Global flags, then a verb from the table below.
 #include <array>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -97,9 +98,26 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
 }  // namespace
 }  // namespace sangja::cli
 
+namespace {
+
+// The last line of defence: errors travel as Results, but an exception that
+// slipped past them (a library's, or bad_alloc) must still end in one clear
+// line and exit 1, never in terminate()'s abort and core dump.
+sangja::Result<int> dispatchGuarded(const std::vector<std::string>& args) {
+  try {
+    return sangja::cli::dispatch(args);
+  } catch (const std::exception& e) {
+    return sangja::Error::invalid(std::string("internal error: ") + e.what());
+  } catch (...) {
+    return sangja::Error::invalid("internal error: unknown exception");
+  }
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  sangja::Result<int> r = sangja::cli::dispatch(args);
+  sangja::Result<int> r = dispatchGuarded(args);
   if (sangja::trace::enabled()) {
     sangja::trace::mark("done");
     sangja::log::trace(sangja::trace::render());

@@ -45,7 +45,8 @@ Result<T> parseNumber(std::string_view flag, std::string_view text) {
 }
 
 Result<spec::Resources> resourcesFromFile(const std::string& path) {
-  std::string json = path == "-" ? TRY(readFd(0, "stdin")) : TRY(readFile(path));
+  std::string json =
+      path == "-" ? TRY(readFdBounded(0, "stdin", kMaxDocumentBytes)) : TRY(readDocumentFile(path));
   return spec::parseResources(json, path == "-" ? "resources (stdin)" : path);
 }
 
