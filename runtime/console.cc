@@ -26,10 +26,11 @@ namespace sangja::console {
 
 Status checkConsoleFlags(bool terminal, bool detached, bool hasConsoleSocket) {
   if (detached && terminal && !hasConsoleSocket) {
-    return Error::invalid("cannot allocate tty if runc will detach without setting console socket");
+    return Error::invalid(
+        "cannot allocate tty if sangja will detach without setting console socket");
   }
   if ((!detached || !terminal) && hasConsoleSocket) {
-    return Error::invalid("cannot use console socket if runc will not detach or allocate tty");
+    return Error::invalid("cannot use console socket if sangja will not detach or allocate tty");
   }
   return {};
 }

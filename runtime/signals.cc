@@ -56,7 +56,8 @@ std::optional<int> parseRealtime(std::string_view s) {
 Result<int> parseSignal(std::string_view text) {
   auto bad = [&] { return Error::invalid("unknown signal \"" + std::string(text) + "\""); };
   if (auto n = parseNumber(text)) {
-    if (*n <= 0 || *n > SIGRTMAX) return bad();
+    // 0 sends nothing: `kill ID 0` only asks whether the init is alive.
+    if (*n < 0 || *n > SIGRTMAX) return bad();
     return *n;
   }
   std::string upper(text);

@@ -1,5 +1,5 @@
 // Signal names as runc accepts them: a number, `KILL`, `SIGKILL`, any case,
-// and `RTMIN+n` / `RTMAX-n`. Pure code.
+// and `RTMIN+n` / `RTMAX-n`; 0 as an existence check. Pure code.
 #pragma once
 
 #include <string_view>

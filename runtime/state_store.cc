@@ -46,7 +46,13 @@ Status mkdirAll(const std::string& path, mode_t mode) {
 
 Status validateContainerId(std::string_view id) {
   if (id.empty()) return Error::invalid("invalid container id: must not be empty");
-  if (id.size() > 1024) return Error::invalid("invalid container id: longer than 1024 characters");
+  // It names the state directory and the default cgroup, one path
+  // component each: NAME_MAX.
+  if (id.size() > kMaxContainerIdLength) {
+    return Error::invalid("invalid container id: longer than " +
+                          std::to_string(kMaxContainerIdLength) +
+                          " characters (a file name's limit)");
+  }
   if (id == "." || id == "..") {
     return Error::invalid("invalid container id \"" + std::string(id) + "\"");
   }

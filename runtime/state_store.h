@@ -15,7 +15,8 @@
 
 namespace sangja {
 
-// Container ids: 1..1024 of [A-Za-z0-9_+.-], not "." or "..".
+// Container ids: 1..255 of [A-Za-z0-9_+.-], not "." or "..".
+inline constexpr size_t kMaxContainerIdLength = 255;
 Status validateContainerId(std::string_view id);
 
 inline constexpr const char* kStateFile = "state.json";

@@ -24,7 +24,7 @@ TEST(ConsoleFlagsTest, TerminalWithoutSocketWhenDetachedIsRefused) {
   Status st = checkConsoleFlags(/*terminal=*/true, /*detached=*/true, /*socket=*/false);
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message(),
-            "cannot allocate tty if runc will detach without setting console socket");
+            "cannot allocate tty if sangja will detach without setting console socket");
 }
 
 TEST(ConsoleFlagsTest, SocketWithoutTerminalOrWithoutDetachIsRefused) {
@@ -32,7 +32,7 @@ TEST(ConsoleFlagsTest, SocketWithoutTerminalOrWithoutDetachIsRefused) {
     Status st = checkConsoleFlags(terminal, detached, /*socket=*/true);
     ASSERT_FALSE(st.ok()) << terminal << detached;
     EXPECT_EQ(st.error().message(),
-              "cannot use console socket if runc will not detach or allocate tty");
+              "cannot use console socket if sangja will not detach or allocate tty");
   }
 }
 

@@ -30,12 +30,13 @@ TEST(ContainerId, AcceptsTheAllowedCharacters) {
   EXPECT_TRUE(validateContainerId(".hidden").ok());
 }
 
-TEST(ContainerId, AcceptsExactly1024Characters) {
-  EXPECT_TRUE(validateContainerId(std::string(1024, 'a')).ok());
+TEST(ContainerId, AcceptsExactly255Characters) {
+  EXPECT_TRUE(validateContainerId(std::string(255, 'a')).ok());
 }
 
-TEST(ContainerId, RejectsLongerThan1024) {
-  EXPECT_EQ(idError(std::string(1025, 'a')), "invalid container id: longer than 1024 characters");
+TEST(ContainerId, RejectsLongerThan255) {
+  EXPECT_EQ(idError(std::string(256, 'a')),
+            "invalid container id: longer than 255 characters (a file name's limit)");
 }
 
 TEST(ContainerId, RejectsEmpty) {
