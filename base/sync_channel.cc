@@ -6,8 +6,12 @@
 namespace sangja {
 
 Status sendGo(int fd) {
+  return sendSync(fd, SyncType::kGo);
+}
+
+Status sendSync(int fd, SyncType type) {
   SyncMessage msg{};
-  msg.type = SyncType::kGo;
+  msg.type = type;
   ssize_t r;
   do r = ::send(fd, &msg, sizeof msg, MSG_NOSIGNAL);
   while (r < 0 && errno == EINTR);

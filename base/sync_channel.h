@@ -26,6 +26,7 @@ enum class SyncType : uint32_t {
   kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
   kSpawned = 6,    // user namespace helper: the init is cloned, pid says which
   kConsoleFd = 7,  // child: the pty master of process.terminal rides along (SCM_RIGHTS)
+  kCreated = 8,    // parent: create has recorded the container; the init no longer needs it
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -84,12 +85,16 @@ class ChildChannel {
   }
 
   // Blocks for the parent's kGo; false if the parent went away.
-  bool waitForGo() const {
+  bool waitForGo() const { return waitFor(SyncType::kGo); }
+
+  // Blocks for the parent's next message; false unless it is `type` (the
+  // parent went away, or said something else).
+  bool waitFor(SyncType type) const {
     SyncMessage msg;
     ssize_t r;
     do r = ::recv(fd_, &msg, sizeof msg, 0);
     while (r < 0 && errno == EINTR);
-    return r == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kGo;
+    return r == static_cast<ssize_t>(sizeof msg) && msg.type == type;
   }
 
   // Reports "step: detail" with errno err, then exits the child.
@@ -113,6 +118,8 @@ class ChildChannel {
 
 // Parent side.
 Status sendGo(int fd);
+// A message with no payload (kGo, kCreated).
+Status sendSync(int fd, SyncType type);
 // Waits for the child's next message; a closed channel is an error. An fd
 // the child attached lands in *passedFd (closed when passedFd is null).
 Result<SyncMessage> receiveSync(int fd, UniqueFd* passedFd = nullptr);

@@ -13,11 +13,13 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/cgroup_record.h"
 #include "runtime/console.h"
 #include "runtime/console_proxy.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
+#include "runtime/log.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/socket_activation.h"
 #include "runtime/state_store.h"
@@ -136,6 +138,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (!config.hooks.poststop.empty()) rollback.track(&config.hooks, &hookState);
   ContainerDir& dir = stateDir.emplace(TRY(store.create(opts.id)));
   rollback.track(&dir);
+  // Host directories: the init drops them at once (see closeInChild).
+  plan.closeInChild.push_back(store.fd());
   plan.closeInChild.push_back(dir.fd());
   TRY(hooks::saveHooks(dir.fd(), config.hooks));
   UniqueFd fifo;
@@ -143,13 +147,21 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
     fifo = TRY(makeExecFifo(dir));
     plan.execFifoFd = fifo.get();
   }
+  // Recorded before it exists and again once it is known to be free, so a
+  // create killed at any point leaves delete --force what to remove.
+  CgroupRecord record{cgroupPath, "", false};
+  TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
   TRY(cgroup->create());
   rollback.track(cgroup.get());
+  record.createdFrom = cgroup->createdFrom();
+  record.verifiedFree = true;
+  TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
   if (config.linux && config.linux->resources) {
     TRY(cgroup->applyResources(*config.linux->resources, false,
                                config.linux->devices));  // [device filter] linux.devices
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
+  plan.closeInChild.push_back(cgroupDir.get());
   trace::mark("state dir and cgroup made");
   LaunchCallbacks callbacks;
   callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid); };
@@ -227,9 +239,19 @@ void removeAfterRun(const RuntimeOptions& rt, const std::string& id) {
 
 }  // namespace
 
+// The state is written: the init may outlive us now. Best effort: if it
+// cannot be told, it is gone already (killed, or started and exec'd), and
+// state reports that in its own way.
+void letTheInitOutliveUs(Created& created) {
+  if (Status st = created.init.confirmCreated(); !st.ok()) {
+    log::debug("create: " + st.error().message() + " (the init is gone already)");
+  }
+  created.init.release();  // reparented, it waits for start
+}
+
 Status createContainer(const RuntimeOptions& rt, const CreateOptions& opts) {
   Created created = TRY(create(rt, opts, StartMode::kOnStart, true));
-  created.init.release();  // it outlives us, reparented, until start
+  letTheInitOutliveUs(created);
   return {};
 }
 

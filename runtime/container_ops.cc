@@ -8,6 +8,7 @@
 
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/cgroup_record.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
 #include "runtime/log.h"
@@ -46,16 +47,24 @@ Status signalInit(const spec::StoredState& state, int sig) {
 Status killEverything(const OpenedContainer& c) {
   auto cgroup = TRY(c.cgroup());
   Result<UniqueFd> pidfd = openPidfd(c.state.pid);
-  (void)cgroup->signalAll(SIGKILL);
-  if (!pidfd.ok()) return {};  // already gone
+  Status killed = cgroup->signalAll(SIGKILL);
+  if (!pidfd.ok()) return killed;  // the init is gone already
   if (liveProcessStartTime(c.state.pid) == c.state.pidStartTime) {
     ::syscall(SYS_pidfd_send_signal, pidfd->get(), SIGKILL, nullptr, 0);
+  } else {
+    return killed;  // the pid is somebody else's now
   }
   // A pidfd polls readable once the process has exited.
   struct pollfd p {
     pidfd->get(), POLLIN, 0
   };
-  while (::poll(&p, 1, 10000) < 0 && errno == EINTR) {
+  int r;
+  while ((r = ::poll(&p, 1, 10000)) < 0 && errno == EINTR) {
+  }
+  if (r <= 0) {
+    return Error::invalid(
+        "container init " + std::to_string(c.state.pid) + " still alive 10 s after SIGKILL",
+        ETIMEDOUT);
   }
   return {};
 }
@@ -140,11 +149,31 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
   return signalInit(c.state, sig);
 }
 
+// The cgroup a create killed half-way recorded: once verified free, all in
+// it is that create's (the init, if it has not noticed yet that its creator
+// died) and is killed; before that it is only removed if empty.
+Status destroyRecordedCgroup(const ContainerDir& dir) {
+  Result<std::string> text = dir.readEntry(kCgroupRecord);
+  if (!text.ok() && text.error().code() == ENOENT) return {};  // killed before the cgroup
+  std::optional<CgroupRecord> record = parseCgroupRecord(TRY(std::move(text)));
+  if (!record) return {};  // killed while writing it: the cgroup was not made yet
+  auto cgroup = TRY(cgroups::openCgroup(record->path, record->createdFrom));
+  Result<std::vector<pid_t>> pids = cgroup->pids();
+  if (!pids.ok()) return pids.error().code() == ENOENT ? Status{} : Status(pids.error());
+  if (!record->verifiedFree && !pids->empty()) {
+    log::warning("cgroup " + record->path + " holds processes that are not the container's: left");
+    return {};
+  }
+  if (!pids->empty()) TRY(cgroup->signalAll(SIGKILL));
+  return cgroup->destroy();
+}
+
 // delete --force of a directory with no usable state (its create was killed
 // half-way): nothing else can remove it, and the id would stay taken.
 Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::string& id) {
   StateStore store = TRY(StateStore::open(rt.root));
-  return store.removeIncomplete(id, [](const ContainerDir& dir) { return !loadState(dir).ok(); });
+  return store.removeIncomplete(
+      id, [](const ContainerDir& dir) { return !loadState(dir).ok(); }, destroyRecordedCgroup);
 }
 
 Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force) {

@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstring>
 
+#include "base/close_fds.h"
 #include "base/file.h"
 #include "base/trace.h"
 #include "namespaces/net.h"
@@ -52,16 +53,26 @@ void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
   }
 }
 
-// CVE-2024-21626 class: nothing of ours may reach the container. Our fds
-// are O_CLOEXEC already; anything else inherited past the preserved ones
-// is marked close-on-exec too.
-void closeInheritedFds(int preserveFds, const ChildChannel& channel) {
-  unsigned first = 3u + static_cast<unsigned>(preserveFds);
-  if (::syscall(SYS_close_range, first, UINT_MAX, CLOSE_RANGE_CLOEXEC) < 0) {
-    channel.fail(errno, "mark inherited fds close-on-exec");
+// What the init holds while it waits for `start` is what a process in the
+// container with CAP_SYS_PTRACE can reach through /proc/1/fd: a host
+// directory there (the state store, the cgroup) is a walk by `..` to the
+// host's `/`. So every fd goes now but the preserved ones and the three the
+// wait and the exec need: the channel, the exec fifo and the trampoline
+// (neither of the last two is a directory). CVE-2024-21626 class too:
+// nothing of ours reaches the container's program.
+void closeAllButWhatTheWaitNeeds(const LaunchPlan& plan, const ChildChannel& channel) {
+  unsigned first = 3u + static_cast<unsigned>(plan.preserveFds);
+  const int keep[] = {channel.fd(), plan.execFifoFd, plan.execGuard.trampoline.get()};
+  if (int err = closeFdsExcept(first, keep, sizeof keep / sizeof keep[0]); err != 0) {
+    channel.fail(err, "close the runtime's fds");
   }
 }
 
+// Until `create` has recorded the container, the init is its creator's: a
+// creator killed at any moment closes its end of the channel, and the init
+// exits rather than live on where no state names it. kCreated ends that
+// bond; from then on only `start` (a byte in the fifo) or a signal ends the
+// wait. A start that slips in before kCreated is as good: the state exists.
 void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   if (plan.execFifoFd < 0) {
     if (!channel.waitForGo()) channel.fail(EPIPE, "wait for start: runtime went away");
@@ -69,16 +80,21 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
   }
   // A fifo with no writer yet polls as not ready: this sleeps until
   // `sangja start` opens it and writes a byte.
-  struct pollfd p {
-    plan.execFifoFd, POLLIN, 0
-  };
+  struct pollfd p[2] = {{plan.execFifoFd, POLLIN, 0}, {channel.fd(), POLLIN, 0}};
+  nfds_t watched = 2;
   char byte;
   for (;;) {
-    int r = ::poll(&p, 1, -1);
+    int r = ::poll(p, watched, -1);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) ::_exit(126);
-    if (::read(plan.execFifoFd, &byte, 1) == 1) return;
-    ::_exit(126);  // the fifo closed without a start: nothing to run
+    if (p[0].revents != 0) {
+      if (::read(plan.execFifoFd, &byte, 1) == 1) return;
+      ::_exit(126);  // the fifo closed without a start: nothing to run
+    }
+    if (watched == 2 && p[1].revents != 0) {
+      if (!channel.waitFor(SyncType::kCreated)) ::_exit(126);  // the creator died
+      watched = 1;
+    }
   }
 }
 
@@ -132,7 +148,7 @@ void pauseForHooks(const ChildChannel& ch) {
   char pathBuf[PATH_MAX];
   const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
-  closeInheritedFds(plan.preserveFds, ch);
+  closeAllButWhatTheWaitNeeds(plan, ch);
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
@@ -214,6 +230,10 @@ InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
 
 Status InitProcess::start() const {
   return sendGo(channel_.get());
+}
+
+Status InitProcess::confirmCreated() const {
+  return sendSync(channel_.get(), SyncType::kCreated).context("tell the init create is done");
 }
 
 Result<int> InitProcess::wait() {

@@ -44,8 +44,10 @@ struct LaunchPlan {
   // Name of a new session keyring to join; empty: keep the runtime's
   // (--no-new-keyring).
   std::string sessionKeyring;
-  // fds the init closes first: the state directory's lock goes with it
-  // otherwise (flock follows the open file, which clone shares).
+  // fds the init closes first: host directories a process in the container
+  // could walk out of through /proc/<init>/fd, and the state directory,
+  // whose lock goes with it otherwise (flock follows the open file, which
+  // clone shares). At ready it closes all the rest it does not need.
   std::vector<int> closeInChild;
   // created containers wait here for `start`; -1: wait for kGo instead.
   int execFifoFd = -1;
@@ -76,6 +78,9 @@ class InitProcess {
   void release() { pid_ = -1; }
   // Sends kGo (exec now) to an init waiting on the channel.
   Status start() const;
+  // Sends kCreated to an init waiting on its exec fifo: it no longer dies
+  // with us (until then it exits when our end of the channel closes).
+  Status confirmCreated() const;
   // Waits for it to exit; returns the wait status.
   Result<int> wait();
   void killAndReap();

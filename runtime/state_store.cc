@@ -71,6 +71,14 @@ Status ContainerDir::writeState(std::string_view json) const {
   return writeFileAtomic(fd_.get(), kStateFile, json, 0600);
 }
 
+Result<std::string> ContainerDir::readEntry(const char* name) const {
+  return readFileAt(fd_.get(), name).context("container \"" + id_ + "\"");
+}
+
+Status ContainerDir::writeEntry(const char* name, std::string_view data) const {
+  return writeFileAtomic(fd_.get(), name, data, 0600);
+}
+
 bool ContainerDir::hasExecFifo() const {
   return ::faccessat(fd_.get(), kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
@@ -139,7 +147,8 @@ Result<ContainerDir> StateStore::lookup(const std::string& id) const {
 }
 
 Result<bool> StateStore::removeIncomplete(
-    const std::string& id, const std::function<bool(const ContainerDir&)>& isBroken) const {
+    const std::string& id, const std::function<bool(const ContainerDir&)>& isBroken,
+    const std::function<Status(const ContainerDir&)>& cleanUp) const {
   TRY(validateContainerId(id));
   std::string path = root_ + "/" + id;
   int raw = ::openat(fd_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -152,6 +161,7 @@ Result<bool> StateStore::removeIncomplete(
   if (isRemoved(dir.fd())) return false;
   bool noState = ::faccessat(dir.fd(), kStateFile, F_OK, 0) < 0;
   if (!noState && !isBroken(dir)) return false;
+  TRY(cleanUp(dir));
   TRY(dir.remove());
   return true;
 }

@@ -31,6 +31,10 @@ class ContainerDir {
 
   Result<std::string> readState() const;
   Status writeState(std::string_view json) const;
+  // Other small files of ours in the directory (runtime/cgroup_record.h),
+  // written atomically.
+  Result<std::string> readEntry(const char* name) const;
+  Status writeEntry(const char* name, std::string_view data) const;
   bool hasExecFifo() const;
 
   // Removes the directory and everything in it; the lock goes with it.
@@ -56,13 +60,16 @@ class StateStore {
   Result<ContainerDir> lookup(const std::string& id) const;
   // Removes the directory of id when it holds no readable state: what a
   // create that was killed half-way leaves. Its lock tells us the creator is
-  // gone. Returns false when there was nothing to remove.
+  // gone. cleanUp undoes what else that create made, first. Returns false
+  // when there was nothing to remove.
   Result<bool> removeIncomplete(const std::string& id,
-                                const std::function<bool(const ContainerDir&)>& isBroken) const;
+                                const std::function<bool(const ContainerDir&)>& isBroken,
+                                const std::function<Status(const ContainerDir&)>& cleanUp) const;
   // Ids of every container, sorted.
   Result<std::vector<std::string>> list() const;
 
   const std::string& root() const { return root_; }
+  int fd() const { return fd_.get(); }
 
  private:
   StateStore(std::string root, UniqueFd fd) : root_(std::move(root)), fd_(std::move(fd)) {}

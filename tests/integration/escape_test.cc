@@ -2,7 +2,10 @@
 // attack a hostile image or caller could, and checks that the host stays out
 // of reach.
 
+#include <sys/stat.h>
+
 #include <filesystem>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -160,6 +163,54 @@ TEST_F(EscapeTest, DevConsoleSymlinkWithATerminalReachesNothing) {
   }
   EXPECT_TRUE(contains(out, "pattern=regular")) << "procfs file covered by the console; " << out;
 }
+
+// "dev:ino" of a host path, as busybox's `stat -c %d:%i` prints it.
+std::string devIno(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) < 0) return "?";
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+}
+
+// While a created container waits for `start`, its init's open files are
+// reachable as /proc/1/fd/N by any process in the container that may trace
+// it. A host directory among them is a way out: `..` from it climbs to the
+// host's `/`. runc's and crun's waiting inits hold only the exec fifo. The
+// attack runs with CAP_SYS_PTRACE (what the walk needs) and as a plain exec.
+class CreatedInitFdTest : public EscapeTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(CreatedInitFdTest, ReachesNoHostDirectory) {
+  bool withPtrace = GetParam();
+  b.setArgs({"true"});
+  writeFile(b.tmp() + "/host-secret", "host\n");
+  RunResult c = b.create();
+  ASSERT_TRUE(c.ok()) << c;
+  // Every fd of the init, climbed 0..12 levels; each reachable directory
+  // printed as dev:ino, and every file named host-secret found on the way.
+  std::string walk =
+      "for f in /proc/1/fd/*; do p=$f; for i in 0 1 2 3 4 5 6 7 8 9 10 11 12; do "
+      "stat -L -c '%d:%i' \"$p/\" 2>/dev/null; cat \"$p/host-secret\" \"$p/tmp/host-secret\" "
+      "2>/dev/null; p=$p/..; done; done; echo walked";
+  std::vector<std::string> args{"exec"};
+  if (withPtrace) args.insert(args.end(), {"--cap", "CAP_SYS_PTRACE"});
+  args.insert(args.end(), {b.id(), "sh", "-c", walk});
+  RunResult r = b.rt(args);
+  ASSERT_TRUE(r.ok()) << r;
+  ASSERT_TRUE(contains(r.out, "walked")) << r;
+  EXPECT_FALSE(contains(r.out, "host\n")) << "a host file was read through /proc/1/fd; " << r;
+  std::set<std::string> hostDirs{devIno("/"), devIno(b.base()), devIno(b.stateRoot()),
+                                 devIno(b.tmp()), devIno(unifiedRoot())};
+  std::string reached;
+  for (const std::string& line : splitLines(r.out)) {
+    if (hostDirs.count(line) != 0 && !contains(reached, line)) reached += " " + line;
+  }
+  EXPECT_EQ(reached, "") << "the walk reached host directories (dev:ino); " << r;
+  RunResult fds = b.rt({"exec", "--cap", "CAP_SYS_PTRACE", b.id(), "ls", "-l", "/proc/1/fd"});
+  SCOPED_TRACE("the waiting init's fds: " + fds.out);
+  EXPECT_TRUE(b.del(true).ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(PtraceAndPlain, CreatedInitFdTest, ::testing::Bool(),
+                         [](const auto& info) { return info.param ? "WithPtrace" : "Plain"; });
 
 }  // namespace
 }  // namespace sangja::it
