@@ -1,5 +1,7 @@
 #include "base/trace.h"
 
+#include "base/fault_point.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <vector>
@@ -35,6 +37,7 @@ bool enabled() {
 }
 
 void mark(std::string_view phase) {
+  faultPoint(phase);
   if (state().on) markAt(phase, nowNs());
 }
 

@@ -151,6 +151,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // create killed at any point leaves delete --force what to remove.
   CgroupRecord record{cgroupPath, "", false};
   TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
+  trace::mark("cgroup recorded");
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   record.createdFrom = cgroup->createdFrom();
@@ -198,8 +199,9 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.annotations = config.annotations;
   state.noNewKeyring = opts.noNewKeyring;
   TRY(dir.writeState(spec::toJson(state)));
+  trace::mark("state written");
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));
-  trace::mark("state and pid file written");
+  trace::mark("pid file written");
   rollback.dismiss();
   seccomp::keepInCache(plan.seccomp);  // a filter compiled now, for the next container
   return Created{std::move(init),      cgroupPath,           std::move(config.hooks),

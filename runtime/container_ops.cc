@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "base/file.h"
+#include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/cgroup_record.h"
 #include "runtime/container.h"
@@ -108,6 +109,7 @@ Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::strin
 
 Status startContainer(const RuntimeOptions& rt, const std::string& id) {
   OpenedContainer c = TRY(openContainer(rt, id));
+  trace::mark("start: container opened");
   if (c.status != ContainerStatus::kCreated) {
     return Error::invalid("cannot start a container that is " + std::string(statusName(c.status)) +
                           " (only a created one)");
@@ -124,7 +126,9 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
     return Error::fromErrno("open exec fifo");
   }
   UniqueFd fifo(fd);
+  trace::mark("start: fifo opened");
   TRY(writeAll(fifo.get(), "0", "exec fifo"));
+  trace::mark("start: init released");
   if (::unlinkat(c.dir.fd(), kExecFifo, 0) < 0) return Error::fromErrno("remove exec fifo");
   if (hooks.poststart.empty()) return {};
   waitForExec(fifo.get());
@@ -190,12 +194,16 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
     return Error::invalid("cannot delete container " + id +
                           " that is not stopped: " + statusName(c.status));
   }
+  trace::mark("delete: container opened");
   if (c.status != ContainerStatus::kStopped) TRY(killEverything(c));
+  trace::mark("delete: processes killed");
   Result<spec::Hooks> hooks = hooks::loadHooks(c.dir.fd());
   if (!hooks.ok()) log::warning("poststop hooks: " + hooks.error().message());
   auto cgroup = TRY(c.cgroup());
   TRY(cgroup->destroy());
+  trace::mark("delete: cgroup removed");
   TRY(c.dir.remove());
+  trace::mark("delete: state removed");
   // After the container is gone, before delete returns; a failure is a
   // warning (runtime-spec lifecycle step 13).
   if (hooks.ok()) hooks::runPoststop(*hooks, hookState(c.state));

@@ -1,0 +1,151 @@
+// Faults: the runtime SIGKILLed at each named phase of create, start, exec
+// and delete (every trace mark is a fault point in the test-only
+// sangja-faulty, base/fault_point.h). Afterwards `delete --force` must
+// succeed and leave nothing: no state, no cgroup, no mount, no process; and
+// an init whose create died before recording it must not outlive it. The
+// phases are read from a traced run, so a new mark is covered at once.
+#include <filesystem>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness.h"
+
+namespace sangja::it {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FaultTest : public ContainerTest {
+ protected:
+  void SetUp() override {
+    if (runtimeIsPeer()) GTEST_SKIP() << "fault points exist only in sangja's test build";
+  }
+
+  // `sangja-faulty --root R args...`, killed at phase ("" = never), traced.
+  RunResult faulty(const std::vector<std::string>& args, const std::string& phase) {
+    std::vector<std::string> argv{"env",
+                                  "SANGJA_TRACE=1",
+                                  "SANGJA_IT_TAG=" + b.tag(),
+                                  "SANGJA_FAULT_AT=" + phase,
+                                  SANGJA_FAULTY_BINARY,
+                                  "--root",
+                                  b.stateRoot()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv);
+  }
+
+  // The parent-side phases a traced, unfaulted run passes.
+  std::vector<std::string> phasesOf(const RunResult& traced) {
+    std::vector<std::string> out;
+    for (const std::string& line : splitLines(traced.err)) {
+      if (line.rfind("trace: ", 0) != 0) continue;
+      std::string name = line.substr(7, line.find(" +") - 7);
+      while (!name.empty() && name.back() == ' ') name.pop_back();
+      if (name.rfind("init: ", 0) == 0) continue;  // the child's, not fault points
+      out.push_back(name);
+    }
+    return out;
+  }
+
+  // After a kill at `phase`: an init nobody recorded dies by itself, then
+  // delete --force removes everything, and the id can be used again.
+  void expectCleanAfter(const std::string& what, const std::string& phase, const std::string& id,
+                        const HostSnapshot& before) {
+    SCOPED_TRACE(what + " killed at \"" + phase + "\"");
+    RunResult st = b.rt({"state", id}, kQuickTimeout);
+    bool recorded = st.ok();
+    if (!recorded) {
+      EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }, milliseconds(3000)))
+          << "an init outlived the create that did not record it";
+    }
+    RunResult del = b.rt({"delete", "--force", id}, kQuickTimeout);
+    EXPECT_TRUE(del.ok()) << del;
+    EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }, milliseconds(3000)))
+        << "processes left after delete --force";
+    std::error_code ec;
+    EXPECT_FALSE(fs::exists(b.stateRoot() + "/" + id, ec)) << "state left";
+    EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+  }
+
+  std::string nextId(int n) { return b.id() + "-f" + std::to_string(n); }
+};
+
+TEST_F(FaultTest, CreateKilledAtEachPhaseLeavesNothing) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  HostSnapshot before = HostSnapshot::take();
+  RunResult traced = faulty({"create", "--bundle", b.dir(), nextId(0)}, "");
+  ASSERT_TRUE(traced.ok()) << traced;
+  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
+  std::vector<std::string> phases = phasesOf(traced);
+  ASSERT_GE(phases.size(), 8u) << traced;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    std::string id = nextId(static_cast<int>(i) + 1);
+    RunResult r = faulty({"create", "--bundle", b.dir(), id}, phases[i]);
+    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
+    expectCleanAfter("create", phases[i], id, before);
+  }
+  // The ids are free again.
+  RunResult again = b.create();
+  EXPECT_TRUE(again.ok()) << again;
+}
+
+TEST_F(FaultTest, StartKilledAtEachPhaseLeavesNothing) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  HostSnapshot before = HostSnapshot::take();
+  ASSERT_TRUE(b.rt({"create", "--bundle", b.dir(), nextId(0)}).ok());
+  RunResult traced = faulty({"start", nextId(0)}, "");
+  ASSERT_TRUE(traced.ok()) << traced;
+  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
+  std::vector<std::string> phases = phasesOf(traced);
+  ASSERT_GE(phases.size(), 3u) << traced;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    std::string id = nextId(static_cast<int>(i) + 1);
+    ASSERT_TRUE(b.rt({"create", "--bundle", b.dir(), id}).ok());
+    RunResult r = faulty({"start", id}, phases[i]);
+    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
+    expectCleanAfter("start", phases[i], id, before);
+  }
+}
+
+TEST_F(FaultTest, ExecKilledAtEachPhaseLeavesNothing) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  HostSnapshot before = HostSnapshot::take();
+  ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), nextId(0)}).ok());
+  RunResult traced = faulty({"exec", nextId(0), "true"}, "");
+  ASSERT_TRUE(traced.ok()) << traced;
+  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
+  std::vector<std::string> phases = phasesOf(traced);
+  ASSERT_GE(phases.size(), 3u) << traced;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    std::string id = nextId(static_cast<int>(i) + 1);
+    ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), id}).ok());
+    RunResult r = faulty({"exec", id, "true"}, phases[i]);
+    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
+    expectCleanAfter("exec", phases[i], id, before);
+  }
+}
+
+TEST_F(FaultTest, DeleteKilledAtEachPhaseLeavesNothing) {
+  b.setArgs({"sleep", "100"});
+  b.write();
+  HostSnapshot before = HostSnapshot::take();
+  ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), nextId(0)}).ok());
+  RunResult traced = faulty({"delete", "--force", nextId(0)}, "");
+  ASSERT_TRUE(traced.ok()) << traced;
+  std::vector<std::string> phases = phasesOf(traced);
+  ASSERT_GE(phases.size(), 4u) << traced;
+  for (size_t i = 0; i < phases.size(); ++i) {
+    std::string id = nextId(static_cast<int>(i) + 1);
+    ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), id}).ok());
+    RunResult r = faulty({"delete", "--force", id}, phases[i]);
+    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
+    expectCleanAfter("delete", phases[i], id, before);
+  }
+}
+
+}  // namespace
+}  // namespace sangja::it
