@@ -129,8 +129,7 @@ class Cgroup2Manager final : public CgroupManager {
     return {};
   }
 
-  Status applyResources(const spec::Resources& resources, bool forUpdate,
-                        const std::vector<spec::Device>& linuxDevices = {}) const override {
+  Status applyResources(const spec::Resources& resources, bool forUpdate) const override {
     TRY(enableControllers(controllersNeeded(resources)));
     UniqueFd dir = TRY(openDir());
     CgroupFacts facts = TRY(probeCgroup(dir.get()));
@@ -146,7 +145,7 @@ class Cgroup2Manager final : public CgroupManager {
     }
     TRY(applyWrites(dir.get(), writes));
     // [device filter] linux.resources.devices as an eBPF program (device_filter.h).
-    if (!resources.devices.empty()) TRY(applyDeviceRules(dir.get(), resources, linuxDevices));
+    if (!resources.devices.empty()) TRY(applyDeviceRules(dir.get(), resources));
     return {};
   }
 

@@ -32,9 +32,7 @@ class CgroupManager {
   virtual Status enableControllers(const std::vector<std::string>& names) const = 0;
   // Sets linux.resources on the cgroup: enables the controllers they need,
   // then writes the files. With forUpdate, memory.checkBeforeUpdate applies.
-  // linuxDevices (linux.devices) are allowed by the device filter too. [device filter]
-  virtual Status applyResources(const spec::Resources& resources, bool forUpdate,
-                                const std::vector<spec::Device>& linuxDevices = {}) const = 0;
+  virtual Status applyResources(const spec::Resources& resources, bool forUpdate) const = 0;
   // An O_DIRECTORY fd of the cgroup, for clone3's CLONE_INTO_CGROUP.
   virtual Result<UniqueFd> openDir() const = 0;
   virtual Status attach(pid_t pid) const = 0;

@@ -105,8 +105,7 @@ unsigned parseDeviceAccess(std::string_view access) {
   return bits;
 }
 
-Result<std::vector<DeviceRule>> effectiveDeviceRules(
-    const spec::Resources& resources, const std::vector<spec::Device>& linuxDevices) {
+Result<std::vector<DeviceRule>> effectiveDeviceRules(const spec::Resources& resources) {
   std::vector<DeviceRule> rules;
   for (size_t i = 0; i < resources.devices.size(); ++i) {
     const spec::DeviceCgroupRule& d = resources.devices[i];
@@ -123,23 +122,7 @@ Result<std::vector<DeviceRule>> effectiveDeviceRules(
     rules.push_back(r);
   }
   for (const DefaultDevice& dd : kDefaultDevices) {
-    bool overridden = false;
-    if (dd.path) {
-      for (const spec::Device& dev : linuxDevices) overridden |= dev.path == dd.path;
-    }
-    if (!overridden) rules.push_back(DeviceRule{true, dd.type, dd.major, dd.minor, dd.access});
-  }
-  for (size_t i = 0; i < linuxDevices.size(); ++i) {
-    const spec::Device& dev = linuxDevices[i];
-    if (dev.type == 'p') continue;  // a fifo is no device to the cgroup
-    std::string where = "linux.devices[" + std::to_string(i) + "]";
-    DeviceRule r;
-    r.allow = true;
-    r.type = dev.type == 'b' ? 'b' : 'c';  // 'u' (unbuffered) is a char device
-    r.major = TRY(deviceNumber(dev.major, where + ".major"));
-    r.minor = TRY(deviceNumber(dev.minor, where + ".minor"));
-    r.access = kDevAccessAll;
-    rules.push_back(r);
+    rules.push_back(DeviceRule{true, dd.type, dd.major, dd.minor, dd.access});
   }
   return rules;
 }
@@ -288,9 +271,8 @@ Status attachDeviceProgram(int cgroupDirFd, int progFd) {
   return {};
 }
 
-Status applyDeviceRules(int cgroupDirFd, const spec::Resources& resources,
-                        const std::vector<spec::Device>& linuxDevices) {
-  std::vector<DeviceRule> rules = TRY(effectiveDeviceRules(resources, linuxDevices));
+Status applyDeviceRules(int cgroupDirFd, const spec::Resources& resources) {
+  std::vector<DeviceRule> rules = TRY(effectiveDeviceRules(resources));
   UniqueFd prog = TRY(loadDeviceProgram(buildDeviceProgram(rules)));
   return attachDeviceProgram(cgroupDirFd, prog.get()).context("linux.resources.devices");
 }

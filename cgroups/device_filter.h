@@ -2,8 +2,9 @@
 //
 // Three steps, the first two pure:
 //  - effectiveDeviceRules(): the config's rules, then runc's default allowed
-//    devices (specconv.AllowedDevices), then an allow rule for each
-//    linux.devices entry. Later rules win.
+//    devices (specconv.AllowedDevices). Later rules win. linux.devices get
+//    no rule of their own (as with runc): an operator's deny-all holds for
+//    them too, and a config that wants one usable allows it itself.
 //  - buildDeviceProgram(): the eBPF instructions deciding as evaluate() does.
 //  - loadDeviceProgram() + attachDeviceProgram(): bpf(2), replacing the
 //    programs attached before without a window where none is attached.
@@ -49,8 +50,7 @@ unsigned parseDeviceAccess(std::string_view access);
 
 // The rules the program enforces, in order (later wins). Errors for a major or
 // minor above 2^32-1; a negative one means any (runc's -1).
-Result<std::vector<DeviceRule>> effectiveDeviceRules(const spec::Resources& resources,
-                                                     const std::vector<spec::Device>& linuxDevices);
+Result<std::vector<DeviceRule>> effectiveDeviceRules(const spec::Resources& resources);
 
 // The reference decision for an attempt of type 'c' or 'b' with access bits.
 bool evaluate(const std::vector<DeviceRule>& rules, char type, uint32_t major, uint32_t minor,
@@ -76,7 +76,6 @@ Status attachDeviceProgram(int cgroupDirFd, int progFd);
 Result<std::vector<uint32_t>> attachedDevicePrograms(int cgroupDirFd);
 
 // All of the above for a cgroup: rules -> program -> load -> attach.
-Status applyDeviceRules(int cgroupDirFd, const spec::Resources& resources,
-                        const std::vector<spec::Device>& linuxDevices);
+Status applyDeviceRules(int cgroupDirFd, const spec::Resources& resources);
 
 }  // namespace sangja::cgroups

@@ -158,8 +158,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   record.verifiedFree = true;
   TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
   if (config.linux && config.linux->resources) {
-    TRY(cgroup->applyResources(*config.linux->resources, false,
-                               config.linux->devices));  // [device filter] linux.devices
+    TRY(cgroup->applyResources(*config.linux->resources, false));
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
   plan.closeInChild.push_back(cgroupDir.get());

@@ -97,14 +97,7 @@ Status updateContainer(const RuntimeOptions& rt, const std::string& id,
   if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   auto cgroup = TRY(c.cgroup());
   spec::Resources merged = mergeWithCurrent(resources, cgroup->directory());
-  // A new device filter must still let the container use its own
-  // linux.devices: they come from the bundle's config.
-  std::vector<spec::Device> devices;
-  if (!resources.devices.empty()) {
-    Result<spec::Config> config = spec::loadConfig(c.state.bundle);
-    if (config.ok() && config->linux) devices = config->linux->devices;
-  }
-  return cgroup->applyResources(merged, true, devices).context("update " + id);
+  return cgroup->applyResources(merged, true).context("update " + id);
 }
 
 Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id) {

@@ -403,6 +403,11 @@ Device parseDevice(const Obj& o) {
     };
     d.major = need("major");
     d.minor = need("minor");
+    // dev_t holds 32 bits of each (makedev).
+    for (auto [key, v] : {std::pair{"major", d.major}, std::pair{"minor", d.minor}}) {
+      if (v < 0 || v > 0xffffffffLL)
+        fail(o.at(key), std::to_string(v) + " is out of range (0 to 4294967295)");
+    }
   }
   d.fileMode = o.opt<uint32_t>("fileMode");
   d.uid = o.opt<uint32_t>("uid");

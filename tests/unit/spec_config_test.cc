@@ -408,6 +408,16 @@ TEST(SpecConfig, DeviceMinorRequired) {
             "config.json: linux.devices[0].minor: required for type \"b\"");
 }
 
+// dev_t has 32 bits for each number: a bigger one would be cut by makedev.
+TEST(SpecConfig, DeviceNumbersBeyond32BitsAreRefused) {
+  EXPECT_EQ(errorAt("/linux", json::parse(R"({"devices": [{"type": "c", "path": "/dev/x",
+                                                           "major": 1, "minor": 4294967296}]})")),
+            "config.json: linux.devices[0].minor: 4294967296 is out of range (0 to 4294967295)");
+  EXPECT_EQ(errorAt("/linux", json::parse(R"({"devices": [{"type": "b", "path": "/dev/x",
+                                                           "major": -1, "minor": 0}]})")),
+            "config.json: linux.devices[0].major: -1 is out of range (0 to 4294967295)");
+}
+
 TEST(SpecConfig, FifoDeviceNeedsNoNumbers) {
   Result<Config> r = parseConfig(
       patched("/linux", json::parse(R"({"devices": [{"type": "p", "path": "/dev/f"}]})")));
