@@ -10,6 +10,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "base/procfs.h"
 #include "base/scoped_fd.h"
 #include "namespaces/in_root.h"
@@ -24,7 +26,26 @@ struct Ctx {
   int rootfd;
 };
 
+// /proc and /sys hold the files the runtime and the kernel's own checks
+// trust (masked paths, sysctls, the procfs "fully visible" rule). An image
+// whose /proc or /sys is a symlink is refused rather than followed, even
+// inside the rootfs (CVE-2019-19921 class; runc refuses it too).
+void refuseSymlinkedProcOrSys(const Ctx& ctx, const std::string& path) {
+  const char* p = path.c_str();
+  while (*p == '/') ++p;
+  for (const char* top : {"proc", "sys"}) {
+    size_t n = std::strlen(top);
+    if (std::strncmp(p, top, n) != 0 || (p[n] != '\0' && p[n] != '/')) continue;
+    struct stat st;
+    if (::fstatat(ctx.rootfd, top, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode)) {
+      ctx.channel.fail(ELOOP, "mount target: the rootfs's",
+                       top[0] == 'p' ? "/proc is a symlink" : "/sys is a symlink");
+    }
+  }
+}
+
 int openTarget(const Ctx& ctx, const std::string& path, Create create) {
+  refuseSymlinkedProcOrSys(ctx, path);
   int fd = openInRoot(ctx.rootfd, path.c_str(), O_PATH, create);
   if (fd < 0) ctx.channel.fail(-fd, "resolve mount target", path);
   return fd;
@@ -239,9 +260,105 @@ void writeSysctl(const Ctx& ctx, const Sysctl& s) {
   }
 }
 
+// A mountinfo mount point with its octal escapes (\040 for a space) undone,
+// into out (capacity n). False when it does not fit.
+bool unescapeMountPoint(const char* in, size_t len, char* out, size_t n) {
+  size_t o = 0;
+  for (size_t i = 0; i < len; ++i) {
+    char c = in[i];
+    if (c == '\\' && i + 3 < len && in[i + 1] >= '0' && in[i + 1] <= '3' && in[i + 2] >= '0' &&
+        in[i + 2] <= '7' && in[i + 3] >= '0' && in[i + 3] <= '7') {
+      c = static_cast<char>((in[i + 1] - '0') * 64 + (in[i + 2] - '0') * 8 + (in[i + 3] - '0'));
+      i += 3;
+    }
+    if (o + 1 >= n) return false;
+    out[o++] = c;
+  }
+  out[o] = '\0';
+  return true;
+}
+
+// Whether path is dir or below it.
+bool isWithin(const char* path, const std::string& dir) {
+  size_t n = dir.size();
+  return std::strncmp(path, dir.c_str(), n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+// One mountinfo line: a procfs or sysfs mount outside the rootfs is
+// detached (or, if it will not go, covered by an empty read-only tmpfs).
+// Returns whether it acted.
+bool hideIfHostProcOrSys(const Ctx& ctx, const char* line, size_t len) {
+  // id parent dev root point options [optional...] - fstype source super
+  const char* fields[5] = {};
+  size_t lens[5] = {};
+  size_t f = 0, i = 0;
+  while (f < 5 && i < len) {
+    size_t start = i;
+    while (i < len && line[i] != ' ') ++i;
+    fields[f] = line + start;
+    lens[f++] = i - start;
+    ++i;
+  }
+  const char* sep = nullptr;
+  for (size_t k = i; k + 2 < len; ++k) {
+    if (line[k] == '-' && line[k - 1] == ' ' && line[k + 1] == ' ') {
+      sep = line + k + 2;
+      break;
+    }
+  }
+  if (f < 5 || sep == nullptr) return false;
+  size_t rest = len - static_cast<size_t>(sep - line);
+  bool proc = rest > 5 && std::strncmp(sep, "proc ", 5) == 0;
+  bool sys = rest > 6 && std::strncmp(sep, "sysfs ", 6) == 0;
+  if (!proc && !sys) return false;
+  char point[PATH_MAX];
+  if (!unescapeMountPoint(fields[4], lens[4], point, sizeof point)) return false;
+  if (isWithin(point, ctx.plan.rootfs)) return false;
+  if (::umount2(point, MNT_DETACH) == 0) return true;
+  if (::mount("tmpfs", point, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr) < 0) {
+    ctx.channel.fail(errno, "--no-pivot: hide the host's filesystem at", point);
+  }
+  return false;
+}
+
+// --no-pivot: without pivot_root the old root's mounts stay in this mount
+// namespace under the chroot. The host's procfs and sysfs there are fully
+// visible to the kernel's mount_too_revealing check, so a user namespace in
+// the container could mount an unmasked procfs. They go first (runc does
+// the same). Read with one fd, rewound per pass: /proc itself goes too.
+void hideHostProcAndSys(const Ctx& ctx) {
+  ScopedFd info(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (info.get() < 0) ctx.channel.fail(errno, "--no-pivot: read /proc/self/mountinfo");
+  char buf[8192];
+  for (int pass = 0; pass < 8; ++pass) {
+    if (::lseek(info.get(), 0, SEEK_SET) < 0)
+      ctx.channel.fail(errno, "--no-pivot: rewind mountinfo");
+    bool acted = false;
+    size_t have = 0;
+    for (;;) {
+      ssize_t n = ::read(info.get(), buf + have, sizeof buf - have);
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) ctx.channel.fail(errno, "--no-pivot: read /proc/self/mountinfo");
+      have += static_cast<size_t>(n);
+      size_t start = 0;
+      for (size_t k = 0; k < have; ++k) {
+        if (buf[k] != '\n') continue;
+        acted |= hideIfHostProcOrSys(ctx, buf + start, k - start);
+        start = k + 1;
+      }
+      if (start == 0 && have == sizeof buf) ctx.channel.fail(E2BIG, "--no-pivot: a mountinfo line");
+      std::memmove(buf, buf + start, have - start);
+      have -= start;
+      if (n == 0) break;
+    }
+    if (!acted) return;
+  }
+}
+
 void enterRoot(const Ctx& ctx) {
   if (::fchdir(ctx.rootfd) < 0) ctx.channel.fail(errno, "chdir to rootfs", ctx.plan.rootfs);
   if (ctx.plan.noPivot) {
+    hideHostProcAndSys(ctx);
     if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
       ctx.channel.fail(errno, "move rootfs to /");
     if (::chroot(".") < 0) ctx.channel.fail(errno, "chroot to rootfs");

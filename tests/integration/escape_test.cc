@@ -2,10 +2,16 @@
 // attack a hostile image or caller could, and checks that the host stays out
 // of reach.
 
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -162,6 +168,77 @@ TEST_F(EscapeTest, DevConsoleSymlinkWithATerminalReachesNothing) {
     SKIP_FOR_PEER("CVE-2025-52565: the console was mounted over /proc/sys/kernel/core_pattern");
   }
   EXPECT_TRUE(contains(out, "pattern=regular")) << "procfs file covered by the console; " << out;
+}
+
+// What an attacker in the container does: a new user and pid namespace
+// (where it holds every capability) mounts a fresh procfs. The kernel allows
+// that only while the mount namespace holds a procfs that is fully visible
+// (no masks over it). Run from the mount namespace of pid (0: this one).
+// Returns 0 when the mount succeeded, else its errno (>= 100: set-up).
+int freshProcMountErrno(pid_t pid) {
+  int ns = -1;
+  if (pid > 0) ns = ::open(("/proc/" + std::to_string(pid) + "/ns/mnt").c_str(), O_RDONLY);
+  pid_t child = ::fork();
+  if (child == 0) {
+    if (pid > 0 && (ns < 0 || ::setns(ns, CLONE_NEWNS) < 0)) ::_exit(100);
+    if (::unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) < 0) ::_exit(101);
+    pid_t inner = ::fork();
+    if (inner == 0) {
+      int r = ::mount("proc", "/mnt", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+      ::_exit(r == 0 ? 0 : errno);
+    }
+    int st = 0;
+    if (inner < 0 || ::waitpid(inner, &st, 0) != inner) ::_exit(102);
+    ::_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 103);
+  }
+  int st = 0;
+  ::waitpid(child, &st, 0);
+  if (ns >= 0) ::close(ns);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 104;
+}
+
+// --no-pivot chroots instead of pivot_root: the old root's mounts stay in
+// the container's mount namespace, and the host's procfs among them counts
+// as fully visible, so a user namespace in the container could mount an
+// unmasked procfs. The probe must work where nothing stops it (a plain copy
+// of the host's mount namespace), and be refused in the container, as it is
+// after pivot_root.
+TEST_F(EscapeTest, NoPivotLeavesNoFullyVisibleProcfs) {
+  ASSERT_EQ(freshProcMountErrno(0), 0)
+      << "set-up broken: a fresh procfs cannot be mounted even from the host's namespace";
+  b.setArgs({"sleep", "100"});
+  for (bool noPivot : {false, true}) {
+    SCOPED_TRACE(noPivot ? "--no-pivot" : "pivot_root");
+    std::string id = b.id() + (noPivot ? "-np" : "-p");
+    b.track(id);
+    RunResult c = noPivot ? b.createAs(id, {"--no-pivot"}) : b.createAs(id);
+    ASSERT_TRUE(c.ok()) << c;
+    pid_t init = b.stateJson(id).value("pid", 0);
+    ASSERT_GT(init, 0);
+    EXPECT_EQ(freshProcMountErrno(init), EPERM)
+        << "a user namespace in the container mounted a fresh procfs";
+    EXPECT_TRUE(b.rt({"delete", "--force", id}).ok());
+  }
+}
+
+// The image's /proc as a symlink, even one that stays inside the rootfs:
+// refused, not followed (what sits at /proc is what the masks and the
+// kernel's checks trust).
+TEST_F(EscapeTest, ProcOrSysSymlinkInTheImageIsRefused) {
+  for (const char* dir : {"proc", "sys"}) {
+    SCOPED_TRACE(dir);
+    fs::remove_all(b.rootfs() + "/" + dir);
+    fs::create_directories(b.rootfs() + "/elsewhere");
+    fs::create_symlink("elsewhere", b.rootfs() + "/" + dir);
+    RunResult r = b.sh("true");
+    fs::remove(b.rootfs() + "/" + dir);
+    fs::create_directories(b.rootfs() + "/" + dir);
+    if (runtimeIsPeer()) continue;  // runc follows a symlink that stays inside the rootfs
+    EXPECT_NE(r.status, 0) << r;
+    EXPECT_TRUE(contains(r.err, std::string("/") + dir)) << r;
+    EXPECT_TRUE(containsNoCase(r.err, "symlink") || containsNoCase(r.err, "symbolic link")) << r;
+    EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << r;
+  }
 }
 
 // "dev:ino" of a host path, as busybox's `stat -c %d:%i` prints it.
