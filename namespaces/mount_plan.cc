@@ -49,6 +49,11 @@ Result<std::string> resolveRootfs(const spec::Config& config, const std::string&
   struct stat st;
   if (::stat(real, &st) < 0) return Error::fromErrno("rootfs " + path);
   if (!S_ISDIR(st.st_mode)) return Error::invalid("rootfs " + path + ": not a directory", ENOTDIR);
+  // The host's own root cannot be a container's (pivot_root fails with a
+  // bare EBUSY, and the container would be the host).
+  if (std::string_view(real) == "/") {
+    return Error::invalid("root.path " + path + ": resolves to the host's / (not a rootfs)");
+  }
   return std::string(real);
 }
 

@@ -240,6 +240,13 @@ User parseUser(const Obj& o) {
     u.umask = umask;
   }
   u.additionalGids = o.get<std::vector<uint32_t>>("additionalGids");
+  // setgroups(2) takes at most NGROUPS_MAX (65536) and says only EINVAL.
+  constexpr size_t kMaxGroups = 65536;
+  if (u.additionalGids.size() > kMaxGroups) {
+    fail(o.at("additionalGids"),
+         std::to_string(u.additionalGids.size()) +
+             " groups, more than the kernel's limit of 65536 (NGROUPS_MAX)");
+  }
   u.username = o.get<std::string>("username");
   return u;
 }

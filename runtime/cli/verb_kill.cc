@@ -15,7 +15,8 @@ Result<int> verbKill(const GlobalOptions& g, Args args) {
   if (pos.empty() || pos.size() > 2) {
     TRY(expectArgs("kill", pos, 1, "[--all] <container-id> [signal]"));
   }
-  int sig = pos.size() == 2 ? TRY(parseSignal(pos[1])) : SIGTERM;
+  // An empty signal is the default one, as with runc.
+  int sig = pos.size() == 2 && !pos[1].empty() ? TRY(parseSignal(pos[1])) : SIGTERM;
   TRY(killContainer(g.runtime, pos[0], sig, flags.isSet("all")));
   return 0;
 }

@@ -257,5 +257,30 @@ TEST_F(BadInputTest, IntelRdtWithoutResctrl) {
   expectCleanFailure(createRaw(b.id()), {"intelRdt", "resctrl"});
 }
 
+// An id longer than a file name passed validation and failed at mkdir.
+TEST_F(BadInputTest, IdLongerThanAFileName) {
+  b.write();
+  expectCleanFailure(createRaw(std::string(300, 'a')), {"255", "too long", "id"},
+                     "the error does not name the id's length limit");
+}
+
+// kill ID 0 asks whether the init is alive, and kill ID "" sends the
+// default signal (both as runc).
+TEST_F(BadInputTest, KillWithSignalZeroOrEmpty) {
+  b.setArgs({"sleep", "100"});
+  ASSERT_TRUE(b.create().ok());
+  RunResult zero = b.rt({"kill", b.id(), "0"});
+  EXPECT_TRUE(zero.ok()) << zero;
+  EXPECT_EQ(b.status(), "created") << "signal 0 must not do anything";
+  RunResult empty = b.rt({"kill", b.id(), ""});
+  EXPECT_TRUE(empty.ok()) << "SIGTERM sent" << empty;
+  b.kill("KILL");  // (runc's init may have died of the SIGTERM already)
+  ASSERT_TRUE(b.waitStatus("stopped"));
+  RunResult gone = b.rt({"kill", b.id(), "0"});
+  EXPECT_NE(gone.status, 0) << gone;
+  EXPECT_TRUE(contains(gone.err, "not running")) << gone;
+  EXPECT_TRUE(b.del().ok());
+}
+
 }  // namespace
 }  // namespace sangja::it

@@ -123,6 +123,20 @@ const std::vector<HostileCase>& cases() {
              {{"destination", std::string("/mnt\0x", 6)}, {"type", "tmpfs"}, {"source", "tmpfs"}});
        }),
        "mounts[", false},
+      // Clear errors instead of a bare errno from deep inside.
+      {"RootfsIsASymlinkToTheHostRoot",
+       [](Bundle& b, pid_t) {
+         b.write();
+         fs::remove_all(b.rootfs());
+         fs::create_symlink("/", b.rootfs());
+       },
+       "host's /", false},
+      {"TooManyAdditionalGids", json([](Bundle& b, pid_t) {
+         std::vector<unsigned> gids(100000);
+         for (unsigned i = 0; i < gids.size(); ++i) gids[i] = i;
+         b.config["process"]["user"]["additionalGids"] = gids;
+       }),
+       "NGROUPS_MAX", false},
       // Numbers beyond a double: an abort (SIGABRT, core) before.
       {"NumberOutOfRangeInAnUnknownField",
        [](Bundle& b, pid_t) { withRawProcessMember(b, "\"x-vendor\": 1e309"); }, "number overflow",
