@@ -68,7 +68,7 @@ Result<std::string> ContainerDir::readState() const {
 }
 
 Status ContainerDir::writeState(std::string_view json) const {
-  return writeFileAtomic(fd_.get(), kStateFile, json, 0600);
+  return writeFileAtomic(fd_.get(), kStateFile, json, 0600).context("container state in " + path_);
 }
 
 Result<std::string> ContainerDir::readEntry(const char* name) const {
@@ -76,7 +76,7 @@ Result<std::string> ContainerDir::readEntry(const char* name) const {
 }
 
 Status ContainerDir::writeEntry(const char* name, std::string_view data) const {
-  return writeFileAtomic(fd_.get(), name, data, 0600);
+  return writeFileAtomic(fd_.get(), name, data, 0600).context("container state in " + path_);
 }
 
 bool ContainerDir::hasExecFifo() const {
