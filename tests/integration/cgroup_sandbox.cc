@@ -16,10 +16,13 @@ namespace {
 
 // Runs the rest of its arguments in a new cgroup namespace rooted at $1 (the
 // sandbox dir), with a private /sys/fs/cgroup showing only that subtree.
+// (A tmpfs first: on a pure v2 host the kernel refuses the cgroup2
+// superblock on top of itself at the same place.)
 constexpr const char* kEnterSandbox =
     "echo $$ > \"$1/cgroup.procs\" || exit 125; shift; "
     "exec unshare --cgroup --mount --propagation private /bin/sh -c "
-    "'mount -t cgroup2 cgroup2 /sys/fs/cgroup || exit 125; exec \"$@\"' sh \"$@\"";
+    "'mount -t tmpfs sangja-sandbox /sys/fs/cgroup && "
+    "mount -t cgroup2 sangja-sandbox /sys/fs/cgroup || exit 125; exec \"$@\"' sh \"$@\"";
 
 // Kills every process below dir and removes its cgroups, leaves first.
 void removeCgroupTree(const std::string& dir) {

@@ -5,6 +5,7 @@
 // an init whose create died before recording it must not outlive it. The
 // phases are read from a traced run, so a new mark is covered at once.
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
@@ -69,82 +70,79 @@ class FaultTest : public ContainerTest {
   }
 
   std::string nextId(int n) { return b.id() + "-f" + std::to_string(n); }
+
+  void createContainer(const std::string& id) {
+    RunResult r = b.rt({"create", "--bundle", b.dir(), id});
+    ASSERT_TRUE(r.ok()) << r;
+  }
+  void runDetached(const std::string& id) {
+    RunResult r = b.rt({"run", "--detach", "--bundle", b.dir(), id});
+    ASSERT_TRUE(r.ok()) << r;
+  }
+
+  // Runs command (for an id) once traced to learn its phases (at least
+  // minPhases), then once per phase on a fresh id, killed there; prepare
+  // makes the container the command acts on.
+  void killAtEachPhase(const std::string& what,
+                       const std::function<void(const std::string&)>& prepare,
+                       const std::function<std::vector<std::string>(const std::string&)>& command,
+                       size_t minPhases) {
+    b.setArgs({"sleep", "100"});
+    b.write();
+    HostSnapshot before = HostSnapshot::take();
+    prepare(nextId(0));
+    RunResult traced = faulty(command(nextId(0)), "");
+    ASSERT_TRUE(traced.ok()) << traced;
+    b.rt({"delete", "--force", nextId(0)});
+    std::vector<std::string> phases = phasesOf(traced);
+    ASSERT_GE(phases.size(), minPhases) << traced;
+    for (size_t i = 0; i < phases.size(); ++i) {
+      std::string id = nextId(static_cast<int>(i) + 1);
+      prepare(id);
+      RunResult r = faulty(command(id), phases[i]);
+      EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
+      expectCleanAfter(what, phases[i], id, before);
+    }
+  }
 };
 
 TEST_F(FaultTest, CreateKilledAtEachPhaseLeavesNothing) {
-  b.setArgs({"sleep", "100"});
-  b.write();
-  HostSnapshot before = HostSnapshot::take();
-  RunResult traced = faulty({"create", "--bundle", b.dir(), nextId(0)}, "");
-  ASSERT_TRUE(traced.ok()) << traced;
-  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
-  std::vector<std::string> phases = phasesOf(traced);
-  ASSERT_GE(phases.size(), 8u) << traced;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    std::string id = nextId(static_cast<int>(i) + 1);
-    RunResult r = faulty({"create", "--bundle", b.dir(), id}, phases[i]);
-    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
-    expectCleanAfter("create", phases[i], id, before);
-  }
+  killAtEachPhase(
+      "create", [](const std::string&) {},
+      [&](const std::string& id) {
+        return std::vector<std::string>{"create", "--bundle", b.dir(), id};
+      },
+      8);
   // The ids are free again.
   RunResult again = b.create();
   EXPECT_TRUE(again.ok()) << again;
 }
 
 TEST_F(FaultTest, StartKilledAtEachPhaseLeavesNothing) {
-  b.setArgs({"sleep", "100"});
-  b.write();
-  HostSnapshot before = HostSnapshot::take();
-  ASSERT_TRUE(b.rt({"create", "--bundle", b.dir(), nextId(0)}).ok());
-  RunResult traced = faulty({"start", nextId(0)}, "");
-  ASSERT_TRUE(traced.ok()) << traced;
-  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
-  std::vector<std::string> phases = phasesOf(traced);
-  ASSERT_GE(phases.size(), 3u) << traced;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    std::string id = nextId(static_cast<int>(i) + 1);
-    ASSERT_TRUE(b.rt({"create", "--bundle", b.dir(), id}).ok());
-    RunResult r = faulty({"start", id}, phases[i]);
-    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
-    expectCleanAfter("start", phases[i], id, before);
-  }
+  killAtEachPhase(
+      "start", [&](const std::string& id) { createContainer(id); },
+      [](const std::string& id) {
+        return std::vector<std::string>{"start", id};
+      },
+      3);
 }
 
 TEST_F(FaultTest, ExecKilledAtEachPhaseLeavesNothing) {
-  b.setArgs({"sleep", "100"});
-  b.write();
-  HostSnapshot before = HostSnapshot::take();
-  ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), nextId(0)}).ok());
-  RunResult traced = faulty({"exec", nextId(0), "true"}, "");
-  ASSERT_TRUE(traced.ok()) << traced;
-  ASSERT_TRUE(b.rt({"delete", "--force", nextId(0)}).ok());
-  std::vector<std::string> phases = phasesOf(traced);
-  ASSERT_GE(phases.size(), 3u) << traced;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    std::string id = nextId(static_cast<int>(i) + 1);
-    ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), id}).ok());
-    RunResult r = faulty({"exec", id, "true"}, phases[i]);
-    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
-    expectCleanAfter("exec", phases[i], id, before);
-  }
+  killAtEachPhase(
+      "exec", [&](const std::string& id) { runDetached(id); },
+      [](const std::string& id) {
+        return std::vector<std::string>{"exec", id, "true"};
+      },
+      3);
 }
 
 TEST_F(FaultTest, DeleteKilledAtEachPhaseLeavesNothing) {
-  b.setArgs({"sleep", "100"});
-  b.write();
-  HostSnapshot before = HostSnapshot::take();
-  ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), nextId(0)}).ok());
-  RunResult traced = faulty({"delete", "--force", nextId(0)}, "");
-  ASSERT_TRUE(traced.ok()) << traced;
-  std::vector<std::string> phases = phasesOf(traced);
-  ASSERT_GE(phases.size(), 4u) << traced;
-  for (size_t i = 0; i < phases.size(); ++i) {
-    std::string id = nextId(static_cast<int>(i) + 1);
-    ASSERT_TRUE(b.rt({"run", "--detach", "--bundle", b.dir(), id}).ok());
-    RunResult r = faulty({"delete", "--force", id}, phases[i]);
-    EXPECT_EQ(r.status, 128 + 9) << "not killed at " << phases[i] << "; " << r;
-    expectCleanAfter("delete", phases[i], id, before);
-  }
+  killAtEachPhase(
+      "delete", [&](const std::string& id) { runDetached(id); },
+      [](const std::string& id) {
+        return std::vector<std::string>{"delete", "--force", id};
+      },
+      4);
 }
 
 }  // namespace

@@ -89,9 +89,12 @@ run_one_container() {
 # is a failure.
 run_integration_suite() {
   local xml=/tmp/vm-smoke-results.xml
-  say "running $integration_tests --gtest_brief=1"
+  # LoadTest stresses the runtime, not the kernel: under TCG its hundreds of
+  # containers take minutes and show nothing the host's run does not.
+  local filter=-LoadTest.*
+  say "running $integration_tests --gtest_brief=1 --gtest_filter=$filter"
   local started=$SECONDS
-  if "$integration_tests" --gtest_brief=1 --gtest_output="xml:$xml"; then
+  if "$integration_tests" --gtest_brief=1 --gtest_filter="$filter" --gtest_output="xml:$xml"; then
     say "ok: the integration suite passed in the guest ($((SECONDS - started))s)"
   else
     fail "the integration suite failed in the guest ($((SECONDS - started))s)"
