@@ -79,6 +79,15 @@ std::string nowRfc3339() {
   return spec::formatRfc3339Nano(ts);
 }
 
+// The whole of text at offset 0, in one write.
+Status rewriteEntry(int fd, std::string_view text, const char* name) {
+  ssize_t n = ::pwrite(fd, text.data(), text.size(), 0);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return Error::fromErrno(n < 0 ? errno : EIO, std::string("write ") + name);
+  }
+  return {};
+}
+
 Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
   if (::mkfifoat(dir.fd(), kExecFifo, 0600) < 0) return Error::fromErrno("create exec fifo");
   // Opened now, inherited by the init: it polls it until `start` writes.
@@ -149,14 +158,20 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   }
   // Recorded before it exists and again once it is known to be free, so a
   // create killed at any point leaves delete --force what to remove.
+  // One small pwrite each time (a SIGKILL cannot tear it; the second text
+  // is longer, so nothing of the first is left), no rename on the hot path.
   CgroupRecord record{cgroupPath, "", false};
-  TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
+  UniqueFd recordFd = TRY(dir.createEntry(kCgroupRecord));
+  TRY(rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord)
+          .context("container state in " + dir.path()));
   trace::mark("cgroup recorded");
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   record.createdFrom = cgroup->createdFrom();
   record.verifiedFree = true;
-  TRY(dir.writeEntry(kCgroupRecord, formatCgroupRecord(record)));
+  TRY(rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord)
+          .context("container state in " + dir.path()));
+  recordFd.reset();
   if (config.linux && config.linux->resources) {
     TRY(cgroup->applyResources(*config.linux->resources, false));
   }

@@ -75,8 +75,9 @@ Result<std::string> ContainerDir::readEntry(const char* name) const {
   return readFileAt(fd_.get(), name).context("container \"" + id_ + "\"");
 }
 
-Status ContainerDir::writeEntry(const char* name, std::string_view data) const {
-  return writeFileAtomic(fd_.get(), name, data, 0600).context("container state in " + path_);
+Result<UniqueFd> ContainerDir::createEntry(const char* name) const {
+  return openAt(fd_.get(), name, O_WRONLY | O_CREAT | O_EXCL, 0600)
+      .context("container state in " + path_);
 }
 
 bool ContainerDir::hasExecFifo() const {

@@ -31,10 +31,10 @@ class ContainerDir {
 
   Result<std::string> readState() const;
   Status writeState(std::string_view json) const;
-  // Other small files of ours in the directory (runtime/cgroup_record.h),
-  // written atomically.
+  // Other small files of ours in the directory (runtime/cgroup_record.h).
   Result<std::string> readEntry(const char* name) const;
-  Status writeEntry(const char* name, std::string_view data) const;
+  // A new one, open for writing (it must not exist yet).
+  Result<UniqueFd> createEntry(const char* name) const;
   bool hasExecFifo() const;
 
   // Removes the directory and everything in it; the lock goes with it.
