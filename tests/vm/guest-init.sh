@@ -159,6 +159,14 @@ echo "$uptime" >/mnt/job/ready
 # /mnt/job stays reachable here; its cwd is the new root, which the command
 # and the modprobe helper take with chroot.
 cd "$root" || die "cd $root failed"
+# The initramfs's own /proc and /sys stay in this mount namespace under the
+# new root, and the kernel would count them as fully visible: any container
+# here could then mount a fresh, unmasked procfs or sysfs from a user
+# namespace, which no real host allows. A read-only tmpfs over a directory
+# of each makes them partly covered (pid 1 and the modprobe helper still use
+# /proc/1/cwd and /proc/sysrq-trigger).
+mount -t tmpfs -o ro,size=4k cover /proc/sys || die "covering the initramfs's /proc/sys failed"
+mount -t tmpfs -o ro,size=4k cover /sys/kernel || die "covering the initramfs's /sys/kernel failed"
 mount --move . / || die "moving $root over / failed"
 # pid 1 stays this shell, which reaps orphans (busybox sh waits for any child).
 chroot . /bin/bash /run/sangja-vm/job/run.sh \
