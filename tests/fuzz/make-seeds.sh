@@ -162,7 +162,7 @@ for h in config process resources state; do
   done | grep -E '^[][A-Za-z0-9_.:=/ ,+-]{1,40}$' | sort -u |
     sed 's/.*/"\\"&\\""/' >"$out/$h.dict" || true
   printf '"1e308"\n"-1"\n"18446744073709551615"\n"null"\n"true"\n"false"\n' >>"$out/$h.dict"
-  echo '"\\u0000"' >>"$out/$h.dict"
+  printf '%s\n' '"\\u0000"' >>"$out/$h.dict"
 done
 "$sangja" features | jq -r '.mountOptions[]?' | sed 's/.*/"&"/' >"$out/mount_options.dict" || true
 
