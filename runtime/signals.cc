@@ -39,7 +39,8 @@ std::optional<int> parseRealtime(std::string_view s) {
   auto offset = [](std::string_view rest, char sign) -> std::optional<int> {
     if (rest.empty()) return 0;
     if (rest[0] != sign) return std::nullopt;
-    return parseNumber(rest.substr(1));
+    auto n = parseNumber(rest.substr(1));  // bounded, so that the sum below cannot overflow
+    return n && *n >= 0 && *n <= SIGRTMAX - SIGRTMIN ? n : std::nullopt;
   };
   if (s.starts_with("RTMIN")) {
     auto off = offset(s.substr(5), '+');

@@ -10,6 +10,8 @@ packages=(
   busybox-static jq                         # the example and test bundles
   iproute2                                  # tests: ip netns for joined namespaces
   containerd python3                        # tests/e2e: containerd (brings runc), a pty for ctr -t
+  clang-14 libclang-rt-14-dev llvm-14       # tests only: ASan/UBSan, libFuzzer (build-sanitize/),
+                                            # llvm-symbolizer for their stack traces
 )
 if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
   packages+=(runc crun)  # peers, for benchmarks and cross-checks

@@ -1,6 +1,8 @@
 #!/bin/bash
 # Every test: installs what is missing, builds, then runs the unit tests and
-# the integration tests (real containers; needs root) through ctest.
+# the integration tests (real containers; needs root) through ctest in
+# build/, then the sanitized unit tests and the fuzz harnesses in
+# build-sanitize/ (scripts/build-sanitized.sh).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 if [[ $(id -u) != 0 ]]; then
@@ -9,5 +11,11 @@ if [[ $(id -u) != 0 ]]; then
 fi
 bash "$top/scripts/install-deps.sh"
 bash "$top/scripts/build.sh"
-cd "${BUILD_DIR:-$top/build}"
-ctest --output-on-failure --timeout 300 "$@"
+# Both suites run, whatever the first gives; either failing fails the run.
+status=0
+(cd "${BUILD_DIR:-$top/build}" && ctest --output-on-failure --timeout 300 "$@") || status=1
+# The unit tests under ASan+UBSan and the fuzz harnesses, two at a time.
+bash "$top/scripts/build-sanitized.sh" &&
+  (cd "${SANITIZE_BUILD_DIR:-$top/build-sanitize}" &&
+    ctest --output-on-failure --timeout 300 -j "$(nproc)" "$@") || status=1
+exit "$status"

@@ -1,0 +1,12 @@
+// The process of `exec --process FILE` (spec::parseProcess): no crash, and
+// what it accepts round-trips through toJson.
+#include "spec/config.h"
+#include "tests/fuzz/fuzz_check.h"
+
+using namespace sangja;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  fuzz::checkRoundTrip(fuzz::text(data, size),
+                       [](std::string_view s) { return spec::parseProcess(s); });
+  return 0;
+}
