@@ -31,6 +31,18 @@ inline void check(bool ok, std::string_view what, std::string_view first = {},
   if (!ok) fail(what, first, second);
 }
 
+// Whether JSON text escapes a NUL ("\u0000"): the "u0000" must follow an
+// odd run of backslashes, else it is a literal backslash and text (found by
+// the long run: "\\u0000" in a masked path is no NUL).
+inline bool hasEscapedNul(const std::string& json) {
+  for (size_t at = json.find("u0000"); at != std::string::npos; at = json.find("u0000", at + 1)) {
+    size_t slashes = 0;
+    while (slashes < at && json[at - 1 - slashes] == '\\') ++slashes;
+    if (slashes % 2 == 1) return true;
+  }
+  return false;
+}
+
 // For a document parser: whatever parse accepts, its toJson must give a
 // text that parses again to the same value and the same text.
 template <class Parse>
@@ -45,7 +57,7 @@ void checkRoundTrip(std::string_view input, Parse parse) {
   check(*first == *second, "parse -> toJson -> parse changed the value", json1, json2);
   // An accepted document holds no NUL in a string: it would cut the path,
   // argument or value short where the kernel or libc reads it.
-  check(json1.find("\\u0000") == std::string::npos, "a string with NUL was accepted", json1);
+  check(!hasEscapedNul(json1), "a string with NUL was accepted", json1);
 }
 
 }  // namespace sangja::fuzz

@@ -322,6 +322,12 @@ std::string Process::err() const {
   return readFile(err_path_);
 }
 
+std::string devNullFingerprint() {
+  std::ostringstream os;
+  os << statDevNull();
+  return os.str();
+}
+
 RunResult runCommand(const std::vector<std::string>& argv, milliseconds timeout) {
   Process p(argv, suiteTmp());
   return p.wait(timeout);

@@ -148,6 +148,10 @@ std::optional<MountEntry> findMount(const std::string& mountinfo, const std::str
 // /sys/fs/cgroup/unified.
 const std::string& unifiedRoot();
 
+// The host's /dev/null as "mode=... uid=... gid=... rdev=M:m", to compare
+// before and after a step (a runtime must never chown or replace it).
+std::string devNullFingerprint();
+
 // What a runtime could leave behind on the host.
 struct HostSnapshot {
   std::vector<std::string> mounts;  // lines of /proc/self/mountinfo

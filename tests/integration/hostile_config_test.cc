@@ -212,6 +212,7 @@ class HostileConfigTest : public ContainerTest, public ::testing::WithParamInter
 
 TEST_P(HostileConfigTest, IsRefusedCleanly) {
   const HostileCase& c = GetParam();
+  std::string devNull = devNullFingerprint();
   if (!c.sandboxed) {
     c.edit(b, 0);
     HostSnapshot before = HostSnapshot::take();
@@ -219,6 +220,7 @@ TEST_P(HostileConfigTest, IsRefusedCleanly) {
     if (r.status == 0) b.del(true);
     expectNoState();
     EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+    EXPECT_EQ(devNullFingerprint(), devNull) << "the host's /dev/null changed";
     expectRefused(r, c);
     return;
   }
@@ -239,6 +241,7 @@ TEST_P(HostileConfigTest, IsRefusedCleanly) {
   EXPECT_EQ(sandboxCgroups(sandbox), std::vector<std::string>{"/victim"})
       << "cgroups left in the sandbox";
   EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+  EXPECT_EQ(devNullFingerprint(), devNull) << "the host's /dev/null changed";
   expectRefused(r, c);
 }
 
