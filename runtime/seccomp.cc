@@ -10,7 +10,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstring>
 #include <nlohmann/json.hpp>
 
@@ -298,6 +300,70 @@ std::vector<std::string> supportedFlags() {
   return out;
 }
 
+namespace {
+
+// The highest number of any syscall the profile names, per arch it filters
+// (x32 shares x86-64's arch in seccomp_data and is judged by libseccomp).
+std::vector<NewerThanProfile> newestNamedPerArch(const spec::Seccomp& profile,
+                                                 const RulePlan& plan) {
+  if (plan.defaultAction == SCMP_ACT_ALLOW || plan.defaultAction == SCMP_ACT_LOG) return {};
+  std::vector<uint32_t> arches{seccomp_arch_native()};
+  for (uint32_t a : plan.arches) {
+    if (a != SCMP_ARCH_X32 && std::find(arches.begin(), arches.end(), a) == arches.end()) {
+      arches.push_back(a);
+    }
+  }
+  std::vector<NewerThanProfile> out;
+  for (uint32_t arch : arches) {
+    int highest = -1;
+    for (const spec::Syscall& entry : profile.syscalls) {
+      for (const std::string& name : entry.names) {
+        highest = std::max(highest, seccomp_syscall_resolve_name_arch(arch, name.c_str()));
+      }
+    }
+    if (highest >= 0) out.push_back(NewerThanProfile{arch, highest});
+  }
+  return out;
+}
+
+sock_filter stmt(uint16_t code, uint32_t k) {
+  return sock_filter{code, 0, 0, k};
+}
+sock_filter jump(uint16_t code, uint32_t k, size_t jt, size_t jf) {
+  return sock_filter{code, static_cast<uint8_t>(jt), static_cast<uint8_t>(jf), k};
+}
+
+constexpr uint32_t kX32SyscallBit = 0x40000000;
+
+}  // namespace
+
+std::vector<sock_filter> enosysPrelude(const std::vector<NewerThanProfile>& limits) {
+  if (limits.empty()) return {};
+  auto blockSize = [](const NewerThanProfile& l) { return l.arch == SCMP_ARCH_X86_64 ? 5u : 4u; };
+  size_t total = 2;  // after the blocks: skip the return, return ENOSYS
+  for (const NewerThanProfile& l : limits) total += blockSize(l);
+  const size_t enosysAt = total - 1, programAt = total;
+  std::vector<sock_filter> out;
+  out.reserve(total);
+  // Offsets are from the next instruction; the prelude is a few dozen
+  // instructions, far below the 255 a conditional jump can reach.
+  auto to = [&](size_t target) { return target - (out.size() + 1); };
+  for (const NewerThanProfile& l : limits) {
+    size_t nextBlock = out.size() + blockSize(l);
+    out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)));
+    out.push_back(jump(BPF_JMP | BPF_JEQ | BPF_K, l.arch, 0, to(nextBlock)));
+    out.push_back(stmt(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)));
+    if (l.arch == SCMP_ARCH_X86_64) {
+      out.push_back(jump(BPF_JMP | BPF_JGE | BPF_K, kX32SyscallBit, to(programAt), 0));
+    }
+    out.push_back(jump(BPF_JMP | BPF_JGT | BPF_K, static_cast<uint32_t>(l.highest), to(enosysAt),
+                       to(programAt)));
+  }
+  out.push_back(stmt(BPF_JMP | BPF_JA, static_cast<uint32_t>(to(programAt))));
+  out.push_back(stmt(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA)));
+  return out;
+}
+
 Result<RulePlan> planRules(const spec::Seccomp& profile) {
   const std::string base = "linux.seccomp";
   RulePlan plan;
@@ -382,6 +448,7 @@ Result<RulePlan> planRules(const spec::Seccomp& profile) {
     plan.listenerPath = profile.listenerPath;
     plan.listenerMetadata = profile.listenerMetadata;
   }
+  plan.enosysAbove = newestNamedPerArch(profile, plan);
   return plan;
 }
 
@@ -435,7 +502,9 @@ Result<std::vector<sock_filter>> compileFilter(const RulePlan& plan) {
     int rc = seccomp_rule_add_array(filter.ctx, r.action, r.nr, n, args);
     if (rc < 0) return Error::fromErrno(-rc, r.where + ": add a rule for " + r.syscall);
   }
-  std::vector<sock_filter> bpf = TRY(exportBpf(filter.ctx));
+  std::vector<sock_filter> bpf = enosysPrelude(plan.enosysAbove);
+  std::vector<sock_filter> program = TRY(exportBpf(filter.ctx));
+  bpf.insert(bpf.end(), program.begin(), program.end());
   if (bpf.size() > BPF_MAXINSNS) {
     return Error::invalid("linux.seccomp: the profile compiles to " + std::to_string(bpf.size()) +
                           " BPF instructions; the kernel takes at most " +

@@ -70,6 +70,16 @@ struct Rule {
   bool operator==(const Rule&) const = default;
 };
 
+// Syscalls of arch numbered above `highest` (the newest the profile names)
+// get ENOSYS instead of the default action: a syscall newer than the
+// profile must look missing, so that libc falls back to an older one (as
+// runc >= 1.1 does). clone3 under Docker's old profiles is the classic.
+struct NewerThanProfile {
+  uint32_t arch = 0;  // libseccomp's token, the kernel's AUDIT_ARCH_*
+  int highest = 0;
+  bool operator==(const NewerThanProfile&) const = default;
+};
+
 struct RulePlan {
   uint32_t defaultAction = 0;
   std::vector<uint32_t> arches;  // besides the native one
@@ -78,6 +88,8 @@ struct RulePlan {
   // Names this libseccomp does not know: skipped, as runc does (a profile
   // lists syscalls newer than some kernels).
   std::vector<std::string> unknownSyscalls;
+  // Empty when the default action lets syscalls through anyway.
+  std::vector<NewerThanProfile> enosysAbove;
   bool notify = false;  // some entry uses SCMP_ACT_NOTIFY
   std::string listenerPath;
   std::string listenerMetadata;
@@ -95,7 +107,14 @@ Result<RulePlan> planRules(const spec::Seccomp& profile);
 
 // Checks that this kernel has every action and flag the plan uses.
 Status checkKernelSupport(const RulePlan& plan);
-// libseccomp compiles the rules for the native arch plus plan.arches.
+// Pure: the BPF to put before libseccomp's program, answering ENOSYS for
+// the syscalls beyond each arch's highest (x86-64: x32 numbers excepted,
+// libseccomp's program judges those); falls through to the next
+// instruction otherwise. Empty for no limits.
+std::vector<sock_filter> enosysPrelude(const std::vector<NewerThanProfile>& limits);
+
+// libseccomp compiles the rules for the native arch plus plan.arches,
+// behind enosysPrelude(plan.enosysAbove).
 Result<std::vector<sock_filter>> compileFilter(const RulePlan& plan);
 
 // ---- Stage 3: what the container init loads, and when. ----

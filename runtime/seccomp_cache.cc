@@ -30,7 +30,7 @@ namespace {
 static_assert(sizeof(sock_filter) == 8, "a BPF instruction is 8 bytes");
 
 // Bump when the key's or the entry's layout changes.
-constexpr std::string_view kKeyHeader = "sangja seccomp filter cache key, format 1\n";
+constexpr std::string_view kKeyHeader = "sangja seccomp filter cache key, format 2\n";
 constexpr std::string_view kMagic = "sangja seccomp filter cache entry 1\n";
 constexpr size_t kMaxKey = size_t{4} << 20;
 constexpr size_t kHeaderSize = kMagic.size() + 2 * sizeof(uint64_t);
@@ -150,6 +150,11 @@ std::string cacheKey(const RulePlan& plan, const CacheContext& context) {
   k += "arches " + std::to_string(plan.arches.size());
   for (uint32_t a : plan.arches) k += " " + hex(a, 8);
   k += "\nflags " + hex(plan.flags, 8) + "\n";
+  k += "enosys above " + std::to_string(plan.enosysAbove.size());
+  for (const NewerThanProfile& l : plan.enosysAbove) {
+    k += " " + hex(l.arch, 8) + ":" + std::to_string(l.highest);
+  }
+  k += "\n";
   k += "rules " + std::to_string(plan.rules.size()) + "\n";
   for (const Rule& r : plan.rules) {
     field(k, "rule", r.syscall);

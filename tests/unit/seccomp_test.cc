@@ -405,6 +405,40 @@ TEST(SeccompLoaded, DefaultErrnoRetWithAnAllowList) {
   EXPECT_EQ(WEXITSTATUS(status), 99);
 }
 
+// Numbers beyond the newest syscall the profile names look missing
+// (ENOSYS) so libc can fall back; the ones below still get the default.
+TEST(SeccompLoaded, SyscallsNewerThanTheProfileGetEnosys) {
+  spec::Seccomp s =
+      profile("SCMP_ACT_ERRNO", {entry({"exit", "exit_group", "getpid"}, "SCMP_ACT_ALLOW")});
+  s.defaultErrnoRet = 99;
+  Program p = compiled(s);
+  auto errnoOfSyscall = [&](long nr) {
+    int status = runFiltered(p, [nr] { return errnoOf(::syscall(nr, 0, 0, 0)); });
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  EXPECT_EQ(errnoOfSyscall(SYS_getppid), 99);             // below exit_group (231)
+  EXPECT_EQ(errnoOfSyscall(SYS_exit_group + 1), ENOSYS);  // newer than any named
+  EXPECT_EQ(errnoOfSyscall(1000), ENOSYS);                // no such syscall at all
+}
+
+TEST(SeccompPlan, EnosysOnlyWhenTheDefaultDenies) {
+  RulePlan allow = *planRules(profile("SCMP_ACT_ALLOW", {entry({"mkdir"}, "SCMP_ACT_ERRNO")}));
+  EXPECT_TRUE(allow.enosysAbove.empty());
+  EXPECT_TRUE(enosysPrelude(allow.enosysAbove).empty());
+  spec::Seccomp s = profile("SCMP_ACT_ERRNO", {entry({"read", "write"}, "SCMP_ACT_ALLOW")});
+  s.architectures = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"};
+  RulePlan deny = *planRules(s);
+  // The native arch and i386 (x32 shares x86-64's arch in seccomp_data).
+  ASSERT_EQ(deny.enosysAbove.size(), 2u);
+  EXPECT_EQ(deny.enosysAbove[0], (NewerThanProfile{SCMP_ARCH_X86_64, SYS_write}));
+  EXPECT_EQ(deny.enosysAbove[1].arch, SCMP_ARCH_X86);
+  EXPECT_EQ(deny.enosysAbove[1].highest, 4);  // i386's write
+  std::vector<sock_filter> prelude = enosysPrelude(deny.enosysAbove);
+  ASSERT_EQ(prelude.size(), 5u + 4u + 2u);
+  EXPECT_EQ(prelude.back().code, BPF_RET | BPF_K);
+  EXPECT_EQ(prelude.back().k, SECCOMP_RET_ERRNO | ENOSYS);
+}
+
 TEST(SeccompLoaded, KillActionsKillWithSigsys) {
   for (const char* action : {"SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_TRAP"}) {
     Program p = compiled(profile("SCMP_ACT_ALLOW", {entry({"getppid"}, action)}));
