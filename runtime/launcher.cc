@@ -137,18 +137,20 @@ void pauseForHooks(const ChildChannel& ch) {
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
+  bool inCwd = enterCwdBeforeIdentity(plan.process, ch);
   // seccomp loads at one of three points (seccomp.h, LoadPoint): before
   // the identity change when only CAP_SYS_ADMIN allows it, before ready
   // when its listener fd must reach `create`, else just before execve.
+  // What follows must not need a syscall a profile may deny, or fall back.
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);
-  enterCwd(plan.process, ch);
+  closeAllButWhatTheWaitNeeds(plan, ch);
+  enterCwdAfterIdentity(plan.process, inCwd, ch);
   phaseNs[kPhaseIdentity] = trace::nowNs();
   char pathBuf[PATH_MAX];
   const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
-  closeAllButWhatTheWaitNeeds(plan, ch);
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);

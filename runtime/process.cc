@@ -10,6 +10,8 @@
 
 #include <climits>
 #include <cstring>
+#include <string_view>
+#include <unordered_map>
 
 #include "base/file.h"
 #include "base/procfs.h"
@@ -107,6 +109,18 @@ Result<std::vector<RlimitSetting>> planRlimits(const std::vector<spec::Rlimit>& 
 
 }  // namespace
 
+std::vector<std::string> keepLastOfEachName(const std::vector<std::string>& env) {
+  auto nameOf = [](const std::string& e) { return std::string_view(e).substr(0, e.find('=')); };
+  std::unordered_map<std::string_view, size_t> last;
+  for (size_t i = 0; i < env.size(); ++i) last[nameOf(env[i])] = i;
+  std::vector<std::string> out;
+  out.reserve(last.size());
+  for (size_t i = 0; i < env.size(); ++i) {
+    if (last[nameOf(env[i])] == i) out.push_back(env[i]);
+  }
+  return out;
+}
+
 void ProcessPlan::prepareExec() {
   argv.clear();
   envp.clear();
@@ -119,7 +133,7 @@ void ProcessPlan::prepareExec() {
 Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
   ProcessPlan plan;
   plan.args = process.args;
-  plan.env = process.env;
+  plan.env = keepLastOfEachName(process.env);
   plan.cwd = process.cwd;
   plan.uid = process.user.uid;
   plan.gid = process.user.gid;
@@ -129,8 +143,12 @@ Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
   if (process.oomScoreAdj) plan.oomScoreAdj = std::to_string(*process.oomScoreAdj);
   plan.rlimits = TRY(planRlimits(process.rlimits));
   if (process.capabilities) plan.caps = TRY(capabilitySets(*process.capabilities));
-  if (findEnv(plan.env, "HOME") == nullptr) {
+  // Missing or empty (`HOME=`, as some clients write it): from passwd.
+  const std::string* home = findEnv(plan.env, "HOME");
+  if (home == nullptr) {
     plan.env.push_back("HOME=" + homeFromPasswd(rootfsFd, plan.uid));
+  } else if (home->size() == 5) {
+    *const_cast<std::string*>(home) = "HOME=" + homeFromPasswd(rootfsFd, plan.uid);
   }
   const std::string* path = findEnv(plan.env, "PATH");
   plan.searchPath =
@@ -181,26 +199,59 @@ void applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel) 
   }
 }
 
-// After pivot_root and the uid change, so that a cwd the user may not
-// enter fails here and not in the container (runc does the same).
+namespace {
+
 // CVE-2024-21626 class: a cwd such as /proc/self/fd/N can follow an fd
-// still open at this point to a directory outside the container. The
-// kernel's getcwd says "(unreachable)" for a cwd outside our root.
-void enterCwd(const ProcessPlan& plan, const ChildChannel& channel) {
-  if (::chdir(plan.cwd.c_str()) < 0) channel.fail(errno, "chdir to cwd", plan.cwd);
+// still open to a directory outside the container. The kernel's getcwd
+// says "(unreachable)" for a cwd outside our root.
+void checkCwdInsideRoot(const ProcessPlan& plan, bool filterMayDenyGetcwd,
+                        const ChildChannel& channel) {
   char where[PATH_MAX];
   if (::syscall(SYS_getcwd, where, sizeof where) < 0) {
+    // Only on the retry, which runs under a profile loaded before the
+    // identity change and after every fd of ours is closed: no fd is left
+    // for the cwd to have led out through.
+    if (filterMayDenyGetcwd && (errno == EPERM || errno == EACCES || errno == ENOSYS)) return;
     channel.fail(errno, "check cwd", plan.cwd);
   }
   if (where[0] != '/') channel.fail(EPERM, "cwd is outside the container's root:", plan.cwd);
 }
 
+}  // namespace
+
+// Still as the runtime's root, before the seccomp profile and the identity
+// change: a non-root user may lack search permission on the cwd's parents
+// and still work there (runc enters it here too), and no profile can deny
+// the check.
+bool enterCwdBeforeIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
+  if (::chdir(plan.cwd.c_str()) < 0) {
+    // Root refused (a user namespace, root-squashed NFS): the container's
+    // user may be let in; enterCwdAfterIdentity tries again.
+    if (errno == EACCES || errno == EPERM) return false;
+    channel.fail(errno, "chdir to cwd", plan.cwd);
+  }
+  checkCwdInsideRoot(plan, false, channel);
+  return true;
+}
+
+void enterCwdAfterIdentity(const ProcessPlan& plan, bool entered, const ChildChannel& channel) {
+  if (entered) return;
+  if (::chdir(plan.cwd.c_str()) < 0) channel.fail(errno, "chdir to cwd", plan.cwd);
+  checkCwdInsideRoot(plan, true, channel);
+}
+
 const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
                               const ChildChannel& channel) {
   const std::string& name = plan.args[0];
+  // With the effective ids and capabilities, as execve will judge: access()
+  // uses the real ones and ignores CAP_DAC_OVERRIDE of a non-root user.
+  // Where faccessat2 is missing or a profile denies it, the mode bits.
   auto usable = [](const char* path) {
     struct stat st;
-    return ::stat(path, &st) == 0 && S_ISREG(st.st_mode) && ::access(path, X_OK) == 0;
+    if (::stat(path, &st) != 0 || !S_ISREG(st.st_mode)) return false;
+    if (::syscall(SYS_faccessat2, AT_FDCWD, path, X_OK, AT_EACCESS) == 0) return true;
+    if (errno != ENOSYS && errno != EPERM) return false;
+    return (st.st_mode & (S_IXUSR | S_IXGRP | S_IXOTH)) != 0;
   };
   if (name.find('/') != std::string::npos) {
     if (usable(name.c_str())) return name.c_str();

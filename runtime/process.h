@@ -44,6 +44,10 @@ struct ProcessPlan {
   void prepareExec();
 };
 
+// Pure: an environment where a name given twice keeps its last value, at
+// the place of its last mention (what runc and Go's os/exec do).
+std::vector<std::string> keepLastOfEachName(const std::vector<std::string>& env);
+
 // Parent side: config.json's process to a plan. HOME is added from the
 // rootfs's /etc/passwd when the config does not set it, as runc does.
 Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd);
@@ -54,7 +58,10 @@ void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel);
 void applyRlimits(const ProcessPlan& plan, const ChildChannel& channel);
 void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel);
 void applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel);
-void enterCwd(const ProcessPlan& plan, const ChildChannel& channel);
+// The cwd: first as the runtime's root (false: refused, try again), then,
+// if that was refused, as the container's user.
+bool enterCwdBeforeIdentity(const ProcessPlan& plan, const ChildChannel& channel);
+void enterCwdAfterIdentity(const ProcessPlan& plan, bool entered, const ChildChannel& channel);
 // Finds args[0] in the container's PATH; pathBuf holds the result.
 const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
                               const ChildChannel& channel);

@@ -70,6 +70,58 @@ TEST_F(ProcessTest, CwdAsConfigured) {
   EXPECT_EQ(r.out, "/usr/bin\n");
 }
 
+// A name given twice keeps its later value, once.
+TEST_F(ProcessTest, DuplicateEnvNamesKeepTheLast) {
+  b.config["process"]["env"] = {"PATH=/usr/bin:/bin", "A=first", "B=b", "A=second"};
+  RunResult r = b.run({"env"});  // no shell: env prints the block execve got
+  ASSERT_TRUE(r.ok()) << r;
+  std::multiset<std::string> ours;  // the order differs: runc keeps A where it first was
+  for (const std::string& line : splitLines(r.out)) {
+    if (line.rfind("A=", 0) == 0 || line.rfind("B=", 0) == 0) ours.insert(line);
+  }
+  EXPECT_EQ(ours, (std::multiset<std::string>{"B=b", "A=second"})) << r;
+}
+
+// Clients write an empty HOME= when the image sets none: it is filled from
+// the rootfs's /etc/passwd like a missing one.
+TEST_F(ProcessTest, EmptyHomeIsFilledFromPasswd) {
+  b.config["process"]["env"] = {"PATH=/usr/bin:/bin", "HOME="};
+  RunResult r = b.sh("echo \"[$HOME]\"");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "[/root]\n") << r;
+}
+
+// The cwd is entered before the uid changes: a user without search
+// permission on a parent still works in a directory it may use.
+TEST_F(ProcessTest, CwdBehindADirectoryTheUserCannotSearch) {
+  ASSERT_TRUE(host("mkdir -p " + b.rootfs() + "/locked/work && chmod 0700 " + b.rootfs() +
+                   "/locked && chmod 0777 " + b.rootfs() + "/locked/work")
+                  .ok());
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  b.config["process"]["cwd"] = "/locked/work";
+  RunResult r = b.sh("pwd; ls . >/dev/null && echo listed");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "/locked/work\nlisted\n") << r;
+}
+
+// args[0] is looked up as execve will judge it: with the effective
+// capabilities, so CAP_DAC_OVERRIDE lets a non-root user run a file only
+// root may execute.
+TEST_F(ProcessTest, ExecutableFoundWithCapDacOverride) {
+  writeFile(b.rootfs() + "/bin/only-root", "#!/bin/sh\necho ran as $(id -u)\n");
+  ASSERT_TRUE(host("chmod 0700 " + b.rootfs() + "/bin/only-root").ok());
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  json caps = {"CAP_DAC_OVERRIDE"};
+  b.config["process"]["capabilities"] = {{"bounding", caps},
+                                         {"effective", caps},
+                                         {"permitted", caps},
+                                         {"inheritable", caps},
+                                         {"ambient", caps}};
+  RunResult r = b.run({"only-root"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "ran as 1000\n") << r;
+}
+
 TEST_F(ProcessTest, UserGroupsAndAdditionalGids) {
   b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1001}, {"additionalGids", {5, 2000}}};
   RunResult r = b.sh("id -u; id -g; cat /proc/self/status");

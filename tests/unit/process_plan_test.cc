@@ -126,6 +126,30 @@ TEST_F(ProcessPlanTest, HomeFromPasswd) {
   EXPECT_EQ(p.env, (std::vector<std::string>{"A=1", "HOME=/home/user"}));
 }
 
+TEST_F(ProcessPlanTest, EmptyHomeIsFilledInPlace) {
+  tmp_.write("rootfs/etc/passwd", kPasswd);
+  process_.env = {"HOME=", "A=1"};
+  process_.user.uid = 1000;
+  EXPECT_EQ(plan().env, (std::vector<std::string>{"HOME=/home/user", "A=1"}));
+}
+
+TEST_F(ProcessPlanTest, SetHomeIsKept) {
+  tmp_.write("rootfs/etc/passwd", kPasswd);
+  process_.env = {"HOME=/elsewhere"};
+  EXPECT_EQ(plan().env, (std::vector<std::string>{"HOME=/elsewhere"}));
+}
+
+TEST(KeepLastOfEachName, LaterValuesWinAtTheirPlace) {
+  EXPECT_EQ(keepLastOfEachName({"A=1", "B=2", "A=3", "C=", "B=4"}),
+            (std::vector<std::string>{"A=3", "C=", "B=4"}));
+}
+
+TEST(KeepLastOfEachName, NamesAreExactAndEntriesWithoutEqualsCount) {
+  EXPECT_EQ(keepLastOfEachName({"AB=1", "A=2", "A", "AB=3", "A"}),
+            (std::vector<std::string>{"AB=3", "A"}));
+  EXPECT_EQ(keepLastOfEachName({}), std::vector<std::string>{});
+}
+
 TEST_F(ProcessPlanTest, HomeOfRoot) {
   tmp_.write("rootfs/etc/passwd", kPasswd);
   EXPECT_EQ(homeFor(0), "HOME=/root");
@@ -166,12 +190,6 @@ TEST_F(ProcessPlanTest, HomeIsNotOverridden) {
   process_.user.uid = 1000;
   ProcessPlan p = plan();
   EXPECT_EQ(p.env, (std::vector<std::string>{"HOME=/custom", "B=2"}));
-}
-
-TEST_F(ProcessPlanTest, EmptyHomeIsStillSet) {
-  process_.env = {"HOME="};
-  ProcessPlan p = plan();
-  EXPECT_EQ(p.env, (std::vector<std::string>{"HOME="}));
 }
 
 TEST_F(ProcessPlanTest, HomePrefixIsNotHome) {
