@@ -157,6 +157,54 @@ TEST_F(SeccompTest, DefaultDenyProfileRunsAShellWithoutNoNewPrivs) {
   expectShellUnderAllowList(b);
 }
 
+// The runtime's own steps after a filter that went in before the identity
+// change (no no_new_privs, no CAP_SYS_ADMIN kept) must not need what a
+// profile may deny: runtime-tools' linux_seccomp denies getcwd; older
+// docker-style allow lists do not name close_range.
+TEST_F(SeccompTest, ProfileDenyingGetcwdStillStarts) {
+  SKIP_FOR_PEER(
+      "runc 1.1.5 (Debian, CVE-2024-21626 fix) checks the cwd with getcwd under the "
+      "profile; runtime-tools linux_seccomp fails for it too");
+  b.config["process"]["noNewPrivileges"] = false;
+  b.config["process"]["cwd"] = "/tmp";
+  setSeccomp(
+      {{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", {deny({"getcwd"}, "SCMP_ACT_ERRNO")}}});
+  RunResult r = b.sh("echo started; pwd; echo rc=$?");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, "started\n")) << r;
+}
+
+TEST_F(SeccompTest, AllowListWithoutCloseRangeOrGetcwdStillStarts) {
+  SKIP_FOR_PEER(
+      "runc 1.1.5 (Debian, CVE-2024-21626 fix) checks the cwd with getcwd under the "
+      "profile; runtime-tools linux_seccomp fails for it too");
+  b.config["process"]["noNewPrivileges"] = false;
+  std::vector<std::string> allowed;
+  for (const std::string& name : words(kShellSyscalls)) {
+    if (name != "close_range" && name != "getcwd") allowed.push_back(name);
+  }
+  setSeccomp(
+      {{"defaultAction", "SCMP_ACT_ERRNO"}, {"syscalls", {deny(allowed, "SCMP_ACT_ALLOW")}}});
+  RunResult r = b.sh("echo started");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "started\n") << r;
+}
+
+// A syscall newer than any the profile names, or a number no kernel has,
+// looks missing (ENOSYS) so libc falls back; one the profile's range
+// covers but does not allow gets the default errno.
+TEST_F(SeccompTest, SyscallsBeyondTheProfileGetEnosys) {
+  ASSERT_TRUE(host("cp " SANGJA_SYSCALL_PROBE " " + b.rootfs() + "/bin/syscall-probe").ok());
+  std::vector<std::string> allowed = words(kShellSyscalls);  // highest: faccessat2 (439)
+  setSeccomp({{"defaultAction", "SCMP_ACT_ERRNO"},
+              {"architectures", {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"}},
+              {"syscalls", {deny(allowed, "SCMP_ACT_ALLOW")}}});
+  // 1000: no such syscall; 440: process_madvise; 83: mkdir (named nowhere).
+  RunResult r = b.run({"/bin/syscall-probe", "1000", "440", "83"});
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "1000 errno=38\n440 errno=38\n83 errno=1\n") << r;
+}
+
 TEST_F(SeccompTest, NotifyWithoutListenerPathFails) {
   setSeccomp(
       {{"defaultAction", "SCMP_ACT_ALLOW"}, {"syscalls", {deny({"mkdir"}, "SCMP_ACT_NOTIFY")}}});
