@@ -150,6 +150,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // Host directories: the init drops them at once (see closeInChild).
   plan.closeInChild.push_back(store.fd());
   plan.closeInChild.push_back(dir.fd());
+  hooks::giveStartContainerHooksTheProcessEnv(config.hooks, plan.process.env);
   TRY(hooks::saveHooks(dir.fd(), config.hooks));
   UniqueFd fifo;
   if (mode == StartMode::kOnStart) {
@@ -193,7 +194,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // prestart, createRuntime, createContainer: the init waits before pivot_root.
   callbacks.runHooks = [&](const InitProcess& paused) -> Status {
     for (hooks::Phase phase : hooks::kCreatePhases) {
-      TRY(hooks::runPhase(config.hooks, phase, hookState, paused.pid(), cgroupDir.get()));
+      TRY(hooks::runPhase(config.hooks, phase, hookState, paused.pid(), cgroupDir.get(),
+                          plan.rootfs.rootfs));
     }
     return {};
   };
@@ -249,8 +251,9 @@ Status startCreated(Created& c) {
 
 // The container's cgroup and state go once `run` has its exit status.
 void removeAfterRun(const RuntimeOptions& rt, const std::string& id) {
-  Status st = deleteContainer(rt, id, true);
-  (void)st;
+  if (Status st = deleteContainer(rt, id, true); !st.ok()) {
+    log::warning("run: remove the container after it exited: " + st.error().message());
+  }
 }
 
 }  // namespace
@@ -302,7 +305,7 @@ Result<int> runContainer(const RuntimeOptions& rt, const CreateOptions& opts, bo
   }
   Result<int> status = superviseInForeground(init, *terminal, signals);
   trace::mark("container exited");
-  removeAfterRun(rt, opts.id);
+  if (!opts.keep) removeAfterRun(rt, opts.id);
   return status;
 }
 

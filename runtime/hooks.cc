@@ -286,6 +286,7 @@ struct ChildPlan {
   int stdinFd;
   int outputFd;
   const ContainerJoin* join;
+  const char* cwd;  // nullptr: stay
 };
 
 // ---- Child side: between clone and execve. No allocation, no locks. ----
@@ -328,6 +329,7 @@ struct ChildPlan {
       childFail(err, "enter the root of", "the container init");
     }
   }
+  if (p.cwd != nullptr && ::chdir(p.cwd) < 0) childFail(errno, "enter", p.cwd);
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   for (int sig = 1; sig < NSIG; ++sig) {
@@ -450,16 +452,17 @@ Result<ContainerJoin> ContainerJoin::open(pid_t initPid, int cgroupFd) {
 }
 
 Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
-               const ContainerJoin* join) {
+               const ContainerJoin* join, const std::string& cwd) {
   std::string name = hookName(phase, hook.path);
   Command cmd = commandFor(hook);
   std::vector<char*> argv = cStrings(cmd.argv);
   std::vector<char*> envp = cStrings(cmd.env);
   UniqueFd in = TRY_CTX(stdinWithState(state), name);
   Pipe out = TRY_CTX(makePipe(), name);
-  Child child = TRY_CTX(cloneHook(ChildPlan{cmd.path.c_str(), argv.data(), envp.data(), in.get(),
-                                            out.write.get(), join}),
-                        name);
+  Child child =
+      TRY_CTX(cloneHook(ChildPlan{cmd.path.c_str(), argv.data(), envp.data(), in.get(),
+                                  out.write.get(), join, cwd.empty() ? nullptr : cwd.c_str()}),
+              name);
   in.reset();
   out.write.reset();
 
@@ -508,7 +511,7 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
 }
 
 Status runPhase(const spec::Hooks& hooks, Phase phase, const spec::State& base, pid_t initPid,
-                int cgroupFd) {
+                int cgroupFd, const std::string& rootfs) {
   const std::vector<spec::Hook>& list = hooksOf(hooks, phase);
   if (list.empty()) return {};
   int pid = initPid;
@@ -520,8 +523,17 @@ Status runPhase(const spec::Hooks& hooks, Phase phase, const spec::State& base, 
     pid = TRY_CTX(innermostPid(status), ctx);
   }
   std::string state = stateJson(phase, base, pid);
-  for (const spec::Hook& hook : list) TRY(runHook(hook, phase, state, join ? &*join : nullptr));
+  const std::string& cwd = phase == Phase::kCreateContainer ? rootfs : std::string();
+  for (const spec::Hook& hook : list) {
+    TRY(runHook(hook, phase, state, join ? &*join : nullptr, cwd));
+  }
   return {};
+}
+
+void giveStartContainerHooksTheProcessEnv(spec::Hooks& hooks, const std::vector<std::string>& env) {
+  for (spec::Hook& hook : mutableHooksOf(hooks, Phase::kStartContainer)) {
+    if (hook.env.empty()) hook.env = env;
+  }
 }
 
 void runPoststop(const spec::Hooks& hooks, const spec::State& base) {

@@ -145,15 +145,22 @@ class ContainerJoin {
 // Runs one hook with state on its stdin, its stdout and stderr collected,
 // killed at its timeout. join: enter a container's namespaces first
 // (nullptr: stay in ours). The error is failureMessage/timeoutMessage.
+// cwd: where it starts, resolved after the join (empty: where it lands).
 Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
-               const ContainerJoin* join = nullptr);
+               const ContainerJoin* join = nullptr, const std::string& cwd = {});
 
 // Runs every hook of phase in order, stopping at the first failure. base:
 // ociVersion, id, bundle and annotations of the container; initPid: the
 // init's pid as the runtime sees it (0 for poststop); cgroupFd: the
-// container's cgroup for the container-namespace phases (-1: none).
+// container's cgroup for the container-namespace phases (-1: none);
+// rootfs: the container's root as the paused init sees it, createContainer's
+// working directory (runc's too: a hook's `touch ./x` lands in the rootfs).
 Status runPhase(const spec::Hooks& hooks, Phase phase, const spec::State& base, pid_t initPid,
-                int cgroupFd = -1);
+                int cgroupFd = -1, const std::string& rootfs = {});
+
+// startContainer hooks without an env of their own get the container
+// process's (runc does the same; a hook there acts for the process).
+void giveStartContainerHooksTheProcessEnv(spec::Hooks& hooks, const std::vector<std::string>& env);
 
 // poststop: a failure is a warning (logged), the next hook still runs.
 void runPoststop(const spec::Hooks& hooks, const spec::State& base);

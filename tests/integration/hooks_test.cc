@@ -208,6 +208,39 @@ TEST_F(HooksTest, CreateContainerRunsInTheContainerMountNamespaceWithTheHostRoot
   EXPECT_EQ(trimmed(readFile(b.tmp() + "/cc.root")), "host");
 }
 
+// Its working directory is the container's rootfs, as runc gives it: a
+// relative path in the hook lands there, not in the host's `/`.
+TEST_F(HooksTest, CreateContainerStartsInTheRootfs) {
+  b.config["root"]["readonly"] = false;
+  std::string path = hostScript("cc-cwd.sh", "pwd > " + b.tmp() +
+                                                 "/cc.cwd\n"
+                                                 "touch ./created-by-hook\n");
+  addHook("createContainer", {{"path", path}});
+  ASSERT_NO_FATAL_FAILURE(createSleeper());
+  EXPECT_EQ(trimmed(readFile(b.tmp() + "/cc.cwd")), b.rootfs());
+  EXPECT_TRUE(pathExists(b.rootfs() + "/created-by-hook"));
+  EXPECT_FALSE(pathExists("/created-by-hook")) << "the hook wrote into the host's /";
+  ::unlink("/created-by-hook");
+}
+
+// Without an env of its own, a startContainer hook sees the container
+// process's environment (runc); with one, exactly that.
+TEST_F(HooksTest, StartContainerHookGetsTheProcessEnv) {
+  b.config["process"]["env"] = {"PATH=/usr/bin:/bin", "ONE=two", "ONE=three"};
+  ::mkdir((b.rootfs() + "/hooks").c_str(), 0755);
+  writeFile(b.rootfs() + "/hooks/env.sh",
+            "#!/bin/sh\necho \"$1 [$ONE] [$HOME] [$OWN]\" >> /hooklog/env\n");
+  ::chmod((b.rootfs() + "/hooks/env.sh").c_str(), 0755);
+  (void)containerLogger("startContainer");  // the /hooklog bind mount
+  addHook("startContainer", {{"path", "/hooks/env.sh"}, {"args", {"env.sh", "inherited"}}});
+  addHook("startContainer",
+          {{"path", "/hooks/env.sh"}, {"args", {"env.sh", "own"}}, {"env", {"OWN=1"}}});
+  ASSERT_NO_FATAL_FAILURE(createSleeper());
+  RunResult r = b.start();
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(readFile(b.tmp() + "/env"), "inherited [three] [/root] []\nown [] [] [1]\n");
+}
+
 TEST_F(HooksTest, StartContainerPathResolvesInTheContainer) {
   ASSERT_FALSE(pathExists("/hooks/in-container.sh")) << "the host has the container's hook path";
   addHook("startContainer", containerLogger("startContainer"));
