@@ -1,6 +1,7 @@
 #include "runtime/launch_plan.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 
 #include "base/file.h"
 #include "base/trace.h"
@@ -12,15 +13,35 @@ namespace sangja {
 
 namespace {
 
+// A uts namespace joined by path that is our own would make the
+// container's hostname the host's.
+bool joinsOurOwnUts(const ns::NamespacePlan& namespaces) {
+  struct stat ours, joined;
+  if (::stat("/proc/self/ns/uts", &ours) < 0) return false;
+  for (const ns::Join& j : namespaces.joins) {
+    if (j.type == CLONE_NEWUTS && ::fstat(j.fd.get(), &joined) == 0 &&
+        joined.st_ino == ours.st_ino && joined.st_dev == ours.st_dev) {
+      return true;
+    }
+  }
+  return false;
+}
+
 Status checkNamespaceNeeds(const spec::Config& config, const ns::NamespacePlan& namespaces) {
   if (!namespaces.has(CLONE_NEWNS)) {
     return Error::invalid("linux.namespaces: a mount namespace is required");
   }
-  if (!config.hostname.empty() && !namespaces.hasNew(CLONE_NEWUTS)) {
+  // Its own uts namespace, new or joined by path (runc sets it there too).
+  if (!config.hostname.empty() && !namespaces.has(CLONE_NEWUTS)) {
     return Error::invalid("hostname: setting it needs the container's own uts namespace");
   }
-  if (!config.domainname.empty() && !namespaces.hasNew(CLONE_NEWUTS)) {
+  if (!config.domainname.empty() && !namespaces.has(CLONE_NEWUTS)) {
     return Error::invalid("domainname: setting it needs the container's own uts namespace");
+  }
+  if ((!config.hostname.empty() || !config.domainname.empty()) && joinsOurOwnUts(namespaces)) {
+    return Error::invalid(
+        "linux.namespaces: the uts namespace joined by path is the runtime's own; setting "
+        "hostname or domainname there would rename the host");
   }
   return {};
 }

@@ -380,6 +380,9 @@ Namespace parseNamespace(const Obj& o) {
   if (!t) fail(o.at("type"), "unknown namespace type " + quote(type));
   ns.type = *t;
   ns.path = o.opt<std::string>("path");
+  // Go's encoding/json cannot tell "" from absent, so runc's users write
+  // `"path": ""` for "a new one".
+  if (ns.path && ns.path->empty()) ns.path.reset();
   if (ns.path) checkAbsolute(*ns.path, o.at("path"));
   return ns;
 }
@@ -710,6 +713,17 @@ void checkOciVersion(const std::string& v, const std::string& path) {
     fail(path, "unsupported version " + quote(v) + " (sangja supports 1.0.0 through 1.3.x)");
 }
 
+// Before runtime-spec 1.3.0, pids.limit 0 meant "no limit" to runc 1.1
+// and crun, and Podman 4.3 writes it for --pids-limit -1; 1.3.0 made 0 a
+// real limit of zero.
+void applyPre13PidsLimit(Config& c) {
+  auto sv = parseSemver(c.ociVersion);
+  bool before13 = sv && sv->first == 1 && sv->second < 3;
+  if (!before13 || !c.linux || !c.linux->resources || !c.linux->resources->pids) return;
+  std::optional<int64_t>& limit = c.linux->resources->pids->limit;
+  if (limit && *limit == 0) limit = -1;
+}
+
 Config parseConfigObj(const Obj& o) {
   Config c;
   c.ociVersion = o.req<std::string>("ociVersion");
@@ -732,6 +746,7 @@ Config parseConfigObj(const Obj& o) {
   c.annotations = o.get<std::map<std::string, std::string>>("annotations");
   if (c.annotations.count("")) fail(o.at("annotations"), "keys must be non-empty");
   c.linux = o.object("linux", parseLinux);
+  applyPre13PidsLimit(c);
   return c;
 }
 

@@ -76,6 +76,30 @@ INSTANTIATE_TEST_SUITE_P(SpecConfig, AcceptedVersion,
                          testing::Values("1.0.0", "1.0.2-dev", "1.1.0", "1.2.1", "1.3.0",
                                          "1.0.0-rc5", "1.3.0+dev", "1.2.0-rc.1+build.5"));
 
+// Before 1.3.0, pids.limit 0 meant "unlimited" (runc 1.1, crun; Podman
+// 4.3 writes it for --pids-limit -1); from 1.3.0 on it is a limit of 0.
+TEST(SpecConfig, PidsLimitZeroMeansUnlimitedBefore13) {
+  json j = json::parse(kMinimal);
+  j["linux"]["resources"]["pids"]["limit"] = 0;
+  for (auto [version, want] : {std::pair{"1.0.2", -1}, {"1.2.1", -1}, {"1.3.0", 0}}) {
+    j["ociVersion"] = version;
+    Result<Config> r = parseConfig(j.dump());
+    ASSERT_TRUE(r.ok()) << r.error().message();
+    EXPECT_EQ(r->linux->resources->pids->limit, std::optional<int64_t>(want)) << version;
+  }
+  j["ociVersion"] = "1.2.0";
+  j["linux"]["resources"]["pids"]["limit"] = 5;
+  EXPECT_EQ(parseConfig(j.dump())->linux->resources->pids->limit, std::optional<int64_t>(5));
+}
+
+// Go cannot tell an empty string from a missing one: "" is "no path".
+TEST(SpecConfig, EmptyNamespacePathIsNoPath) {
+  Result<Config> r =
+      parseConfig(patched("/linux", {{"namespaces", {{{"type", "uts"}, {"path", ""}}}}}));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(r->linux->namespaces.at(0).path.has_value());
+}
+
 TEST(SpecConfig, RejectsVersion2) {
   EXPECT_EQ(errorAt("/ociVersion", "2.0.0"),
             "config.json: ociVersion: unsupported version \"2.0.0\" (sangja supports 1.0.0 "
