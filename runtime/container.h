@@ -24,6 +24,7 @@ struct CreateOptions {
   bool noPivot = false;
   bool noNewKeyring = false;
   int preserveFds = 0;
+  bool keep = false;  // run: leave the stopped container for `delete`
 };
 
 // create: the init is set up and waits for start; state and pid file written.

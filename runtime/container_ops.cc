@@ -100,7 +100,12 @@ void waitForExec(int fifoWriteEnd) {
 }  // namespace
 
 Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::string& id) {
-  StateStore store = TRY(StateStore::open(rt.root));
+  Result<StateStore> opened = StateStore::openExisting(rt.root);
+  if (!opened.ok() && opened.error().code() == ENOENT) {
+    // What clients match on ("does not exist"), whichever part is missing.
+    return Error::invalid("container \"" + id + "\" does not exist", ENOENT);
+  }
+  StateStore store = TRY(std::move(opened));
   ContainerDir dir = TRY(store.lookup(id));
   spec::StoredState state = TRY(loadState(dir));
   ContainerStatus status = containerStatus(dir, state);
@@ -175,7 +180,9 @@ Status destroyRecordedCgroup(const ContainerDir& dir) {
 // delete --force of a directory with no usable state (its create was killed
 // half-way): nothing else can remove it, and the id would stay taken.
 Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::string& id) {
-  StateStore store = TRY(StateStore::open(rt.root));
+  Result<StateStore> opened = StateStore::openExisting(rt.root);
+  if (!opened.ok() && opened.error().code() == ENOENT) return false;
+  StateStore store = TRY(std::move(opened));
   return store.removeIncomplete(
       id, [](const ContainerDir& dir) { return !loadState(dir).ok(); }, destroyRecordedCgroup);
 }
@@ -211,7 +218,7 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
 }
 
 Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
-  StateStore store = TRY(StateStore::open(rt.root));
+  StateStore store = TRY(StateStore::openExisting(rt.root).context("list"));
   std::vector<ContainerSummary> out;
   for (const std::string& id : TRY(store.list())) {
     Result<OpenedContainer> c = openContainer(rt, id);

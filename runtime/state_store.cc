@@ -109,6 +109,14 @@ Result<StateStore> StateStore::open(const std::string& root) {
   return StateStore(root, std::move(fd));
 }
 
+Result<StateStore> StateStore::openExisting(const std::string& root) {
+  Result<UniqueFd> fd = openFile(root, O_PATH | O_DIRECTORY);
+  if (!fd.ok() && fd.error().code() == ENOENT) {
+    return Error::invalid("state root " + root + " does not exist", ENOENT);
+  }
+  return StateStore(root, TRY(std::move(fd)));
+}
+
 Result<ContainerDir> StateStore::create(const std::string& id) const {
   TRY(validateContainerId(id));
   std::string path = root_ + "/" + id;

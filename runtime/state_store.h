@@ -51,8 +51,12 @@ class ContainerDir {
 
 class StateStore {
  public:
-  // Creates the root directory (mode 0700) if it does not exist yet.
+  // Creates the root directory (mode 0700) if it does not exist yet: for
+  // create, the one verb that adds to it.
   static Result<StateStore> open(const std::string& root);
+  // The root as it is: missing is ENOENT ("state root X does not exist"),
+  // and nothing is made (list, state, kill, delete of a mistyped --root).
+  static Result<StateStore> openExisting(const std::string& root);
 
   // A new, locked, empty directory for id; fails if the id exists.
   Result<ContainerDir> create(const std::string& id) const;

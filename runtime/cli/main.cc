@@ -16,25 +16,36 @@ namespace {
 struct Verb {
   std::string_view name;
   Result<int> (*run)(const GlobalOptions&, Args);
+  std::string_view synopsis;  // what follows the verb
   std::string_view help;
 };
 
 constexpr std::array kVerbs = {
-    Verb{"create", verbCreate, "create a container"},
-    Verb{"start", verbStart, "run the user process of a created container"},
-    Verb{"run", verbRun, "create and start a container, wait for it"},
-    Verb{"exec", verbExec, "run a new process in a container"},
-    Verb{"state", verbState, "print the state of a container"},
-    Verb{"kill", verbKill, "send a signal to the container's init (or all with --all)"},
-    Verb{"delete", verbDelete, "delete a container (--force: even a running one)"},
-    Verb{"list", verbList, "list containers"},
-    Verb{"spec", verbSpec, "write a default config.json"},
-    Verb{"pause", verbPause, "freeze every process of a running container"},
-    Verb{"resume", verbResume, "thaw a paused container"},
-    Verb{"ps", verbPs, "list the container's processes (--format json: pids)"},
-    Verb{"events", verbEvents, "stats (--stats: once) and OOM events of a container"},
-    Verb{"update", verbUpdate, "change a running container's resources"},
-    Verb{"features", verbFeatures, "print what this build supports (runtime-spec features)"},
+    Verb{"create", verbCreate,
+         "[--bundle DIR] [--console-socket SOCK] [--pid-file FILE] [--no-pivot] [--no-new-keyring] "
+         "[--preserve-fds N] <container-id>",
+         "create a container"},
+    Verb{"start", verbStart, "<container-id>", "run the user process of a created container"},
+    Verb{"run", verbRun, "[create flags] [--detach] [--keep] [--no-subreaper] <container-id>",
+         "create and start a container, wait for it"},
+    Verb{"exec", verbExec, "[--process FILE | flags] <container-id> [command [args...]]",
+         "run a new process in a container"},
+    Verb{"state", verbState, "<container-id>", "print the state of a container"},
+    Verb{"kill", verbKill, "[--all] <container-id> [signal]",
+         "send a signal to the container's init (or all with --all)"},
+    Verb{"delete", verbDelete, "[--force] <container-id>",
+         "delete a container (--force: even a running one)"},
+    Verb{"list", verbList, "[--format table|json] [--quiet]", "list containers"},
+    Verb{"spec", verbSpec, "[--bundle DIR] [--rootless]", "write a default config.json"},
+    Verb{"pause", verbPause, "<container-id>", "freeze every process of a running container"},
+    Verb{"resume", verbResume, "<container-id>", "thaw a paused container"},
+    Verb{"ps", verbPs, "[--format table|json] <container-id> [ps options]",
+         "list the container's processes (--format json: pids)"},
+    Verb{"events", verbEvents, "[--stats] [--interval DURATION] <container-id>",
+         "stats (--stats: once) and OOM events of a container"},
+    Verb{"update", verbUpdate, "[--resources FILE | resource flags] <container-id>",
+         "change a running container's resources"},
+    Verb{"features", verbFeatures, "", "print what this build supports (runtime-spec features)"},
 };
 
 constexpr std::array kGlobalFlags = {
@@ -59,6 +70,16 @@ std::string usage() {
            "\n";
   }
   return out;
+}
+
+// `--help` or `-h` among the verb's flags (not in a command it runs, as in
+// `exec ID sh --help`: parsing stops at the first positional argument).
+bool asksForHelp(Args args) {
+  for (const std::string& a : args) {
+    if (a == "--" || a.empty() || a[0] != '-') return false;
+    if (a == "--help" || a == "-help" || a == "-h" || a == "--h") return true;
+  }
+  return false;
 }
 
 Result<int> dispatch(const std::vector<std::string>& argv) {
@@ -90,7 +111,13 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
   const std::string& name = flags.positional[0];
   Args rest(flags.positional.data() + 1, flags.positional.size() - 1);
   for (const Verb& v : kVerbs) {
-    if (v.name == name) return v.run(g, rest);
+    if (v.name != name) continue;
+    if (asksForHelp(rest)) {
+      printOut("usage: sangja " + std::string(v.name) + " " + std::string(v.synopsis) + "\n\n" +
+               std::string(v.help) + "\n");
+      return 0;
+    }
+    return v.run(g, rest);
   }
   return Error::invalid("unknown command \"" + name + "\"; see sangja --help");
 }

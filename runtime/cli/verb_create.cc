@@ -12,7 +12,19 @@ constexpr std::array kCreateFlags = {
     FlagSpec{"bundle", "b", true},         FlagSpec{"pid-file", "", true},
     FlagSpec{"console-socket", "", true},  FlagSpec{"no-pivot", "", false},
     FlagSpec{"no-new-keyring", "", false}, FlagSpec{"preserve-fds", "", true},
-    FlagSpec{"detach", "d", false},        FlagSpec{"keep", "", false},
+};
+
+// run's own on top: --no-subreaper asks for what sangja always does (it
+// never makes itself a subreaper; a pid namespace's init reaps there).
+constexpr std::array kRunFlags = {
+    kCreateFlags[0],
+    kCreateFlags[1],
+    kCreateFlags[2],
+    kCreateFlags[3],
+    kCreateFlags[4],
+    kCreateFlags[5],
+    FlagSpec{"detach", "d", false},
+    FlagSpec{"keep", "", false},
     FlagSpec{"no-subreaper", "", false},
 };
 
@@ -41,8 +53,14 @@ Result<int> verbCreate(const GlobalOptions& g, Args args) {
 }
 
 Result<int> verbRun(const GlobalOptions& g, Args args) {
-  ParsedFlags flags = TRY(parseFlags(args, kCreateFlags));
+  ParsedFlags flags = TRY(parseFlags(args, kRunFlags));
   CreateOptions opts = TRY(createOptions(flags, "run"));
+  opts.keep = flags.isSet("keep");
+  if (opts.keep && flags.isSet("detach")) {
+    return Error::invalid(
+        "run: --keep and --detach cannot be used together (a detached "
+        "container stays until delete anyway)");
+  }
   return runContainer(g.runtime, opts, flags.isSet("detach"));
 }
 

@@ -89,5 +89,57 @@ TEST_F(CliContractTest, SystemdCgroupIsAClearError) {
   EXPECT_EQ(b.status(), "") << "nothing may be created";
 }
 
+// run --keep leaves the stopped container to `delete` (state still there).
+TEST_F(CliContractTest, RunKeepLeavesTheStoppedContainer) {
+  b.setArgs({"sh", "-c", "exit 7"});
+  b.write();
+  RunResult r = b.rt({"run", "--keep", "--bundle", b.dir(), b.id()});
+  EXPECT_EQ(r.status, 7) << r;
+  EXPECT_EQ(b.status(), "stopped");
+  EXPECT_TRUE(b.del().ok());
+  EXPECT_EQ(b.status(), "");
+}
+
+// A flag that is accepted must act: run's own flags are not create's.
+TEST_F(CliContractTest, CreateRefusesRunsOwnFlags) {
+  b.setArgs({"true"});
+  b.write();
+  for (const char* flag : {"--keep", "--detach", "--no-subreaper"}) {
+    RunResult r = b.rt({"create", flag, "--bundle", b.dir(), b.id()}, kQuickTimeout);
+    EXPECT_NE(r.status, 0) << r;
+    EXPECT_TRUE(contains(r.err, std::string(flag).substr(1))) << r;
+    EXPECT_EQ(b.status(), "") << flag << ": nothing may be created";
+  }
+}
+
+// A mistyped --root is not made into a new, empty state root.
+TEST_F(CliContractTest, MissingRootIsNotCreated) {
+  SKIP_FOR_PEER("runc creates the root for list, state and the others");
+  std::string missing = b.tmp() + "/no-such-root";
+  RunResult list = runCommand({runtimePath(), "--root", missing, "list"}, kQuickTimeout);
+  EXPECT_NE(list.status, 0) << list;
+  EXPECT_TRUE(contains(list.err, "state root " + missing + " does not exist")) << list;
+  RunResult state = runCommand({runtimePath(), "--root", missing, "state", "x"}, kQuickTimeout);
+  EXPECT_NE(state.status, 0) << state;
+  EXPECT_TRUE(contains(state.err, "container \"x\" does not exist")) << state;
+  RunResult del =
+      runCommand({runtimePath(), "--root", missing, "delete", "--force", "x"}, kQuickTimeout);
+  EXPECT_TRUE(del.ok()) << del;
+  EXPECT_FALSE(pathExists(missing));
+}
+
+// Every verb answers --help with its usage on stdout and status 0, and
+// does nothing else.
+TEST_F(CliContractTest, EveryVerbHasHelp) {
+  for (const char* verb : {"create", "start", "run", "exec", "state", "kill", "delete", "list",
+                           "spec", "pause", "resume", "ps", "events", "update", "features"}) {
+    RunResult r =
+        runCommand({runtimePath(), "--root", b.stateRoot(), verb, "--help"}, kQuickTimeout);
+    EXPECT_TRUE(r.ok()) << r;
+    EXPECT_TRUE(containsNoCase(r.out, std::string("usage"))) << r;
+    EXPECT_TRUE(contains(r.out, verb)) << r;
+  }
+}
+
 }  // namespace
 }  // namespace sangja::it
