@@ -12,8 +12,10 @@
 
 #include <cstring>
 
+#include "base/fixed_text.h"
 #include "base/procfs.h"
 #include "base/scoped_fd.h"
+#include "namespaces/copy_tree.h"
 #include "namespaces/in_root.h"
 
 namespace sangja::mnt {
@@ -133,16 +135,46 @@ void fallbackBindMount(const Ctx& ctx, const MountStep& m, int target) {
   applyPropagation(ctx, tree.get(), m.options.propagation, m.target);
 }
 
+// EINVAL with filesystem options: name them, the kernel will not say which.
+[[noreturn]] void failRefusedMount(const Ctx& ctx, const MountStep& m, int err) {
+  if (err != EINVAL || m.options.data.empty()) ctx.channel.fail(err, "mount", m.target);
+  FixedText<512> what;
+  what.append(m.target).append(": ").append(m.fstype).append(" refused the options \"");
+  what.append(m.options.data).append("\" (an unknown option, or a bad value)");
+  ctx.channel.fail(err, "mount", what.view());
+}
+
+// tmpcopyup: the image's files under the target, into the fresh tmpfs.
+void copyUp(const Ctx& ctx, const MountStep& m, int underneath) {
+  ScopedFd mounted(openTarget(ctx, m.target, Create::kNone));
+  ScopedFd into(::openat(mounted.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (into.get() < 0) ctx.channel.fail(errno, "tmpcopyup: open the new tmpfs at", m.target);
+  const char* failedAt = "";
+  if (int err = copyTree(underneath, into.get(), &failedAt); err != 0) {
+    FixedText<512> what;
+    what.append(m.target).append(" (at ").append(failedAt).append(")");
+    ctx.channel.fail(err, "tmpcopyup: copy the image's files into", what.view());
+  }
+}
+
 void filesystemMount(const Ctx& ctx, const MountStep& m) {
   {
     ScopedFd target(openTarget(ctx, m.target, Create::kDirectory));
+    // The image's directory, still reachable once the tmpfs covers it.
+    ScopedFd underneath(-1);
+    if (m.options.copyUp) {
+      ScopedFd dir(::openat(target.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (dir.get() < 0) ctx.channel.fail(errno, "tmpcopyup: open", m.target);
+      underneath.swap(dir);
+    }
     const char* data = m.options.data.empty() ? nullptr : m.options.data.c_str();
     if (::mount(m.source.c_str(), procFdPath(target.get()).c_str(), m.fstype.c_str(),
                 m.options.flags, data) < 0) {
-      if (errno != EPERM || m.fallbackBind.empty()) ctx.channel.fail(errno, "mount", m.target);
+      if (errno != EPERM || m.fallbackBind.empty()) failRefusedMount(ctx, m, errno);
       fallbackBindMount(ctx, m, target.get());
       return;
     }
+    if (m.options.copyUp) copyUp(ctx, m, underneath.get());
   }
   if (m.options.recursiveAttrs.empty() && m.options.propagation == 0) return;
   // Reopen: the new mount now covers the path.

@@ -133,6 +133,7 @@ std::vector<std::string> knownMountOptions() {
   for (const AttrOption& a : kRecursiveOptions) names.emplace_back(a.name);
   names.emplace_back("idmap");
   names.emplace_back("ridmap");
+  names.emplace_back("tmpcopyup");
   return names;
 }
 
@@ -140,6 +141,10 @@ Result<MountOptions> parseMountOptions(const std::vector<std::string>& options) 
   MountOptions out;
   unsigned long cleared = 0;
   for (const std::string& opt : options) {
+    if (opt == "tmpcopyup") {
+      out.copyUp = true;
+      continue;
+    }
     if (opt == "idmap" || opt == "ridmap") {
       out.idmap = true;
       out.recursiveIdmap = opt == "ridmap";

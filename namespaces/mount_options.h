@@ -26,6 +26,7 @@ struct MountOptions {
   std::string data;               // filesystem options, comma-joined (size=, mode=)
   bool idmap = false;             // `idmap` or `ridmap`: an idmapped mount
   bool recursiveIdmap = false;    // `ridmap`: the idmap applies to every submount
+  bool copyUp = false;            // `tmpcopyup`: the image's files into the new tmpfs
   bool bind() const;
   bool recursiveBind() const;
 };

@@ -65,6 +65,9 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   step.target = relative(m.destination);
   if (step.target.empty()) return Error::invalid(where + ": cannot mount over the rootfs itself");
   if (m.type == "bind") step.options.flags |= MS_BIND;
+  if (step.options.copyUp && m.type != "tmpfs") {
+    return Error::invalid(where + ": tmpcopyup applies to tmpfs mounts only");
+  }
   // Mappings without idmap/ridmap still ask for an idmapped mount (runc
   // takes them so too).
   if (step.options.idmap || !m.uidMappings.empty()) {

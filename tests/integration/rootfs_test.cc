@@ -90,6 +90,8 @@ TEST_F(RootfsTest, RootfsPropagationSharedMakesRootShared) {
   RunResult r = b.sh("cat /proc/self/mountinfo");
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_TRUE(contains(propagationOf(r.out, "/"), "shared:")) << r;
+  // shared, not "shared,slave": no master the host could push mounts from.
+  EXPECT_FALSE(contains(propagationOf(r.out, "/"), "master:")) << r;
 }
 
 TEST_F(RootfsTest, RootfsPropagationPrivateMakesRootPrivate) {
@@ -97,6 +99,40 @@ TEST_F(RootfsTest, RootfsPropagationPrivateMakesRootPrivate) {
   RunResult r = b.sh("cat /proc/self/mountinfo");
   ASSERT_TRUE(r.ok()) << r;
   EXPECT_EQ(propagationOf(r.out, "/"), "") << r;
+}
+
+// tmpcopyup (Podman puts it on every tmpfs of --read-only and --tmpfs):
+// the image's files under the target appear in the tmpfs, with their modes,
+// owners and links, and the tmpfs is writable while the root is not.
+TEST_F(RootfsTest, TmpcopyupCopiesTheImagesFilesIntoTheTmpfs) {
+  SKIP_FOR_PEER("runc 1.1.5 has no tmpcopyup (crun and Podman's conmon setups do)");
+  std::string dir = b.rootfs() + "/seeded";
+  ASSERT_TRUE(host("mkdir -p " + dir + "/sub && echo data > " + dir + "/sub/file && chmod 0604 " +
+                   dir + "/sub/file && chown 1000:1000 " + dir + "/sub/file && ln -s sub/file " +
+                   dir + "/link && mkfifo " + dir + "/fifo")
+                  .ok());
+  b.config["mounts"].push_back({{"destination", "/seeded"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"nosuid", "tmpcopyup", "size=1m"}}});
+  RunResult r = b.sh(
+      "cat /seeded/link; stat -c '%a %u:%g' /seeded/sub/file; test -p /seeded/fifo && echo fifo; "
+      "echo new > /seeded/new && echo writable; grep ' /seeded ' /proc/self/mounts | cut -d' ' "
+      "-f3");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "data\n604 1000:1000\nfifo\nwritable\ntmpfs\n") << r;
+  EXPECT_FALSE(pathExists(dir + "/new")) << "the write went to the image";
+}
+
+// The kernel says only EINVAL; the error names the options and the target.
+TEST_F(RootfsTest, RefusedFilesystemOptionsAreNamed) {
+  b.config["mounts"].push_back({{"destination", "/bogus"},
+                                {"type", "tmpfs"},
+                                {"source", "tmpfs"},
+                                {"options", {"nosuid", "no-such-option"}}});
+  std::string skip =
+      expectCleanCreateFailure(b, "no-such-option", "runc says only 'invalid argument'");
+  if (!skip.empty()) GTEST_SKIP() << skip;
 }
 
 }  // namespace

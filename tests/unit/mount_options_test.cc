@@ -27,6 +27,13 @@ TEST(MountOptions, EmptyListGivesNothing) {
   EXPECT_FALSE(o.recursiveBind());
 }
 
+TEST(MountOptions, TmpcopyupIsOursNotTheFilesystems) {
+  MountOptions o = parse({"tmpcopyup", "size=1m"});
+  EXPECT_TRUE(o.copyUp);
+  EXPECT_EQ(o.data, "size=1m");
+  EXPECT_FALSE(parse({"size=1m"}).copyUp);
+}
+
 TEST(MountOptions, DefaultsIsNoFlag) {
   MountOptions o = parse({"defaults"});
   EXPECT_EQ(o.flags, 0ul);

@@ -61,6 +61,13 @@ spec::Mount mount(std::string destination, std::string type, std::string source,
 
 // ---- rootfs ----
 
+TEST_F(MountPlanTest, TmpcopyupOnlyOnTmpfs) {
+  config_.mounts = {mount("/x", "tmpfs", "tmpfs", {"tmpcopyup"})};
+  EXPECT_TRUE(plan().mounts.at(0).options.copyUp);
+  config_.mounts = {mount("/x", "proc", "proc", {"tmpcopyup"})};
+  EXPECT_EQ(planError(), "mounts[0] (/x): tmpcopyup applies to tmpfs mounts only");
+}
+
 TEST_F(MountPlanTest, RelativeRootfsIsResolvedAgainstTheBundle) {
   RootfsPlan p = plan();
   EXPECT_EQ(p.rootfs, rootfs_);
