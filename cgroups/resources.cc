@@ -264,6 +264,9 @@ struct Writer {
 
 Status emitPids(const spec::Pids& p, const CgroupFacts& facts, Writer& w) {
   if (!pidsSet(p)) return {};
+  // No limit asked, and no controller to limit with: nothing to enforce
+  // (Podman writes it for every container on hosts like the hybrid one).
+  if (*p.limit < 0 && !facts.controllers.has("pids")) return {};
   TRY(requireController(facts, "pids", "pids"));
   // runtime-spec 1.3.0: -1 is "max", and 0 is a real limit (no new tasks)
   // that runtimes SHOULD honour. runc 1.1 and crun skip 0 (unset); runc 1.4

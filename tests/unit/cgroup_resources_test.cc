@@ -513,6 +513,12 @@ TEST(CgroupResourcesPids, MissingControllerIsNamed) {
             "linux.resources.pids: the pids controller is not available in this cgroup");
 }
 
+TEST(CgroupResourcesPids, NoLimitNeedsNoController) {
+  EXPECT_EQ(writesOf(withPids(-1), only({"memory"})), Writes{});
+  EXPECT_EQ(errorOf(withPids(0), only({"memory"})),
+            "linux.resources.pids: the pids controller is not available in this cgroup");
+}
+
 // ---- hugepageLimits ----
 
 TEST(CgroupResourcesHugetlb, LimitsWithReservations) {
