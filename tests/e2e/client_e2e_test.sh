@@ -90,6 +90,9 @@
 #
 # --vm: builds the image here, then runs the same script in the qemu guest
 # (tests/vm/run-in-guest.sh; pure cgroup v2).
+#
+# Single quotes around $... are the container's shell's or a Go template's.
+# shellcheck disable=SC2016
 set -uo pipefail
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
@@ -507,7 +510,9 @@ scenario_stats() {
   ((rc == 0)) || bad "stats exited $rc: $(oneline "$err")" || return 1
   local pids mem
   read -r pids mem _ <<<"$out"
-  [[ $pids =~ ^[0-9]+$ ]] && ((pids >= 1 && pids <= 3)) || bad "stats: pids '$pids', expected 1-3 (sh, sleep): '$out'"
+  if ! [[ $pids =~ ^[0-9]+$ ]] || ((pids < 1 || pids > 3)); then
+    bad "stats: pids '$pids', expected 1-3 (sh, sleep): '$out'"
+  fi
   # MemUsage: "1.2MiB / LIMIT"; between 0 and 256 MiB, as in the containerd test.
   local kib
   kib=$(awk -v m="$mem" 'BEGIN {
