@@ -40,6 +40,7 @@ Result<ConsolePlan> planConsole(const spec::Process& process, bool mountDevConso
   if (!process.terminal) return plan;
   plan.enabled = true;
   plan.mountDevConsole = mountDevConsole;
+  plan.uid = process.user.uid;
   if (process.consoleSize) {
     constexpr uint64_t kMax = UINT16_MAX;
     if (process.consoleSize->height > kMax) {
@@ -159,6 +160,11 @@ void setupConsole(const ConsolePlan& plan, const ChildChannel& ch) {
     ws.ws_row = plan.rows;
     ws.ws_col = plan.cols;
     if (::ioctl(slave.get(), TIOCSWINSZ, &ws) < 0) ch.fail(errno, "process.consoleSize: set");
+  }
+  // The process's user owns its terminal; the group stays devpts's (tty),
+  // as under runc.
+  if (::fchown(slave.get(), plan.uid, static_cast<gid_t>(-1)) < 0) {
+    ch.fail(errno, "process.terminal: give the pty to the process's user");
   }
   if (plan.mountDevConsole) mountDevConsole(root.get(), slave.get(), ch);
   if (!ch.sendFd(SyncType::kConsoleFd, master.get())) ::_exit(126);

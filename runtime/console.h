@@ -10,6 +10,8 @@
 //   connectConsoleSocket / sendConsoleMaster (parent): runc's console socket.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,6 +30,8 @@ struct ConsolePlan {
   // process.consoleSize; 0 x 0 leaves the kernel's default.
   uint16_t rows = 0;
   uint16_t cols = 0;
+  // The pty's slave is the process's: its user owns it (as under runc).
+  uid_t uid = 0;
 };
 
 // runc's rules for process.terminal and --console-socket. detached: create,

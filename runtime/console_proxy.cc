@@ -31,6 +31,15 @@ Result<TerminalProxy> TerminalProxy::attach(UniqueFd master, int in, int out) {
   if (flags < 0 || ::fcntl(master.get(), F_SETFL, flags | O_NONBLOCK) < 0) {
     return Error::fromErrno("terminal: pty master non-blocking");
   }
+  // "\n" reaches the caller as "\n", as runc's foreground runs give it:
+  // the caller's own terminal adds any CR it wants.
+  termios pty;
+  if (::tcgetattr(master.get(), &pty) == 0) {
+    pty.c_oflag &= ~static_cast<tcflag_t>(ONLCR);
+    if (::tcsetattr(master.get(), TCSANOW, &pty) < 0) {
+      return Error::fromErrno("terminal: clear onlcr on the pty");
+    }
+  }
   TerminalProxy proxy(std::move(master), in, out);
   termios tio;
   if (::isatty(in) && ::tcgetattr(in, &tio) == 0) {

@@ -84,6 +84,15 @@ TEST_F(TerminalTest, ConsoleSocketGetsTheMasterOfAShell) {
   EXPECT_EQ(s.exitStatus, 3) << s.out;
 }
 
+// The pty is the process's user's (the group stays devpts's tty), as runc
+// leaves it.
+TEST_F(TerminalTest, PtyBelongsToTheProcesssUser) {
+  b.config["process"]["user"] = {{"uid", 1000}, {"gid", 1000}};
+  Session s = typeIntoContainer("stat -c owner=%u:%g $(tty); exit 0\n");
+  EXPECT_TRUE(hasLine(s.out, "owner=1000:5")) << s.out;
+  EXPECT_EQ(s.exitStatus, 0) << s.out;
+}
+
 // (b) /dev/console is the pty's slave: the same character device as stdin.
 TEST_F(TerminalTest, DevConsoleIsTheSameDeviceAsStdin) {
   Session s = typeIntoContainer(
@@ -97,6 +106,18 @@ TEST_F(TerminalTest, DevConsoleIsTheSameDeviceAsStdin) {
   EXPECT_EQ(console.rfind("character special file:88:", 0), 0u) << s.out;  // major 136
   EXPECT_EQ(console, stdinDev) << s.out;
   EXPECT_EQ(s.exitStatus, 0) << s.out;
+}
+
+// A foreground run's pty writes "\n" as "\n" (onlcr off, as runc sets it
+// for the terminal it proxies): the caller's terminal adds its own CR.
+TEST_F(TerminalTest, RunsPtyKeepsNewlines) {
+  b.config["process"].erase("consoleSize");
+  b.setArgs({"sh", "-c", "stty -a | grep -o -- '-\\?onlcr'"});
+  b.write();
+  PtyRun r = runOnPty({runtimePath(), "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()},
+                      b.tag(), "", 24, 80);
+  EXPECT_TRUE(hasLine(r.out, "-onlcr")) << r.out;
+  EXPECT_TRUE(WIFEXITED(r.status) && WEXITSTATUS(r.status) == 0) << r.status << "\n" << r.out;
 }
 
 // (c) run without a socket, from a terminal the test makes: the runtime
