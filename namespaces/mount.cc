@@ -407,6 +407,14 @@ void enterRoot(const Ctx& ctx) {
 }  // namespace
 
 void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
+  ScopedFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root.get() < 0) channel.fail(errno, "open / to finish the rootfs");
+  Ctx ctx{plan, channel, root.get()};
+  for (const MountStep& m : plan.mounts) {
+    if (!m.readonlyAfterSetup) continue;
+    ScopedFd mounted(openTarget(ctx, m.target, Create::kNone));
+    applyAttrs(ctx, mounted.get(), AttrChange{MOUNT_ATTR_RDONLY, 0}, false, m.target);
+  }
   if (plan.readonlyRoot) {
     struct mount_attr attr {};
     attr.attr_set = MOUNT_ATTR_RDONLY;

@@ -35,6 +35,10 @@ struct MountStep {
   // own network namespace, cgroup2 without its own cgroup namespace): on
   // EPERM this host path is bind-mounted (recursively) instead, as crun does.
   std::string fallbackBind;
+  // A read-only tmpfs (/dev, a tmpcopyup target): mounted writable so that
+  // devices, mount points and copied files can be made in it, and turned
+  // read-only with the root, at the end of the setup (as runc does).
+  bool readonlyAfterSetup = false;
 };
 
 struct DeviceNode {

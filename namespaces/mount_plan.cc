@@ -1,5 +1,7 @@
 #include "namespaces/mount_plan.h"
 
+#include <algorithm>
+
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
@@ -67,6 +69,10 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   if (m.type == "bind") step.options.flags |= MS_BIND;
   if (step.options.copyUp && m.type != "tmpfs") {
     return Error::invalid(where + ": tmpcopyup applies to tmpfs mounts only");
+  }
+  if (m.type == "tmpfs" && (step.options.flags & MS_RDONLY) != 0) {
+    step.options.flags &= ~static_cast<unsigned long>(MS_RDONLY);
+    step.readonlyAfterSetup = true;
   }
   // Mappings without idmap/ridmap still ask for an idmapped mount (runc
   // takes them so too).
@@ -275,9 +281,13 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
     plan.symlinks = devSymlinks();
   }
   if (config.linux) {
-    for (const std::string& p : config.linux->maskedPaths) plan.maskedPaths.push_back(relative(p));
+    // Each once: twice would stack a second mount over the first.
+    auto addOnce = [](std::vector<std::string>& list, std::string path) {
+      if (std::find(list.begin(), list.end(), path) == list.end()) list.push_back(std::move(path));
+    };
+    for (const std::string& p : config.linux->maskedPaths) addOnce(plan.maskedPaths, relative(p));
     for (const std::string& p : config.linux->readonlyPaths) {
-      plan.readonlyPaths.push_back(relative(p));
+      addOnce(plan.readonlyPaths, relative(p));
     }
   }
   plan.sysctls = TRY(planSysctls(config));

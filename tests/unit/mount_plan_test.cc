@@ -61,6 +61,26 @@ spec::Mount mount(std::string destination, std::string type, std::string source,
 
 // ---- rootfs ----
 
+TEST_F(MountPlanTest, MaskedAndReadonlyPathsOnceEach) {
+  linux().maskedPaths = {"/proc/kcore", "/proc/kcore", "/proc//kcore/", "/proc/keys"};
+  linux().readonlyPaths = {"/proc/sys", "/proc/sys/"};
+  RootfsPlan p = plan();
+  EXPECT_EQ(p.maskedPaths, (std::vector<std::string>{"proc/kcore", "proc/keys"}));
+  EXPECT_EQ(p.readonlyPaths, (std::vector<std::string>{"proc/sys"}));
+}
+
+// A read-only tmpfs is mounted writable and turned read-only at the end,
+// so that devices and copied files can be made in it first.
+TEST_F(MountPlanTest, ReadOnlyTmpfsTurnsReadOnlyAfterSetup) {
+  config_.mounts = {mount("/dev", "tmpfs", "tmpfs", {"nosuid", "ro", "mode=755"}),
+                    mount("/sys", "sysfs", "sysfs", {"ro"})};
+  RootfsPlan p = plan();
+  EXPECT_TRUE(p.mounts.at(0).readonlyAfterSetup);
+  EXPECT_EQ(p.mounts.at(0).options.flags & MS_RDONLY, 0ul);
+  EXPECT_FALSE(p.mounts.at(1).readonlyAfterSetup);
+  EXPECT_NE(p.mounts.at(1).options.flags & MS_RDONLY, 0ul);
+}
+
 TEST_F(MountPlanTest, TmpcopyupOnlyOnTmpfs) {
   config_.mounts = {mount("/x", "tmpfs", "tmpfs", {"tmpcopyup"})};
   EXPECT_TRUE(plan().mounts.at(0).options.copyUp);
