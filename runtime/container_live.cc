@@ -54,10 +54,15 @@ Status resumeContainer(const RuntimeOptions& rt, const std::string& id) {
 
 Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::string& id) {
   OpenedContainer c = TRY(openContainer(rt, id));
-  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  // A stopped container lists what its init left in the cgroup (nothing,
+  // with a pid namespace of its own), as runc does; containerd asks.
   auto cgroup = TRY(c.cgroup());
-  std::vector<pid_t> pids = TRY(cgroup->pids());
-  return std::vector<int>(pids.begin(), pids.end());
+  Result<std::vector<pid_t>> pids = cgroup->pids();
+  if (!pids.ok() && pids.error().code() == ENOENT && c.status == ContainerStatus::kStopped) {
+    return std::vector<int>{};
+  }
+  std::vector<pid_t> found = TRY(std::move(pids));
+  return std::vector<int>(found.begin(), found.end());
 }
 
 namespace {

@@ -150,11 +150,19 @@ Result<std::string> containerStateJson(const RuntimeOptions& rt, const std::stri
 
 Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, bool all) {
   OpenedContainer c = TRY(openContainer(rt, id));
-  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   if (all) {
+    // A stopped init may leave processes behind when the container has no
+    // pid namespace of its own (a pod sharing one, or the host's): --all
+    // still reaches them, as runc does, so the cgroup can go.
     auto cgroup = TRY(c.cgroup());
+    if (c.status == ContainerStatus::kStopped) {
+      Result<std::vector<pid_t>> left = cgroup->pids();
+      if (!left.ok() && left.error().code() == ENOENT) return {};  // gone with the init
+      if (TRY(std::move(left)).empty()) return {};
+    }
     return cgroup->signalAll(sig);
   }
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   return signalInit(c.state, sig);
 }
 
@@ -187,6 +195,17 @@ Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::stri
       id, [](const ContainerDir& dir) { return !loadState(dir).ok(); }, destroyRecordedCgroup);
 }
 
+// Without a pid namespace of its own, a container's processes outlive its
+// init (Kubernetes' shareProcessNamespace): they are still the container's,
+// in its cgroup, and go with it, as under runc.
+Status killWhatTheInitLeft(const cgroups::CgroupManager& cgroup) {
+  Result<std::vector<pid_t>> left = cgroup.pids();
+  if (!left.ok() && left.error().code() == ENOENT) return {};
+  if (TRY(std::move(left)).empty()) return {};
+  log::debug("delete: killing what is left in cgroup " + cgroup.path());
+  return cgroup.signalAll(SIGKILL);
+}
+
 Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool force) {
   Result<OpenedContainer> opened = openContainer(rt, id);
   if (!opened.ok() && force) {
@@ -207,6 +226,7 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
   Result<spec::Hooks> hooks = hooks::loadHooks(c.dir.fd());
   if (!hooks.ok()) log::warning("poststop hooks: " + hooks.error().message());
   auto cgroup = TRY(c.cgroup());
+  TRY(killWhatTheInitLeft(*cgroup));
   TRY(cgroup->destroy());
   trace::mark("delete: cgroup removed");
   TRY(c.dir.remove());
