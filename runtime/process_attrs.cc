@@ -298,6 +298,16 @@ void applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd, const ChildChan
       ::sched_setaffinity(0, sizeof(cpu_set_t), &*attrs.finalCpuAffinity) < 0) {
     channel.fail(errno, "set the CPU affinity (process.execCPUAffinity.final)");
   }
+  // Otherwise every CPU the cgroup's cpuset allows (the kernel narrows the
+  // full mask to it): whoever ran us (`taskset`, a pinned shim) must not
+  // pin the container too.
+  if (!attrs.finalCpuAffinity) {
+    cpu_set_t all;
+    std::memset(&all, 0xff, sizeof all);
+    if (::sched_setaffinity(0, sizeof all, &all) < 0) {
+      channel.fail(errno, "reset the CPU affinity to the cgroup's CPUs");
+    }
+  }
   if (const auto& s = attrs.scheduler) {
     SchedAttr attr{sizeof(SchedAttr), s->policy,  s->flags,    s->nice,
                    s->priority,       s->runtime, s->deadline, s->period};
