@@ -147,10 +147,29 @@ class Obj {
   }
 
   const std::string& path() const { return path_; }
+
+ private:
+  json::const_iterator findIgnoringCase(std::string_view key) const {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
+    for (auto it = j_->begin(); it != j_->end(); ++it) {
+      const std::string& k = it.key();
+      if (k.size() != key.size()) continue;
+      bool same = true;
+      for (size_t i = 0; i < k.size() && same; ++i) same = lower(k[i]) == lower(key[i]);
+      if (same) return it;
+    }
+    return j_->end();
+  }
+
+ public:
   std::string at(std::string_view key) const { return member(path_, key); }
 
+  // The exact key, else one that differs only in ASCII case: Go's
+  // encoding/json matches so, and configs written for runc rely on it
+  // ("pagesize" for "pageSize").
   const json* find(const char* key) const {
     auto it = j_->find(key);
+    if (it == j_->end()) it = findIgnoringCase(key);
     if (it == j_->end() || it->is_null()) return nullptr;
     return &*it;
   }

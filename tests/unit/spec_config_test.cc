@@ -100,6 +100,22 @@ TEST(SpecConfig, EmptyNamespacePathIsNoPath) {
   EXPECT_FALSE(r->linux->namespaces.at(0).path.has_value());
 }
 
+// Go's encoding/json matches member names ignoring case; an exact match
+// wins over a folded one.
+TEST(SpecConfig, MemberNamesMatchIgnoringCaseAsGoDoes) {
+  json j = json::parse(kMinimal);
+  j["linux"]["resources"]["hugepageLimits"] = {{{"pagesize", "2MB"}, {"LIMIT", 4096}}};
+  j["process"]["CWD"] = "/ignored";  // the exact "cwd" is there too
+  j["Hostname"] = "folded";
+  Result<Config> r = parseConfig(j.dump());
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->linux->resources->hugepageLimits.size(), 1u);
+  EXPECT_EQ(r->linux->resources->hugepageLimits[0].pageSize, "2MB");
+  EXPECT_EQ(r->linux->resources->hugepageLimits[0].limit, 4096u);
+  EXPECT_EQ(r->process->cwd, "/");
+  EXPECT_EQ(r->hostname, "folded");
+}
+
 TEST(SpecConfig, RejectsVersion2) {
   EXPECT_EQ(errorAt("/ociVersion", "2.0.0"),
             "config.json: ociVersion: unsupported version \"2.0.0\" (sangja supports 1.0.0 "
