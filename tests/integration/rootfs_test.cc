@@ -124,6 +124,39 @@ TEST_F(RootfsTest, TmpcopyupCopiesTheImagesFilesIntoTheTmpfs) {
   EXPECT_FALSE(pathExists(dir + "/new")) << "the write went to the image";
 }
 
+// Images link /etc/resolv.conf into /run (systemd-resolved) and clients
+// bind their own file there: the dangling link is followed inside the
+// rootfs and the file made where it points, never on the host.
+TEST_F(RootfsTest, BindOntoADanglingSymlinkLandsInsideTheRootfs) {
+  std::string hostDir = "/run/sangja-it-" + b.id();
+  ASSERT_TRUE(host("rm -f " + b.rootfs() + "/etc/resolv.conf && ln -s " + hostDir +
+                   "/resolv.conf " + b.rootfs() + "/etc/resolv.conf")
+                  .ok());
+  writeFile(b.tmp() + "/resolv.conf", "nameserver 192.0.2.1\n");
+  b.config["mounts"].push_back({{"destination", "/etc/resolv.conf"},
+                                {"type", "bind"},
+                                {"source", b.tmp() + "/resolv.conf"},
+                                {"options", {"rbind", "ro"}}});
+  RunResult r = b.sh("cat /etc/resolv.conf");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "nameserver 192.0.2.1\n");
+  EXPECT_TRUE(pathExists(b.rootfs() + hostDir + "/resolv.conf"));
+  EXPECT_FALSE(pathExists(hostDir)) << "made on the host";
+}
+
+// A read-only /dev still gets its device nodes (made before it turns
+// read-only), and stays read-only for the process, as under runc.
+TEST_F(RootfsTest, ReadOnlyDevStillHasItsDevices) {
+  for (auto& m : b.config["mounts"]) {
+    if (m["destination"] == "/dev") m["options"].push_back("ro");
+  }
+  RunResult r = b.sh(
+      "echo x > /dev/null && head -c 3 /dev/zero | wc -c; touch /dev/new 2>/dev/null || echo "
+      "refused; grep ' /dev ' /proc/self/mounts | cut -d' ' -f4 | cut -d, -f1");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "3\nrefused\nro\n") << r;
+}
+
 // The kernel says only EINVAL; the error names the options and the target.
 TEST_F(RootfsTest, RefusedFilesystemOptionsAreNamed) {
   b.config["mounts"].push_back({{"destination", "/bogus"},

@@ -3,6 +3,7 @@
 // an empty namespace path, and the runtime's own uts namespace refused.
 #include <sched.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -74,6 +75,82 @@ TEST_F(SpecPointsTest, EmptyNamespacePathMeansANewOne) {
   ASSERT_GT(::readlink("/proc/self/ns/uts", own, sizeof own - 1), 0);
   EXPECT_EQ(splitLines(r.out).at(0), "fresh");
   EXPECT_NE(splitLines(r.out).at(1), own);
+}
+
+// The caller's CPU affinity (a pinned shim, `taskset`) does not reach the
+// container: it gets every CPU its cgroup allows.
+TEST_F(SpecPointsTest, CallersCpuAffinityDoesNotLeakIn) {
+  if (::sysconf(_SC_NPROCESSORS_ONLN) < 2) GTEST_SKIP() << "NOT RUN HERE: needs two CPUs";
+  SKIP_FOR_PEER("runc 1.1.5 leaves the container on its caller's CPUs");
+  b.setArgs({"grep", "Cpus_allowed_list", "/proc/self/status"});
+  b.write();
+  RunResult all = host("grep Cpus_allowed_list /proc/self/status");
+  RunResult r = host("taskset -c 0 " + runtimePath() + " --root " + b.stateRoot() +
+                     " run --bundle " + b.dir() + " " + b.id());
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, all.out) << r;
+}
+
+// A path listed twice is masked once: one mount on it, not two stacked.
+TEST_F(SpecPointsTest, MaskedPathListedTwiceIsMaskedOnce) {
+  SKIP_FOR_PEER("runc 1.1.5 stacks a second mask over the first");
+  b.config["linux"]["maskedPaths"] = {"/proc/timer_list", "/proc/timer_list"};
+  RunResult r = b.sh("grep -c ' /proc/timer_list ' /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "1\n");
+}
+
+// Without a pid namespace of its own (a pod sharing one, or the host's),
+// what the init started outlives it in the container's cgroup: kill --all
+// reaches it after the init is gone, and delete takes it with the cgroup
+// (containerd's shim does the first, then the second).
+class NoOwnPidNamespaceTest : public SpecPointsTest {
+ protected:
+  void startInitThatLeavesAChild() {
+    json& list = b.config["linux"]["namespaces"];
+    json kept = json::array();
+    for (const json& ns : list) {
+      if (ns["type"] != "pid") kept.push_back(ns);
+    }
+    list = kept;
+    b.setArgs({"sh", "-c", "sleep 1000 & echo started"});
+    b.write();
+    RunResult c = b.create();
+    ASSERT_TRUE(c.ok()) << c;
+    RunResult s = b.start();
+    ASSERT_TRUE(s.ok()) << s;
+    ASSERT_TRUE(b.waitStatus("stopped")) << b.status();
+    ASSERT_EQ(taggedProcesses(b.tag()).size(), 1u) << "the sleep should outlive the init";
+  }
+};
+
+TEST_F(NoOwnPidNamespaceTest, KillAllReachesWhatTheStoppedInitLeft) {
+  ASSERT_NO_FATAL_FAILURE(startInitThatLeavesAChild());
+  RunResult k = b.kill("KILL", true);
+  EXPECT_TRUE(k.ok()) << k;
+  EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }));
+  RunResult d = b.del();
+  EXPECT_TRUE(d.ok()) << d;
+}
+
+// ps works on a stopped container: it lists what the init left.
+TEST_F(NoOwnPidNamespaceTest, PsOfTheStoppedContainerListsWhatIsLeft) {
+  ASSERT_NO_FATAL_FAILURE(startInitThatLeavesAChild());
+  RunResult ps = b.rt({"ps", "--format", "json", b.id()}, kQuickTimeout);
+  ASSERT_TRUE(ps.ok()) << ps;
+  json pids = json::parse(ps.out, nullptr, false);
+  ASSERT_TRUE(pids.is_array()) << ps;
+  std::vector<pid_t> left = taggedProcesses(b.tag());
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(pids, json::array({left[0]})) << ps;
+}
+
+TEST_F(NoOwnPidNamespaceTest, DeleteTakesWhatTheInitLeft) {
+  ASSERT_NO_FATAL_FAILURE(startInitThatLeavesAChild());
+  RunResult d = b.del();
+  EXPECT_TRUE(d.ok()) << d;
+  EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }));
+  EXPECT_EQ(b.status(), "");
 }
 
 }  // namespace
