@@ -180,7 +180,15 @@ void setupConsole(const ConsolePlan& plan, const ChildChannel& ch) {
 // ---- Parent side. ----
 
 Result<UniqueFd> connectConsoleSocket(const std::string& path) {
-  std::string what = "connect to console socket " + path;
+  return connectUnixSocket(path, "console socket");
+}
+
+}  // namespace sangja::console
+
+namespace sangja {
+
+Result<UniqueFd> connectUnixSocket(const std::string& path, const std::string& purpose) {
+  std::string what = "connect to " + purpose + " " + path;
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof addr.sun_path) {
@@ -195,6 +203,10 @@ Result<UniqueFd> connectConsoleSocket(const std::string& path) {
   if (r < 0) return Error::fromErrno(what);
   return sock;
 }
+
+}  // namespace sangja
+
+namespace sangja::console {
 
 Status sendConsoleMaster(int socket, int master) {
   int n = -1;

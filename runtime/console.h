@@ -87,3 +87,10 @@ class MasterRoute {
 };
 
 }  // namespace sangja::console
+
+namespace sangja {
+// A connected unix stream socket at path; errors say "connect to <purpose>
+// <path>".
+[[nodiscard]] Result<UniqueFd> connectUnixSocket(const std::string& path,
+                                                 const std::string& purpose);
+}  // namespace sangja

@@ -21,6 +21,7 @@ struct CreateOptions {
   std::string bundle;  // empty: the current directory
   std::string pidFile;
   std::string consoleSocket;
+  std::string pidfdSocket;  // --pidfd-socket: gets a pidfd of the init
   bool noPivot = false;
   bool noNewKeyring = false;
   int preserveFds = 0;
@@ -56,6 +57,7 @@ struct ExecOptions {
   bool detach = false;
   std::string pidFile;
   std::string consoleSocket;
+  std::string pidfdSocket;  // --pidfd-socket: gets a pidfd of the new process
   int preserveFds = 0;
   std::vector<std::string> cgroup;  // --cgroup: [controller[,controller]:]path
   bool ignorePaused = false;

@@ -20,6 +20,7 @@
 #include "runtime/hooks.h"
 #include "runtime/launch_plan.h"
 #include "runtime/log.h"
+#include "runtime/pidfd_socket.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/socket_activation.h"
 #include "runtime/state_store.h"
@@ -133,6 +134,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
   StateStore store = TRY(StateStore::open(rt.root));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
+  PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
 
   // What every hook reads on stdin, bar status and pid.
   spec::State hookState;
@@ -202,6 +204,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // The pty's master, before the init reports ready.
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
   InitProcess init = TRY(launchInit(plan, cgroupDir.get(), callbacks));
+  TRY(pidfdRoute.deliver(init.pidfd()));
 
   spec::StoredState state;
   state.id = opts.id;

@@ -18,6 +18,7 @@
 #include "runtime/init_join.h"
 #include "runtime/launcher.h"
 #include "runtime/opened_container.h"
+#include "runtime/pidfd_socket.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/supervise.h"
 
@@ -318,6 +319,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, *config.process))));
   TRY(console::checkConsoleFlags(process.terminal, opts.detach, !opts.consoleSocket.empty()));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
+  PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
   ExecPlanInput in{config, process, c.state.noNewKeyring ? "" : opts.id,
@@ -339,6 +341,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   };
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
   InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
+  TRY(pidfdRoute.deliver(proc.pidfd()));
   seccomp::keepInCache(plan.seccomp);
   return Launched{std::move(proc), consoleRoute.takeKept()};
 }

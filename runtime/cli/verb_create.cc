@@ -12,6 +12,7 @@ constexpr std::array kCreateFlags = {
     FlagSpec{"bundle", "b", true},         FlagSpec{"pid-file", "", true},
     FlagSpec{"console-socket", "", true},  FlagSpec{"no-pivot", "", false},
     FlagSpec{"no-new-keyring", "", false}, FlagSpec{"preserve-fds", "", true},
+    FlagSpec{"pidfd-socket", "", true},
 };
 
 // run's own on top: --no-subreaper asks for what sangja always does (it
@@ -23,6 +24,7 @@ constexpr std::array kRunFlags = {
     kCreateFlags[3],
     kCreateFlags[4],
     kCreateFlags[5],
+    kCreateFlags[6],
     FlagSpec{"detach", "d", false},
     FlagSpec{"keep", "", false},
     FlagSpec{"no-subreaper", "", false},
@@ -35,6 +37,7 @@ Result<CreateOptions> createOptions(const ParsedFlags& flags, std::string_view v
   opts.bundle = flags.valueOr("bundle", "");
   opts.pidFile = flags.valueOr("pid-file", "");
   opts.consoleSocket = flags.valueOr("console-socket", "");
+  opts.pidfdSocket = flags.valueOr("pidfd-socket", "");
   opts.noPivot = flags.isSet("no-pivot");
   opts.noNewKeyring = flags.isSet("no-new-keyring");
   if (auto n = flags.value("preserve-fds"))

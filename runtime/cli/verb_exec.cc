@@ -13,6 +13,7 @@ constexpr std::array kExecFlags = {
     FlagSpec{"detach", "d", false},
     FlagSpec{"pid-file", "", true},
     FlagSpec{"console-socket", "", true},
+    FlagSpec{"pidfd-socket", "", true},
     FlagSpec{"tty", "t", false},
     FlagSpec{"cwd", "", true},
     FlagSpec{"env", "e", true},
@@ -44,6 +45,7 @@ Result<int> verbExec(const GlobalOptions& g, Args args) {
   opts.detach = flags.isSet("detach");
   opts.pidFile = flags.valueOr("pid-file", "");
   opts.consoleSocket = flags.valueOr("console-socket", "");
+  opts.pidfdSocket = flags.valueOr("pidfd-socket", "");
   if (auto n = flags.value("preserve-fds")) {
     opts.preserveFds = TRY(parseIntFlag("preserve-fds", *n));
   }

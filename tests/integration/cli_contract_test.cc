@@ -1,8 +1,13 @@
 // The command line as containerd's shim (go-runc) sends it: global flags in
 // Go's styles, --log with --log-format json, and the error phrases it parses.
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <string>
 #include <vector>
 
+#include "tests/integration/console_socket.h"
 #include "tests/integration/harness.h"
 
 namespace sangja::it {
@@ -110,6 +115,52 @@ TEST_F(CliContractTest, CreateRefusesRunsOwnFlags) {
     EXPECT_TRUE(contains(r.err, std::string(flag).substr(1))) << r;
     EXPECT_EQ(b.status(), "") << flag << ": nothing may be created";
   }
+}
+
+// The pid a pidfd refers to, from /proc/self/fdinfo ("Pid:\t<n>").
+pid_t pidOfPidfd(int fd) {
+  for (const std::string& line : splitLines(readFile("/proc/self/fdinfo/" + std::to_string(fd)))) {
+    if (line.rfind("Pid:", 0) == 0) return static_cast<pid_t>(std::stol(line.substr(4)));
+  }
+  return -1;
+}
+
+// --pidfd-socket (runc 1.2): create and exec hand a pidfd of their process
+// to the caller's socket; it signals exactly that process.
+TEST_F(CliContractTest, PidfdSocketGetsThePidfdOfTheInitAndOfAnExec) {
+  SKIP_FOR_PEER("--pidfd-socket came with runc 1.2");
+  b.setArgs({"sleep", "1000"});
+  b.write();
+  ConsoleSocket sock(b.tmp() + "/pidfd.sock");
+  RunResult c = b.create({"--pidfd-socket", sock.path()});
+  ASSERT_TRUE(c.ok()) << c;
+  ConsoleSocket::Received init = sock.receive();
+  ASSERT_GE(init.master, 0) << "no fd arrived";
+  EXPECT_EQ(init.name, "pidfd");
+  EXPECT_EQ(pidOfPidfd(init.master), b.pid());
+  ASSERT_TRUE(b.start().ok());
+
+  std::string pidFile = b.tmp() + "/exec.pid";
+  RunResult e = b.rt({"exec", "-d", "--pid-file", pidFile, "--pidfd-socket", sock.path(), b.id(),
+                      "sleep", "1000"});
+  ASSERT_TRUE(e.ok()) << e;
+  ConsoleSocket::Received exec = sock.receive();
+  ASSERT_GE(exec.master, 0) << "no fd arrived for the exec";
+  EXPECT_EQ(pidOfPidfd(exec.master), std::stoi(readFile(pidFile)));
+
+  // The pidfd signals that process: the init goes, the container stops.
+  EXPECT_EQ(::syscall(SYS_pidfd_send_signal, init.master, SIGKILL, nullptr, 0), 0);
+  EXPECT_TRUE(b.waitStatus("stopped")) << b.status();
+  ::close(init.master);
+  ::close(exec.master);
+}
+
+TEST_F(CliContractTest, UnreachablePidfdSocketFailsCleanly) {
+  SKIP_FOR_PEER("--pidfd-socket came with runc 1.2");
+  b.setArgs({"true"});
+  std::string skip =
+      expectCleanCreateFailure(b, "--pidfd-socket", nullptr, {"--pidfd-socket", b.tmp() + "/none"});
+  if (!skip.empty()) GTEST_SKIP() << skip;
 }
 
 // A mistyped --root is not made into a new, empty state root.
