@@ -121,6 +121,14 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   std::string bundle = TRY(absoluteBundle(opts.bundle));
   spec::Config config = TRY(spec::loadConfig(bundle));
   trace::mark("config parsed");
+  bool noProcess = !config.process;
+  if (noProcess && mode == StartMode::kNow) {
+    return Error::invalid(
+        "config.json: process: required to run a container (create takes a "
+        "config without one; start does not)");
+  }
+  // Without a process the init waits like any other and `start` refuses.
+  if (noProcess) config.process.emplace().cwd = "/";
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
@@ -217,6 +225,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.cgroupCreatedFrom = cgroup->createdFrom();
   state.annotations = config.annotations;
   state.noNewKeyring = opts.noNewKeyring;
+  state.noProcess = noProcess;
   TRY(dir.writeState(spec::toJson(state)));
   trace::mark("state written");
   if (!opts.pidFile.empty()) TRY(writePidFile(opts.pidFile, init.pid()));

@@ -119,6 +119,10 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
     return Error::invalid("cannot start a container that is " + std::string(statusName(c.status)) +
                           " (only a created one)");
   }
+  if (c.state.noProcess) {
+    return Error::invalid("cannot start container " + id +
+                          ": its config.json had no process (runtime-spec: required to start)");
+  }
   spec::Hooks hooks = TRY(hooks::loadHooks(c.dir.fd()));
   // A failing startContainer or poststart hook stops the container.
   if (Status st = runStartContainerHooks(c, hooks); !st.ok()) {

@@ -316,7 +316,11 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   Found c = TRY(findContainer(rt, opts));
   spec::Config config = TRY(spec::loadConfig(c.state.bundle));
   trace::mark("config parsed");
-  spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, *config.process))));
+  // A config without a process (create allows it): the flags say it all.
+  spec::Process fromConfig;
+  fromConfig.cwd = "/";
+  if (config.process) fromConfig = *config.process;
+  spec::Process process = TRY(exec::finishProcess(TRY(execProcess(opts, fromConfig))));
   TRY(console::checkConsoleFlags(process.terminal, opts.detach, !opts.consoleSocket.empty()));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
   PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));

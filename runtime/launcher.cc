@@ -149,12 +149,16 @@ void pauseForHooks(const ChildChannel& ch) {
   enterCwdAfterIdentity(plan.process, inCwd, ch);
   phaseNs[kPhaseIdentity] = trace::nowNs();
   char pathBuf[PATH_MAX];
-  const char* exe = resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
+  // No process (create without one): nothing to find; start never comes.
+  const char* exe = plan.process.args.empty()
+                        ? nullptr
+                        : resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(plan, ch);
+  if (exe == nullptr) ::_exit(127);
   resetSignals(ch);
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
   execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());

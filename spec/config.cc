@@ -738,8 +738,8 @@ Config parseConfigObj(const Obj& o) {
   if (!root) fail(o.at("root"), "required");
   c.root = std::move(*root);
   c.mounts = o.list("mounts", parseMount);
+  // Optional at create; `start` needs one (runtime-spec config.md).
   c.process = o.object("process", parseProcessObj);
-  if (!c.process) fail(o.at("process"), "required");
   c.hostname = o.get<std::string>("hostname");
   c.domainname = o.get<std::string>("domainname");
   if (auto hooks = o.object("hooks", parseHooks)) c.hooks = std::move(*hooks);

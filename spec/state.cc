@@ -68,6 +68,7 @@ std::string toJson(const StoredState& s) {
   if (!s.cgroupCreatedFrom.empty()) j["cgroupCreatedFrom"] = s.cgroupCreatedFrom;
   j["annotations"] = annotationsJson(s.annotations);
   if (s.noNewKeyring) j["noNewKeyring"] = true;
+  if (s.noProcess) j["noProcess"] = true;
   return dump(j);
 }
 
@@ -87,6 +88,7 @@ Result<StoredState> parseStoredState(std::string_view text) {
     s.cgroupCreatedFrom = o.get<std::string>("cgroupCreatedFrom");
     s.annotations = o.get<Annotations>("annotations");
     s.noNewKeyring = o.get<bool>("noNewKeyring");
+    s.noProcess = o.get<bool>("noProcess");
     return s;
   });
 }

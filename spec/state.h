@@ -46,6 +46,8 @@ struct StoredState {
   // Created with --no-new-keyring: `exec`'d processes keep the runtime's
   // session keyring too, instead of joining the container's.
   bool noNewKeyring = false;
+  // Created from a config without a process: `start` refuses.
+  bool noProcess = false;
   bool operator==(const StoredState&) const = default;
 };
 

@@ -91,6 +91,29 @@ TEST_F(SpecPointsTest, CallersCpuAffinityDoesNotLeakIn) {
   EXPECT_EQ(r.out, all.out) << r;
 }
 
+// runtime-spec: process is optional at create and required at start.
+// Create works (the container is created, its init waits); start refuses,
+// naming why, and the container stays for delete; run refuses up front.
+TEST_F(SpecPointsTest, ProcessIsOptionalAtCreateAndRequiredAtStart) {
+  SKIP_FOR_PEER("runc 1.1.5 refuses it at create (\"process property must not be empty\")");
+  b.config.erase("process");
+  writeFile(b.dir() + "/config.json", b.config.dump(2));  // write() would add a process
+  RunResult run = b.rt({"run", "--bundle", b.dir(), b.id()});
+  EXPECT_NE(run.status, 0) << run;
+  EXPECT_TRUE(contains(run.err, "process")) << run;
+  EXPECT_EQ(b.status(), "") << "run left a container";
+  RunResult c = b.rt({"create", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(c.ok()) << c;
+  EXPECT_EQ(b.status(), "created");
+  RunResult s = b.start();
+  EXPECT_NE(s.status, 0) << s;
+  EXPECT_TRUE(contains(s.err, "no process")) << s;
+  EXPECT_EQ(b.status(), "created");
+  RunResult d = b.del(true);
+  EXPECT_TRUE(d.ok()) << d;
+  EXPECT_EQ(b.status(), "");
+}
+
 // A path listed twice is masked once: one mount on it, not two stacked.
 TEST_F(SpecPointsTest, MaskedPathListedTwiceIsMaskedOnce) {
   SKIP_FOR_PEER("runc 1.1.5 stacks a second mask over the first");

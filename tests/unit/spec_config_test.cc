@@ -242,8 +242,12 @@ TEST(SpecConfig, RootPathNonEmpty) {
   EXPECT_EQ(errorAt("/root/path", ""), "config.json: root.path: must be a non-empty string");
 }
 
-TEST(SpecConfig, ProcessRequired) {
-  EXPECT_EQ(errorOf(without("/process")), "config.json: process: required");
+// Optional in config.json (runtime-spec: required only when start is
+// called; create takes it without).
+TEST(SpecConfig, ProcessIsOptional) {
+  Result<Config> r = parseConfig(without("/process"));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_FALSE(r->process.has_value());
 }
 
 TEST(SpecConfig, ArgsRequired) {
