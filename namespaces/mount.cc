@@ -103,7 +103,11 @@ void bindMount(const Ctx& ctx, const MountStep& m) {
     cloned.swap(fresh);
     tree = cloned.get();
   }
-  ScopedFd target(openTarget(ctx, m.target, m.targetIsFile ? Create::kFile : Create::kDirectory));
+  // A bind of anything but a directory needs a file to land on.
+  struct stat st;
+  if (::fstat(tree, &st) < 0) ctx.channel.fail(errno, "bind mount source", m.source);
+  ScopedFd target(
+      openTarget(ctx, m.target, S_ISDIR(st.st_mode) ? Create::kDirectory : Create::kFile));
   if (::move_mount(tree, "", target.get(), "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) <
       0) {
     ctx.channel.fail(errno, "bind mount on", m.target);

@@ -19,7 +19,6 @@ struct MountStep {
   std::string target;  // inside the rootfs, relative ("dev/pts")
   std::string fstype;  // empty for binds
   MountOptions options;
-  bool targetIsFile = false;  // a bind of a regular file needs a file to land on
   // An idmapped bind: the maps of the user namespace it is idmapped with
   // (uid_map text); empty ones: the container's user namespace.
   struct Idmap {

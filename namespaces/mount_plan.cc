@@ -96,11 +96,14 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
   }
   if (step.options.bind()) {
     step.source = absoluteIn(bundle, m.source);
+    // Missing now may be made by an earlier mount of this config (a path
+    // through the rootfs, resolved in the container's mount namespace, as
+    // runc does); the init opens it when its turn comes and says so if it
+    // is still missing. Other errors are final already.
     struct stat st;
-    if (::stat(step.source.c_str(), &st) < 0) {
+    if (::stat(step.source.c_str(), &st) < 0 && errno != ENOENT) {
       return Error::fromErrno(where + ": source " + step.source);
     }
-    step.targetIsFile = !S_ISDIR(st.st_mode);
     return step;
   }
   if (m.type.empty()) return Error::invalid(where + ": type is required for a non-bind mount");

@@ -144,6 +144,35 @@ TEST_F(RootfsTest, BindOntoADanglingSymlinkLandsInsideTheRootfs) {
   EXPECT_FALSE(pathExists(hostDir)) << "made on the host";
 }
 
+// A bind source that only an earlier mount of the same config makes
+// (through the rootfs, in the container's mount namespace) is found, as
+// under runc; a source missing for good is a clear error.
+TEST_F(RootfsTest, BindSourceMadeByAnEarlierMountIsFound) {
+  ASSERT_TRUE(
+      host("mkdir -p " + b.tmp() + "/vol/sub && echo inside > " + b.tmp() + "/vol/sub/file").ok());
+  b.config["mounts"].push_back({{"destination", "/vol"},
+                                {"type", "bind"},
+                                {"source", b.tmp() + "/vol"},
+                                {"options", {"rbind"}}});
+  b.config["mounts"].push_back({{"destination", "/sub"},
+                                {"type", "bind"},
+                                {"source", b.rootfs() + "/vol/sub"},
+                                {"options", {"rbind", "ro"}}});
+  ASSERT_FALSE(pathExists(b.rootfs() + "/vol/sub")) << "the host already has the source";
+  RunResult r = b.sh("cat /sub/file");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "inside\n");
+}
+
+TEST_F(RootfsTest, BindSourceMissingForGoodIsNamed) {
+  b.config["mounts"].push_back({{"destination", "/x"},
+                                {"type", "bind"},
+                                {"source", b.tmp() + "/no-such-source"},
+                                {"options", {"rbind"}}});
+  std::string skip = expectCleanCreateFailure(b, "no-such-source", nullptr);
+  if (!skip.empty()) GTEST_SKIP() << skip;
+}
+
 // A read-only /dev still gets its device nodes (made before it turns
 // read-only), and stays read-only for the process, as under runc.
 TEST_F(RootfsTest, ReadOnlyDevStillHasItsDevices) {
