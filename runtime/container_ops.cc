@@ -97,6 +97,14 @@ void waitForExec(int fifoWriteEnd) {
   }
 }
 
+// A failed startContainer or poststart hook stops the container; the hook's
+// error is what start reports, so a failure to kill is only logged.
+void stopAfterFailedHook(const OpenedContainer& c) {
+  if (Status st = killEverything(c); !st.ok()) {
+    log::warning("stop the container after a failed hook: " + st.error().message());
+  }
+}
+
 }  // namespace
 
 Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::string& id) {
@@ -126,7 +134,7 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
   spec::Hooks hooks = TRY(hooks::loadHooks(c.dir.fd()));
   // A failing startContainer or poststart hook stops the container.
   if (Status st = runStartContainerHooks(c, hooks); !st.ok()) {
-    (void)killEverything(c);
+    stopAfterFailedHook(c);
     return st;
   }
   int fd = ::openat(c.dir.fd(), kExecFifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
@@ -142,7 +150,7 @@ Status startContainer(const RuntimeOptions& rt, const std::string& id) {
   if (hooks.poststart.empty()) return {};
   waitForExec(fifo.get());
   Status st = hooks::runPhase(hooks, hooks::Phase::kPoststart, hookState(c.state), c.state.pid);
-  if (!st.ok()) (void)killEverything(c);
+  if (!st.ok()) stopAfterFailedHook(c);
   return st;
 }
 
