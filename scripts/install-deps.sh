@@ -1,21 +1,40 @@
 #!/bin/bash
-# Installs, from Debian's packages, what building and testing sangja needs.
+# Installs, from Debian's packages, what building sangja and running the
+# example needs; with --tests, also what only the tests need (the clients
+# they drive, clang for the sanitized build, the qemu guest).
 # Idempotent: only missing packages are fetched.
+#
+#   scripts/install-deps.sh            # examples/quickstart.sh
+#   scripts/install-deps.sh --tests    # tests/run-all.sh
 set -euo pipefail
+
+with_tests=0
+case ${1:-} in
+  "") ;;
+  --tests) with_tests=1 ;;
+  *)
+    echo "usage: $0 [--tests]" >&2
+    exit 2
+    ;;
+esac
 
 packages=(
   build-essential cmake pkg-config          # toolchain
   libseccomp-dev libcap-dev libmnl-dev      # libraries sangja links
-  nlohmann-json3-dev libgtest-dev           # headers, tests
+  nlohmann-json3-dev libgtest-dev           # headers; GoogleTest (the build compiles the tests too)
   busybox-static jq                         # the example and test bundles
-  iproute2                                  # tests: ip netns for joined namespaces
-  containerd python3                        # tests/e2e: containerd (brings runc), a pty for ctr -t
-  clang-14 libclang-rt-14-dev llvm-14       # tests only: ASan/UBSan, libFuzzer (build-sanitize/),
-                                            # llvm-symbolizer for their stack traces
-  docker.io podman catatonit                # tests only (tests/e2e/client_e2e_test.sh): dockerd 20.10
-                                            # with docker-init, podman 4.3 with conmon, containers-common
-                                            # (its stock config) and catatonit (its --init)
 )
+if ((with_tests)); then
+  packages+=(
+    iproute2                                # ip netns for joined namespaces
+    containerd python3                      # tests/e2e: containerd (brings runc), a pty for ctr -t
+    clang-14 libclang-rt-14-dev llvm-14     # ASan/UBSan, libFuzzer (build-sanitize/),
+                                            # llvm-symbolizer for their stack traces
+    docker.io podman catatonit              # tests/e2e/client_e2e_test.sh: dockerd 20.10 with
+                                            # docker-init, podman 4.3 with conmon, containers-common
+                                            # (its stock config) and catatonit (its --init)
+  )
+fi
 if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
   packages+=(runc crun)  # peers, for benchmarks and cross-checks
 fi
@@ -43,4 +62,6 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   ((own_policy == 0)) || { rm -f "$policy"; trap - EXIT; }
 fi
-bash "$(dirname "$0")/../tests/vm/install.sh"  # qemu and the guest kernel, for tests/vm/
+if ((with_tests)); then
+  bash "$(dirname "$0")/../tests/vm/install.sh"  # qemu and the guest kernel, for tests/vm/
+fi

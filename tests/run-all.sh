@@ -9,7 +9,7 @@ if [[ $(id -u) != 0 ]]; then
   echo "tests/run-all.sh: the integration tests run real containers and need root" >&2
   exit 1
 fi
-bash "$top/scripts/install-deps.sh"
+bash "$top/scripts/install-deps.sh" --tests
 bash "$top/scripts/build.sh"
 # Both suites run, whatever the first gives; either failing fails the run.
 status=0

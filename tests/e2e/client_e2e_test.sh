@@ -849,7 +849,7 @@ outer_main() {
   fi
   for tool in "${tools[@]}"; do
     command -v "$tool" >/dev/null || [[ -x /usr/libexec/podman/$tool ]] ||
-      die "$tool not found: run scripts/install-deps.sh (Debian's docker.io, podman, catatonit)"
+      die "$tool not found: run scripts/install-deps.sh --tests (Debian's docker.io, podman, catatonit)"
   done
 
   local started=$SECONDS

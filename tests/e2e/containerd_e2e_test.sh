@@ -529,7 +529,7 @@ outer_main() {
   [[ $(id -u) == 0 ]] || die "needs root"
   local tool
   for tool in containerd ctr containerd-shim-runc-v2 jq /usr/bin/python3 unshare; do
-    command -v "$tool" >/dev/null || die "$tool not found: run scripts/install-deps.sh (Debian's containerd)"
+    command -v "$tool" >/dev/null || die "$tool not found: run scripts/install-deps.sh --tests (Debian's containerd)"
   done
 
   local started=$SECONDS
