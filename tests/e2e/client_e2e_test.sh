@@ -378,29 +378,9 @@ scenario_exit() {
   expect_run exit 3 hi -- -- sh -c 'echo hi; exit 3'
 }
 
-# in_pty COMMAND...: runs COMMAND with a new pty as its controlling terminal,
-# stdin, stdout and stderr; prints what it wrote there and exits with its
-# status. Nothing is ever typed into the pty.
-in_pty() {
-  /usr/bin/python3 -c '
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-out = b""
-while True:
-    try:
-        data = os.read(fd, 65536)
-    except OSError:  # EIO: the last holder of the pty closed it
-        break
-    if not data:
-        break
-    out += data
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(status))
-' "$@"
-}
+# in_pty COMMAND...: COMMAND on a new pty; what it wrote there, its status
+# (tests/e2e/in_pty.py).
+in_pty() { /usr/bin/python3 "$here/in_pty.py" "$@"; }
 
 # The bytes, CRs included, must be the reference's: a runtime that sets up
 # the console differently (no onlcr, a second CR) shows here. od keeps every

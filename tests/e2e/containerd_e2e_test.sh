@@ -242,31 +242,9 @@ scenario_exit() {
   [[ $rc == 3 ]] || bad "ctr exited $rc, expected 3 (stderr: $err)"
 }
 
-# in_pty COMMAND...: runs COMMAND with a new pty as its controlling terminal,
-# stdin, stdout and stderr; prints what it wrote there and exits with its
-# status. Nothing is ever typed into the pty (script(1) types an EOF once its
-# own stdin ends, which the container's terminal echoes back, and loses the
-# exit status when its stdin stays open).
-in_pty() {
-  /usr/bin/python3 -c '
-import os, pty, sys
-pid, fd = pty.fork()
-if pid == 0:
-    os.execvp(sys.argv[1], sys.argv[1:])
-out = b""
-while True:
-    try:
-        data = os.read(fd, 65536)
-    except OSError:  # EIO: the last holder of the pty closed it
-        break
-    if not data:
-        break
-    out += data
-_, status = os.waitpid(pid, 0)
-sys.stdout.buffer.write(out)
-sys.exit(os.waitstatus_to_exitcode(status))
-' "$@"
-}
+# in_pty COMMAND...: COMMAND on a new pty; what it wrote there, its status
+# (tests/e2e/in_pty.py).
+in_pty() { /usr/bin/python3 "$here/in_pty.py" "$@"; }
 
 # ctr -t wants a terminal on its stdin.
 scenario_tty() {
