@@ -80,6 +80,15 @@ Result<UniqueFd> ContainerDir::createEntry(const char* name) const {
       .context("container state in " + path_);
 }
 
+Status ContainerDir::rewriteEntry(int fd, std::string_view text, const char* name) const {
+  ssize_t n = ::pwrite(fd, text.data(), text.size(), 0);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return Error::fromErrno(n < 0 ? errno : EIO,
+                            std::string("write ") + name + " in container state " + path_);
+  }
+  return {};
+}
+
 bool ContainerDir::hasExecFifo() const {
   return ::faccessat(fd_.get(), kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }

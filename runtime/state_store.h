@@ -35,6 +35,9 @@ class ContainerDir {
   Result<std::string> readEntry(const char* name) const;
   // A new one, open for writing (it must not exist yet).
   Result<UniqueFd> createEntry(const char* name) const;
+  // The whole of text at offset 0 of an entry, in one pwrite: a SIGKILL
+  // cannot tear it, and a longer text leaves nothing of a shorter one.
+  Status rewriteEntry(int fd, std::string_view text, const char* name) const;
   bool hasExecFifo() const;
 
   // Removes the directory and everything in it; the lock goes with it.
