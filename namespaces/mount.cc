@@ -393,7 +393,10 @@ void hideHostProcAndSys(const Ctx& ctx) {
 
 void enterRoot(const Ctx& ctx) {
   if (::fchdir(ctx.rootfd) < 0) ctx.channel.fail(errno, "chdir to rootfs", ctx.plan.rootfs);
-  if (ctx.plan.noPivot) {
+  if (!ctx.plan.ownMountNamespace) {
+    // The host's mounts stay as they are: only this process's root moves.
+    if (::chroot(".") < 0) ctx.channel.fail(errno, "chroot to rootfs");
+  } else if (ctx.plan.noPivot) {
     hideHostProcAndSys(ctx);
     if (::mount(".", "/", nullptr, MS_MOVE, nullptr) < 0)
       ctx.channel.fail(errno, "move rootfs to /");
@@ -406,6 +409,22 @@ void enterRoot(const Ctx& ctx) {
     if (::umount2(".", MNT_DETACH) < 0) ctx.channel.fail(errno, "detach old root");
   }
   if (::chdir("/") < 0) ctx.channel.fail(errno, "chdir to /");
+}
+
+// In the container's own mount namespace: nothing mounted may propagate
+// back to the host, and pivot_root needs the rootfs to be a mount point.
+void makeRootfsAMountPoint(const RootfsPlan& plan, const ChildChannel& channel) {
+  if (::mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0) {
+    channel.fail(errno, "set propagation of /");
+  }
+  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
+    channel.fail(errno,
+                 errno == EACCES && plan.userNamespace
+                     ? "bind rootfs (in a user namespace the container's root must be able to "
+                       "reach it)"
+                     : "bind rootfs",
+                 plan.rootfs);
+  }
 }
 
 }  // namespace
@@ -434,19 +453,7 @@ void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
 
 void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
                  void (*beforeEnterRoot)(const ChildChannel&)) {
-  // Nothing we mount may propagate back to the host.
-  if (::mount(nullptr, "/", nullptr, plan.rootPropagation, nullptr) < 0) {
-    channel.fail(errno, "set propagation of /");
-  }
-  // The rootfs must be a mount point for pivot_root.
-  if (::mount(plan.rootfs.c_str(), plan.rootfs.c_str(), nullptr, MS_BIND | MS_REC, nullptr) < 0) {
-    channel.fail(errno,
-                 errno == EACCES && plan.userNamespace
-                     ? "bind rootfs (in a user namespace the container's root must be able to "
-                       "reach it)"
-                     : "bind rootfs",
-                 plan.rootfs);
-  }
+  if (plan.ownMountNamespace) makeRootfsAMountPoint(plan, channel);
   ScopedFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) channel.fail(errno, "open rootfs", plan.rootfs);
   Ctx ctx{plan, channel, root.get()};

@@ -75,6 +75,10 @@ struct RootfsPlan {
   bool readonlyRoot = false;
   bool noPivot = false;
   bool userNamespace = false;  // the init works inside a user namespace
+  // false: the container shares the runtime's mount namespace. The parent
+  // has bound the rootfs on itself, private (host_rootfs_bind.h); the init
+  // mounts below that bind and chroots, never pivot_root or MS_MOVE.
+  bool ownMountNamespace = true;
 };
 
 // Child side: builds the container's filesystem view and ends with the

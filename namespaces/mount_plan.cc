@@ -298,6 +298,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
   plan.readonlyRoot = config.root.readonly;
   plan.noPivot = options.noPivot;
   plan.userNamespace = options.userNamespace;
+  plan.ownMountNamespace = options.ownMountNamespace;
   return plan;
 }
 

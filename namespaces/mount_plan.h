@@ -21,7 +21,8 @@ struct RootfsOptions {
   // The container has a user namespace (new or joined): devices are bound
   // from the host, and sysfs/cgroup2 may fall back to binds.
   bool userNamespace = false;
-  std::string cgroup2Mount{};  // the host's cgroup2 mount point, for that fallback
+  std::string cgroup2Mount{};     // the host's cgroup2 mount point, for that fallback
+  bool ownMountNamespace = true;  // see RootfsPlan
 };
 
 Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options);

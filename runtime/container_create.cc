@@ -21,6 +21,7 @@
 #include "runtime/launch_plan.h"
 #include "runtime/log.h"
 #include "runtime/pidfd_socket.h"
+#include "runtime/rootfs_bind.h"
 #include "runtime/seccomp_cache.h"
 #include "runtime/socket_activation.h"
 #include "runtime/state_store.h"
@@ -45,7 +46,12 @@ class CreateRollback {
  public:
   ~CreateRollback() {
     if (cgroup_ != nullptr) (void)cgroup_->destroy();
-    if (dir_ != nullptr) (void)dir_->remove();
+    if (dir_ != nullptr) {
+      if (Status st = detachRecordedRootfsBind(*dir_); !st.ok()) {
+        log::warning("create: undo: " + st.error().message());
+      }
+      (void)dir_->remove();
+    }
     if (hooks_ != nullptr) hooks::runPoststop(*hooks_, *hookState_);
   }
   void track(ContainerDir* dir) { dir_ = dir; }
@@ -78,15 +84,6 @@ std::string nowRfc3339() {
   struct timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return spec::formatRfc3339Nano(ts);
-}
-
-// The whole of text at offset 0, in one write.
-Status rewriteEntry(int fd, std::string_view text, const char* name) {
-  ssize_t n = ::pwrite(fd, text.data(), text.size(), 0);
-  if (n != static_cast<ssize_t>(text.size())) {
-    return Error::fromErrno(n < 0 ? errno : EIO, std::string("write ") + name);
-  }
-  return {};
 }
 
 Result<UniqueFd> makeExecFifo(const ContainerDir& dir) {
@@ -162,6 +159,10 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   plan.closeInChild.push_back(dir.fd());
   hooks::giveStartContainerHooksTheProcessEnv(config.hooks, plan.process.env);
   TRY(hooks::saveHooks(dir.fd(), config.hooks));
+  if (!plan.rootfs.ownMountNamespace) {
+    TRY(bindRootfsRecordedIn(dir, plan.rootfs.rootfs));
+    trace::mark("rootfs bound in the runtime's mount namespace");
+  }
   UniqueFd fifo;
   if (mode == StartMode::kOnStart) {
     fifo = TRY(makeExecFifo(dir));
@@ -173,15 +174,13 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // is longer, so nothing of the first is left), no rename on the hot path.
   CgroupRecord record{cgroupPath, "", false};
   UniqueFd recordFd = TRY(dir.createEntry(kCgroupRecord));
-  TRY(rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord)
-          .context("container state in " + dir.path()));
+  TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   trace::mark("cgroup recorded");
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   record.createdFrom = cgroup->createdFrom();
   record.verifiedFree = true;
-  TRY(rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord)
-          .context("container state in " + dir.path()));
+  TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   recordFd.reset();
   if (config.linux && config.linux->resources) {
     TRY(cgroup->applyResources(*config.linux->resources, false));

@@ -14,6 +14,7 @@
 #include "runtime/hooks.h"
 #include "runtime/log.h"
 #include "runtime/opened_container.h"
+#include "runtime/rootfs_bind.h"
 #include "runtime/state_store.h"
 #include "runtime/status.h"
 
@@ -204,7 +205,11 @@ Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::stri
   if (!opened.ok() && opened.error().code() == ENOENT) return false;
   StateStore store = TRY(std::move(opened));
   return store.removeIncomplete(
-      id, [](const ContainerDir& dir) { return !loadState(dir).ok(); }, destroyRecordedCgroup);
+      id, [](const ContainerDir& dir) { return !loadState(dir).ok(); },
+      [](const ContainerDir& dir) -> Status {
+        TRY(destroyRecordedCgroup(dir));
+        return detachRecordedRootfsBind(dir);
+      });
 }
 
 // Without a pid namespace of its own, a container's processes outlive its
@@ -241,6 +246,7 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
   TRY(killWhatTheInitLeft(*cgroup));
   TRY(cgroup->destroy());
   trace::mark("delete: cgroup removed");
+  TRY(detachRecordedRootfsBind(c.dir));
   TRY(c.dir.remove());
   trace::mark("delete: state removed");
   // After the container is gone, before delete returns; a failure is a

@@ -28,8 +28,12 @@ bool joinsOurOwnUts(const ns::NamespacePlan& namespaces) {
 }
 
 Status checkNamespaceNeeds(const spec::Config& config, const ns::NamespacePlan& namespaces) {
-  if (!namespaces.has(CLONE_NEWNS)) {
-    return Error::invalid("linux.namespaces: a mount namespace is required");
+  // Without one the container mounts in the runtime's mount namespace,
+  // which a user namespace's root may not do.
+  if (!namespaces.has(CLONE_NEWNS) && namespaces.has(CLONE_NEWUSER)) {
+    return Error::invalid(
+        "linux.namespaces: a user namespace needs a mount namespace too (the container's mounts "
+        "would be made in the runtime's, which its root does not own)");
   }
   // Its own uts namespace, new or joined by path (runc sets it there too).
   if (!config.hostname.empty() && !namespaces.has(CLONE_NEWUTS)) {
@@ -82,6 +86,7 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     rootfsOptions.cgroup2Flags = hostCgroup2Flags();
   }
   rootfsOptions.userNamespace = plan.namespaces.has(CLONE_NEWUSER);
+  rootfsOptions.ownMountNamespace = plan.namespaces.has(CLONE_NEWNS);
   if (rootfsOptions.userNamespace) {
     rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
   }

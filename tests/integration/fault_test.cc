@@ -4,8 +4,10 @@
 // succeed and leave nothing: no state, no cgroup, no mount, no process; and
 // an init whose create died before recording it must not outlive it. The
 // phases are read from a traced run, so a new mark is covered at once.
+#include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -16,6 +18,7 @@ namespace sangja::it {
 namespace {
 
 namespace fs = std::filesystem;
+using nlohmann::json;
 
 class FaultTest : public ContainerTest {
  protected:
@@ -25,15 +28,52 @@ class FaultTest : public ContainerTest {
 
   // `sangja-faulty --root R args...`, killed at phase ("" = never), traced.
   RunResult faulty(const std::vector<std::string>& args, const std::string& phase) {
-    std::vector<std::string> argv{"env",
-                                  "SANGJA_TRACE=1",
-                                  "SANGJA_IT_TAG=" + b.tag(),
-                                  "SANGJA_FAULT_AT=" + phase,
-                                  SANGJA_FAULTY_BINARY,
-                                  "--root",
-                                  b.stateRoot()};
+    std::vector<std::string> argv = enter_;
+    argv.insert(argv.end(),
+                {"env", "SANGJA_TRACE=1", "SANGJA_IT_TAG=" + b.tag(), "SANGJA_FAULT_AT=" + phase,
+                 SANGJA_FAULTY_BINARY, "--root", b.stateRoot()});
     argv.insert(argv.end(), args.begin(), args.end());
     return runCommand(argv);
+  }
+
+  // The runtime, in the mount namespace the faulty one runs in.
+  RunResult rt(const std::vector<std::string>& args) {
+    if (enter_.empty()) return b.rt(args, kQuickTimeout);
+    std::vector<std::string> argv = enter_;
+    argv.insert(argv.end(), {runtimePath(), "--root", b.stateRoot()});
+    argv.insert(argv.end(), args.begin(), args.end());
+    return runCommand(argv, kQuickTimeout);
+  }
+
+  // The mount points of that namespace, when it is not ours.
+  std::string enteredMountTable() const {
+    if (holder_ == nullptr) return "";
+    std::vector<std::string> points;
+    for (const MountEntry& m :
+         parseMountinfo(readFile("/proc/" + std::to_string(holder_->pid()) + "/mountinfo"))) {
+      points.push_back(m.point);
+    }
+    std::sort(points.begin(), points.end());
+    std::string out;
+    for (const std::string& p : points) out += p + "\n";
+    return out;
+  }
+
+  // From here on the runtime runs in a throwaway mount namespace where the
+  // bundle directory is shared with a peer (as the host's mounts are).
+  void runInThrowawayMountNamespace() {
+    std::string peer = b.tmp() + "/peer";
+    std::string script =
+        "mkdir -p \"$2\" && mount --bind \"$1\" \"$1\" && "
+        "mount --make-shared \"$1\" && mount --bind \"$1\" \"$2\" && "
+        "exec sleep 1000";
+    holder_ = std::make_unique<Process>(
+        std::vector<std::string>{"unshare", "-m", "--propagation", "private", "sh", "-c", script,
+                                 "sh", b.dir(), peer},
+        b.tmp());
+    ASSERT_TRUE(waitUntil([&] { return contains(enteredMountTable(), peer + "\n"); }))
+        << "the throwaway mount namespace was not made";
+    enter_ = {"nsenter", "-t", std::to_string(holder_->pid()), "-m"};
   }
 
   // The parent-side phases a traced, unfaulted run passes.
@@ -54,20 +94,25 @@ class FaultTest : public ContainerTest {
   void expectCleanAfter(const std::string& what, const std::string& phase, const std::string& id,
                         const HostSnapshot& before) {
     SCOPED_TRACE(what + " killed at \"" + phase + "\"");
-    RunResult st = b.rt({"state", id}, kQuickTimeout);
+    RunResult st = rt({"state", id});
     bool recorded = st.ok();
     if (!recorded) {
       EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }, milliseconds(3000)))
           << "an init outlived the create that did not record it";
     }
-    RunResult del = b.rt({"delete", "--force", id}, kQuickTimeout);
+    RunResult del = rt({"delete", "--force", id});
     EXPECT_TRUE(del.ok()) << del;
     EXPECT_TRUE(waitUntil([&] { return taggedProcesses(b.tag()).empty(); }, milliseconds(3000)))
         << "processes left after delete --force";
     std::error_code ec;
     EXPECT_FALSE(fs::exists(b.stateRoot() + "/" + id, ec)) << "state left";
     EXPECT_EQ(before.addedSettled(), "") << "left on the host";
+    EXPECT_EQ(enteredMountTable(), tableBefore_) << "mounts left in the runtime's namespace";
   }
+
+  std::vector<std::string> enter_;  // nsenter into the holder's mount namespace
+  std::unique_ptr<Process> holder_;
+  std::string tableBefore_;
 
   std::string nextId(int n) { return b.id() + "-f" + std::to_string(n); }
 
@@ -90,10 +135,11 @@ class FaultTest : public ContainerTest {
     b.setArgs({"sleep", "100"});
     b.write();
     HostSnapshot before = HostSnapshot::take();
+    tableBefore_ = enteredMountTable();
     prepare(nextId(0));
     RunResult traced = faulty(command(nextId(0)), "");
     ASSERT_TRUE(traced.ok()) << traced;
-    b.rt({"delete", "--force", nextId(0)});
+    EXPECT_TRUE(rt({"delete", "--force", nextId(0)}).ok());
     std::vector<std::string> phases = phasesOf(traced);
     ASSERT_GE(phases.size(), minPhases) << traced;
     for (size_t i = 0; i < phases.size(); ++i) {
@@ -116,6 +162,24 @@ TEST_F(FaultTest, CreateKilledAtEachPhaseLeavesNothing) {
   // The ids are free again.
   RunResult again = b.create();
   EXPECT_TRUE(again.ok()) << again;
+}
+
+// Without a mount namespace of its own the container's mounts are made in
+// the runtime's: wherever create dies, delete --force detaches them all.
+TEST_F(FaultTest, CreateWithoutAMountNamespaceKilledAtEachPhaseLeavesNothing) {
+  json& list = b.config["linux"]["namespaces"];
+  json kept = json::array();
+  for (const json& ns : list) {
+    if (ns["type"] != "mount") kept.push_back(ns);
+  }
+  list = kept;
+  ASSERT_NO_FATAL_FAILURE(runInThrowawayMountNamespace());
+  killAtEachPhase(
+      "create", [](const std::string&) {},
+      [&](const std::string& id) {
+        return std::vector<std::string>{"create", "--bundle", b.dir(), id};
+      },
+      9);
 }
 
 TEST_F(FaultTest, StartKilledAtEachPhaseLeavesNothing) {

@@ -176,5 +176,109 @@ TEST_F(NoOwnPidNamespaceTest, DeleteTakesWhatTheInitLeft) {
   EXPECT_EQ(b.status(), "");
 }
 
+// runtime-spec: a config without a mount namespace shares the runtime's
+// (runtime-tools' linux_ns_itype). Each case runs in a throwaway mount
+// namespace where the bundle directory is shared with a peer, as the host's
+// mounts are with other namespaces: what the container mounts must reach
+// neither that namespace nor the peer, and nothing may be left behind.
+class NoOwnMountNamespaceTest : public SpecPointsTest {
+ protected:
+  void SetUp() override {
+    json& list = b.config["linux"]["namespaces"];
+    json kept = json::array();
+    for (const json& ns : list) {
+      if (ns["type"] != "mount") kept.push_back(ns);
+    }
+    list = kept;
+    // runc refuses masked and read-only paths without a mount namespace of
+    // the container's own; without them it runs the same cases.
+    if (runtimeIsPeer()) {
+      b.config["linux"].erase("maskedPaths");
+      b.config["linux"].erase("readonlyPaths");
+    }
+    b.setArgs({"sleep", "100"});
+  }
+
+  // Runs script (sh, with $R the runtime and $ROOT, $B, $ID, $TAG) in the
+  // throwaway namespace after the shared bundle and its peer ($P) are made;
+  // then prints whether the mount table is as it was.
+  RunResult inThrowawayMountNamespace(const std::string& script) {
+    b.write();
+    std::string peer = b.tmp() + "/peer";
+    std::string whole =
+        "set -u; table() { awk '{print $5}' /proc/self/mountinfo | sort; }; "
+        "mkdir -p \"$P\" && mount --bind \"$B\" \"$B\" && mount --make-shared \"$B\" && "
+        "mount --bind \"$B\" \"$P\" || exit 90; table > \"$P.before\"; " +
+        script +
+        "; table > \"$P.after\"; if cmp -s \"$P.before\" \"$P.after\"; then echo table=same; "
+        "else echo table=changed; diff \"$P.before\" \"$P.after\"; fi";
+    return runCommand({"env", "R=" + runtimePath(), "ROOT=" + b.stateRoot(), "B=" + b.dir(),
+                       "ID=" + b.id(), "TAG=" + b.tag(), "P=" + peer, "SANGJA_IT_TAG=" + b.tag(),
+                       "unshare", "-m", "--propagation", "private", "sh", "-c", whole});
+  }
+};
+
+TEST_F(NoOwnMountNamespaceTest, ContainerSharesItAndLeavesNothingMounted) {
+  RunResult r = inThrowawayMountNamespace(
+      "echo \"runtime=$(readlink /proc/self/ns/mnt)\"; "
+      "\"$R\" --root \"$ROOT\" run -d --bundle \"$B\" \"$ID\"; echo \"run=$?\"; "
+      "\"$R\" --root \"$ROOT\" exec \"$ID\" sh -c "
+      "'echo \"container=$(readlink /proc/self/ns/mnt)\"; test -r /proc/1/status && echo proc=ok; "
+      "test -c /dev/null && echo dev=ok; ls /'; echo \"exec=$?\"; "
+      "mountpoint -q \"$B/rootfs/proc\" && echo bundle-has-proc; "
+      "mountpoint -q \"$P/rootfs/proc\" && echo peer-has-proc; "
+      "\"$R\" --root \"$ROOT\" delete --force \"$ID\"; echo \"delete=$?\"");
+  if (runtimeIsPeer() && !contains(r.out, "run=0")) {
+    GTEST_SKIP() << runtimeName() << " limitation: refuses it; " << r;
+  }
+  ASSERT_TRUE(contains(r.out, "run=0\n")) << r;
+  std::string runtimeNs, containerNs;
+  for (const std::string& line : splitLines(r.out)) {
+    if (line.rfind("runtime=", 0) == 0) runtimeNs = line.substr(8);
+    if (line.rfind("container=", 0) == 0) containerNs = line.substr(10);
+  }
+  EXPECT_FALSE(runtimeNs.empty()) << r;
+  EXPECT_EQ(containerNs, runtimeNs) << r;
+  EXPECT_TRUE(contains(r.out, "proc=ok\ndev=ok\n")) << r;
+  EXPECT_TRUE(contains(r.out, "bundle-has-proc\n")) << "the container's /proc is mounted; " << r;
+  EXPECT_TRUE(contains(r.out, "exec=0\n")) << r;
+  EXPECT_TRUE(contains(r.out, "delete=0\n")) << r;
+  EXPECT_FALSE(contains(r.out, "peer-has-proc")) << "a mount reached the peer; " << r;
+  if (runtimeIsPeer() && !contains(r.out, "table=same")) {
+    GTEST_SKIP() << runtimeName() << " limitation: leaves mounts behind; " << r;
+  }
+  EXPECT_TRUE(contains(r.out, "table=same\n")) << r;
+}
+
+// A create that fails half-way (the init has mounted /proc, /dev and /sys
+// when it meets the bad mount) undoes its mounts with the rest.
+TEST_F(NoOwnMountNamespaceTest, FailedCreateLeavesNothingMounted) {
+  b.config["mounts"].push_back({{"destination", "/late"}, {"type", "nosuchfs"}, {"source", "x"}});
+  RunResult r = inThrowawayMountNamespace(
+      "\"$R\" --root \"$ROOT\" create --bundle \"$B\" \"$ID\"; echo \"create=$?\"; "
+      "echo \"state=$(ls -A \"$ROOT\" | grep -v '^@' | tr '\\n' ' ')\"");
+  EXPECT_FALSE(contains(r.out, "create=0")) << r;
+  EXPECT_TRUE(contains(r.out, "state=\n")) << r;
+  EXPECT_TRUE(contains(r.err, "late")) << "the error names the mount; " << r;
+  if (runtimeIsPeer() && !contains(r.out, "table=same")) {
+    GTEST_SKIP() << runtimeName() << " limitation: leaves mounts behind; " << r;
+  }
+  EXPECT_TRUE(contains(r.out, "table=same\n")) << r;
+}
+
+// The container's root could not mount in a mount namespace it does not own.
+TEST_F(NoOwnMountNamespaceTest, UserNamespaceWithoutOneIsRefused) {
+  b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+  b.config["linux"]["uidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  b.config["linux"]["gidMappings"] = {{{"containerID", 0}, {"hostID", 100000}, {"size", 65536}}};
+  RunResult r = inThrowawayMountNamespace(
+      "\"$R\" --root \"$ROOT\" create --bundle \"$B\" \"$ID\"; echo \"create=$?\"");
+  EXPECT_FALSE(contains(r.out, "create=0")) << r;
+  EXPECT_TRUE(contains(r.out, "table=same\n")) << r;
+  SKIP_FOR_PEER("words it otherwise");
+  EXPECT_TRUE(contains(r.err, "linux.namespaces: a user namespace needs a mount namespace too"))
+      << r;
+}
+
 }  // namespace
 }  // namespace sangja::it
