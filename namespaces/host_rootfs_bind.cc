@@ -46,18 +46,6 @@ const MountinfoEntry* findEntry(const std::vector<MountinfoEntry>& mounts, uint6
   return nullptr;
 }
 
-// Whether the mount `top` at rootfs was stacked on ours: one of its
-// ancestors at the same mount point is ours.
-bool stackedOnOurs(const std::vector<MountinfoEntry>& mounts, uint64_t top, uint64_t ours,
-                   const std::string& rootfs) {
-  const MountinfoEntry* e = findEntry(mounts, top);
-  for (int depth = 0; e != nullptr && e->mountPoint == rootfs && depth < 64; ++depth) {
-    if (e->parent == ours) return true;
-    e = findEntry(mounts, e->parent);
-  }
-  return false;
-}
-
 Status detachMount(int fd, const std::string& rootfs) {
   if (::umount2(procFdPath(fd).c_str(), MNT_DETACH) < 0) {
     return Error::fromErrno("detach the mount at " + rootfs);
@@ -98,29 +86,24 @@ Result<MountId> bindRootfsPrivately(const std::string& rootfs,
 }
 
 Result<Detached> detachRootfsBind(const std::string& rootfs, const MountId& ours) {
-  for (int layer = 0; layer < 64; ++layer) {
-    int fd = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) {
-      // A mount point cannot be removed or replaced while mounted on (in
-      // this namespace): nothing of ours is there.
-      return Detached::kAlreadyGone;
-    }
-    if (fd < 0) return Error::fromErrno("open " + rootfs);
-    UniqueFd top(fd);
-    MountId topId = TRY(mountIdOf(top.get()).context(rootfs));
-    if (sameMount(topId, ours)) {
-      TRY(detachMount(top.get(), rootfs));
-      return Detached::kDone;
-    }
-    std::vector<MountinfoEntry> mounts = parseMountinfo(TRY(readFile("/proc/self/mountinfo")));
-    const MountinfoEntry* ourEntry = findEntry(mounts, ours.legacy);
-    if (ourEntry == nullptr || ourEntry->mountPoint != rootfs) return Detached::kAlreadyGone;
-    if (!stackedOnOurs(mounts, topId.legacy, ours.legacy, rootfs)) return Detached::kNotOurs;
-    // Mounted over ours: it hides ours from the path, and goes first.
-    TRY(detachMount(top.get(), rootfs));
+  int fd = ::open(rootfs.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)) {
+    // A mount point cannot be removed or replaced while mounted on (in this
+    // namespace): nothing of ours is there.
+    return Detached::kAlreadyGone;
   }
-  return Error::invalid("more than 64 mounts stacked over the container's rootfs at " + rootfs,
-                        ELOOP);
+  if (fd < 0) return Error::fromErrno("open " + rootfs);
+  UniqueFd top(fd);
+  if (sameMount(TRY(mountIdOf(top.get()).context(rootfs)), ours)) {
+    TRY(detachMount(top.get(), rootfs));
+    return Detached::kDone;
+  }
+  // Another mount over ours (a second container on the same rootfs, or one
+  // the container made) may be somebody's: never detached for them.
+  std::vector<MountinfoEntry> mounts = parseMountinfo(TRY(readFile("/proc/self/mountinfo")));
+  const MountinfoEntry* ourEntry = findEntry(mounts, ours.legacy);
+  if (ourEntry == nullptr || ourEntry->mountPoint != rootfs) return Detached::kAlreadyGone;
+  return Detached::kCovered;
 }
 
 }  // namespace sangja::mnt

@@ -28,13 +28,13 @@ struct MountId {
     const std::string& rootfs, const std::function<Status(const MountId&)>& record);
 
 enum class Detached {
-  kDone,         // ours, detached with everything below and over it
+  kDone,         // ours, detached with everything below it
   kAlreadyGone,  // not mounted any more
-  kNotOurs,      // the mount at the path is somebody else's: left alone
+  kCovered,      // still mounted, under a mount that may be somebody else's: left
 };
 
-// Detaches the bind `ours` made by bindRootfsPrivately at rootfs, and what
-// was stacked on it there.
+// Detaches the bind `ours` that bindRootfsPrivately made at rootfs. The
+// mount at the path is detached only if it is that one.
 [[nodiscard]] Result<Detached> detachRootfsBind(const std::string& rootfs, const MountId& ours);
 
 }  // namespace sangja::mnt

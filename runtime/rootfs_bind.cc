@@ -19,9 +19,9 @@ Status detachRecordedRootfsBind(const ContainerDir& dir) {
   if (!record) return {};  // killed while writing it: the bind was not attached yet
   mnt::Detached outcome = TRY(mnt::detachRootfsBind(record->rootfs, record->mount)
                                   .context("container rootfs without a mount namespace"));
-  if (outcome == mnt::Detached::kNotOurs) {
-    log::warning("the mount at " + record->rootfs +
-                 " is not the one this container made: left as it is");
+  if (outcome == mnt::Detached::kCovered) {
+    log::warning("the container's rootfs bind at " + record->rootfs +
+                 " is covered by another mount, which may not be ours: both left");
   }
   return {};
 }

@@ -17,7 +17,7 @@ namespace sangja {
 
 // delete, a failed create, delete --force of a create killed half-way: the
 // recorded bind goes, with all mounted below it. None recorded: nothing to do.
-// A mount at the path that is not ours is left, with a warning.
+// Covered by another mount, it is left, with a warning.
 [[nodiscard]] Status detachRecordedRootfsBind(const ContainerDir& dir);
 
 }  // namespace sangja

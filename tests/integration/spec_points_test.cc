@@ -250,6 +250,28 @@ TEST_F(NoOwnMountNamespaceTest, ContainerSharesItAndLeavesNothingMounted) {
   EXPECT_TRUE(contains(r.out, "table=same\n")) << r;
 }
 
+// A second container on the same rootfs stacks its bind over the first's:
+// deleting the first must not take the second's mounts (the first's bind,
+// covered, is left with a warning rather than detached from under it).
+TEST_F(NoOwnMountNamespaceTest, DeleteNeverDetachesAnotherContainersMounts) {
+  RunResult r = inThrowawayMountNamespace(
+      "\"$R\" --root \"$ROOT\" run -d --bundle \"$B\" \"$ID-a\" && "
+      "\"$R\" --root \"$ROOT\" run -d --bundle \"$B\" \"$ID-b\" && echo both=ok; "
+      "\"$R\" --root \"$ROOT\" delete --force \"$ID-a\"; echo \"delete-a=$?\"; "
+      "\"$R\" --root \"$ROOT\" exec \"$ID-b\" sh -c 'test -r /proc/1/status && test -c "
+      "/dev/null && echo b=ok'; "
+      "\"$R\" --root \"$ROOT\" delete --force \"$ID-b\"; echo \"delete-b=$?\"");
+  if (runtimeIsPeer() && !contains(r.out, "both=ok")) {
+    GTEST_SKIP() << runtimeName() << " limitation: refuses it; " << r;
+  }
+  ASSERT_TRUE(contains(r.out, "both=ok\n")) << r;
+  EXPECT_TRUE(contains(r.out, "delete-a=0\n")) << r;
+  EXPECT_TRUE(contains(r.out, "b=ok\n")) << "the second container lost its mounts; " << r;
+  EXPECT_TRUE(contains(r.out, "delete-b=0\n")) << r;
+  SKIP_FOR_PEER("does not say what it leaves");
+  EXPECT_TRUE(contains(r.err, "is covered by another mount")) << r;
+}
+
 // A create that fails half-way (the init has mounted /proc, /dev and /sys
 // when it meets the bad mount) undoes its mounts with the rest.
 TEST_F(NoOwnMountNamespaceTest, FailedCreateLeavesNothingMounted) {
