@@ -19,6 +19,16 @@ Status sendSync(int fd, SyncType type) {
   return {};
 }
 
+Status sendMountSource(int fd, int32_t index, int fdToPass) {
+  SyncMessage msg{};
+  msg.type = SyncType::kMountSource;
+  msg.index = index;
+  if (sendWithFd(fd, &msg, sizeof msg, fdToPass) != static_cast<ssize_t>(sizeof msg)) {
+    return Error::fromErrno("pass a mount source to the container init");
+  }
+  return {};
+}
+
 Result<SyncMessage> receiveSync(int fd, UniqueFd* passedFd) {
   SyncMessage msg;
   iovec iov{&msg, sizeof msg};

@@ -19,14 +19,15 @@
 namespace sangja {
 
 enum class SyncType : uint32_t {
-  kReady = 1,      // child: set up, waiting to be started
-  kError = 2,      // child: failed; err and text say where
-  kGo = 3,         // parent: proceed (exec, or the next step)
-  kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
-  kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
-  kSpawned = 6,    // user namespace helper: the init is cloned, pid says which
-  kConsoleFd = 7,  // child: the pty master of process.terminal rides along (SCM_RIGHTS)
-  kCreated = 8,    // parent: create has recorded the container; the init no longer needs it
+  kReady = 1,        // child: set up, waiting to be started
+  kError = 2,        // child: failed; err and text say where
+  kGo = 3,           // parent: proceed (exec, or the next step)
+  kSeccompFd = 4,    // child: the seccomp notify fd rides along (SCM_RIGHTS)
+  kHooks = 5,        // child: mounts done, before pivot_root; run create's hooks, then kGo
+  kSpawned = 6,      // user namespace helper: the init is cloned, pid says which
+  kConsoleFd = 7,    // child: the pty master of process.terminal rides along (SCM_RIGHTS)
+  kCreated = 8,      // parent: create has recorded the container; the init no longer needs it
+  kMountSource = 9,  // parent, before kGo: a bind source it opened (SCM_RIGHTS), for mount `index`
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -46,6 +47,7 @@ struct SyncMessage {
   SyncType type;
   int32_t err;
   int32_t pid;                     // with kSpawned
+  int32_t index;                   // with kMountSource
   uint64_t phaseNs[kChildPhases];  // with kReady: when each phase ended
   char text[448];
 };
@@ -87,6 +89,35 @@ class ChildChannel {
   // Blocks for the parent's kGo; false if the parent went away.
   bool waitForGo() const { return waitFor(SyncType::kGo); }
 
+  // Blocks for kGo, keeping the fd of each kMountSource before it in
+  // sources[index] (close-on-exec); false if the parent went away or sent
+  // anything else.
+  bool waitForGoCollecting(int* sources, size_t count) const {
+    for (;;) {
+      SyncMessage msg;
+      iovec iov{&msg, sizeof msg};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+      msghdr mh{};
+      mh.msg_iov = &iov;
+      mh.msg_iovlen = 1;
+      mh.msg_control = control;
+      mh.msg_controllen = sizeof control;
+      ssize_t r;
+      do r = ::recvmsg(fd_, &mh, MSG_CMSG_CLOEXEC);
+      while (r < 0 && errno == EINTR);
+      if (r != static_cast<ssize_t>(sizeof msg)) return false;
+      int passed = -1;
+      cmsghdr* cm = CMSG_FIRSTHDR(&mh);
+      if (cm != nullptr && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
+        std::memcpy(&passed, CMSG_DATA(cm), sizeof passed);
+      }
+      if (msg.type == SyncType::kGo && passed < 0) return true;
+      bool fits = msg.index >= 0 && static_cast<size_t>(msg.index) < count;
+      if (msg.type != SyncType::kMountSource || passed < 0 || !fits) return false;
+      sources[msg.index] = passed;
+    }
+  }
+
   // Blocks for the parent's next message; false unless it is `type` (the
   // parent went away, or said something else).
   bool waitFor(SyncType type) const {
@@ -120,6 +151,8 @@ class ChildChannel {
 Status sendGo(int fd);
 // A message with no payload (kGo, kCreated).
 Status sendSync(int fd, SyncType type);
+// kMountSource: fdToPass is the source of mount `index` (the caller keeps it).
+Status sendMountSource(int fd, int32_t index, int fdToPass);
 // Waits for the child's next message; a closed channel is an error. An fd
 // the child attached lands in *passedFd (closed when passedFd is null).
 Result<SyncMessage> receiveSync(int fd, UniqueFd* passedFd = nullptr);

@@ -26,7 +26,14 @@ struct Ctx {
   const RootfsPlan& plan;
   const ChildChannel& channel;
   int rootfd;
+  const int* openedSources = nullptr;  // see setupRootfs
 };
+
+// The parent's fd for mount `index`'s source, or -1.
+int openedSource(const Ctx& ctx, size_t index) {
+  if (ctx.openedSources == nullptr || index >= kMaxParentOpenedSources) return -1;
+  return ctx.openedSources[index];
+}
 
 // /proc and /sys hold the files the runtime and the kernel's own checks
 // trust (masked paths, sysctls, the procfs "fully visible" rule). An image
@@ -83,13 +90,20 @@ void applyPropagation(const Ctx& ctx, int fd, unsigned long propagation, const s
 // can see it, then attach it. No remount, no window with wrong flags.
 // An idmapped bind arrives as a tree the parent made (preparedTree), with
 // its attributes set already.
-void bindMount(const Ctx& ctx, const MountStep& m) {
+void bindMount(const Ctx& ctx, const MountStep& m, size_t index) {
   ScopedFd cloned(-1);
   int tree = m.preparedTree;
   if (tree < 0) {
     unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
     if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
-    ScopedFd fresh(::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags));
+    int fd = ::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags);
+    // Out of our reach: the parent's lookup of the same path, made in this
+    // mount namespace (so the host's flags stay locked on the copy).
+    int opened = openedSource(ctx, index);
+    if (fd < 0 && errno == EACCES && opened >= 0) {
+      fd = ::open_tree(opened, "", cloneFlags | AT_EMPTY_PATH);
+    }
+    ScopedFd fresh(fd);
     if (fresh.get() < 0) {
       ctx.channel.fail(errno,
                        errno == EACCES && ctx.plan.userNamespace
@@ -451,16 +465,17 @@ void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
   }
 }
 
-void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel, const int* openedSources,
                  void (*beforeEnterRoot)(const ChildChannel&)) {
   if (plan.ownMountNamespace) makeRootfsAMountPoint(plan, channel);
   ScopedFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) channel.fail(errno, "open rootfs", plan.rootfs);
-  Ctx ctx{plan, channel, root.get()};
+  Ctx ctx{plan, channel, root.get(), openedSources};
 
-  for (const MountStep& m : plan.mounts) {
+  for (size_t i = 0; i < plan.mounts.size(); ++i) {
+    const MountStep& m = plan.mounts[i];
     if (m.options.bind())
-      bindMount(ctx, m);
+      bindMount(ctx, m, i);
     else
       filesystemMount(ctx, m);
   }

@@ -81,11 +81,19 @@ struct RootfsPlan {
   bool ownMountNamespace = true;
 };
 
+// In a user namespace the container's root looks paths up as its host
+// uid, so a bind source below a directory only the host's root may search
+// is out of its reach. The parent opens such sources for it (see
+// ns::openBindSourcesInInit), for the first this many mounts.
+inline constexpr size_t kMaxParentOpenedSources = 256;
+
 // Child side: builds the container's filesystem view and ends with the
 // process's root at the rootfs. Exits through channel.fail on error.
+// openedSources: kMaxParentOpenedSources fds (-1: none), by mount index; a
+// bind the init may not look up itself is cloned from its fd.
 // beforeEnterRoot, when set, is called once everything is mounted, just
 // before pivot_root (create's hooks run there).
-void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
+void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel, const int* openedSources,
                  void (*beforeEnterRoot)(const ChildChannel&) = nullptr);
 // Child side, after setupRootfs (and what must still write to the root,
 // like /dev/console): the root turns read-only and gets its propagation.

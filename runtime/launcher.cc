@@ -19,6 +19,7 @@
 #include "base/close_fds.h"
 #include "base/file.h"
 #include "base/trace.h"
+#include "namespaces/bind_sources.h"
 #include "namespaces/net.h"
 #include "runtime/init_join.h"
 
@@ -109,7 +110,11 @@ void pauseForHooks(const ChildChannel& ch) {
   uint64_t phaseNs[kChildPhases] = {trace::nowNs()};
   for (int fd : plan.closeInChild) ::close(fd);
   ::umask(0);  // modes in the plan are exact; the process's umask comes last
-  if (waitForGo && !ch.waitForGo()) ::_exit(126);
+  int openedSources[mnt::kMaxParentOpenedSources];
+  for (int& fd : openedSources) fd = -1;
+  if (waitForGo && !ch.waitForGoCollecting(openedSources, mnt::kMaxParentOpenedSources)) {
+    ::_exit(126);
+  }
   // From the runtime's /proc, before a joined mount namespace replaces it.
   int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
   ns::joinNamespaces(plan.namespaces, ch);
@@ -129,7 +134,7 @@ void pauseForHooks(const ChildChannel& ch) {
       ch.fail(err, "enter the root of the container init");
     }
   } else {
-    mnt::setupRootfs(plan.rootfs, ch, plan.pauseForHooks ? pauseForHooks : nullptr);
+    mnt::setupRootfs(plan.rootfs, ch, openedSources, plan.pauseForHooks ? pauseForHooks : nullptr);
   }
   // In the new root, before it turns read-only.
   console::setupConsole(plan.console, ch);
@@ -222,6 +227,18 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, boo
   return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), waitsForGo};
 }
 
+// The init is in its new user and mount namespaces and waits for kGo:
+// the bind sources it may not look up itself (namespaces/bind_sources.h).
+Status passBindSources(const LaunchPlan& plan, const InitProcess& init, bool initWaits) {
+  bool needed = initWaits && plan.rootfs.userNamespace && plan.joinRootFd < 0 &&
+                plan.namespaces.hasNew(CLONE_NEWNS);
+  if (!needed) return {};
+  for (const ns::OpenedSource& s : TRY(ns::openBindSourcesInInit(plan.rootfs, init.pid()))) {
+    TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
+  }
+  return {};
+}
+
 }  // namespace
 
 InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
@@ -285,6 +302,7 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
 
   TRY(ns::writeIdMaps(plan.user, init.pid()));
+  TRY(passBindSources(plan, init, cloned.waitsForGo));
   if (waitForCgroup) TRY(callbacks.placeInCgroup(init.pid()));
   // Before any hook runs (runc's order too); the init does not touch them.
   TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));

@@ -330,6 +330,45 @@ TEST_F(UserNsTest, ClearingALockedFlagFailsClearly) {
   expectCleanCreateFailure("cannot clear flags");
 }
 
+// A bind source below a directory only the host's root may search: the
+// container's root could not look it up itself; the runtime opens it.
+TEST_F(UserNsTest, BindSourceOutOfTheMappedRootsReachIsMounted) {
+  useUserNamespace();
+  std::string hidden = b.tmp() + "/root-only";
+  fs::create_directories(hidden + "/data");
+  writeFile(hidden + "/data/file", "reached\n");
+  ASSERT_EQ(::chmod(hidden.c_str(), 0700), 0);
+  b.config["mounts"].push_back(bindEntry("/mnt/data", hidden + "/data", {"rbind", "ro"}));
+  RunResult r = b.sh("cat /mnt/data/file");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "reached\n");
+}
+
+// The same, from a mount with flags the host set: the copy the container
+// gets is made in its own mount namespace, where the user namespace locked
+// them, so it cannot clear them.
+TEST_F(UserNsTest, BindSourceOutOfReachKeepsTheHostsLockedFlags) {
+  useUserNamespace();
+  std::string hidden = b.tmp() + "/root-only";
+  fs::create_directories(hidden);
+  ASSERT_EQ(::chmod(hidden.c_str(), 0700), 0);
+  LockedSource src(hidden + "/locked");
+  ASSERT_TRUE(src.ok());
+  writeFile(hidden + "/locked/data", "locked\n");
+  b.config["mounts"].push_back(bindEntry("/mnt/locked", hidden + "/locked", {"rbind"}));
+  RunResult r = b.sh("cat /mnt/locked/data; echo ==mi==; cat /proc/self/mountinfo");
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, "locked\n")) << r;
+  auto m = findMount(after(r.out, "==mi=="), "/mnt/locked");
+  ASSERT_TRUE(m.has_value()) << r;
+  for (const char* opt : {"nosuid", "nodev", "noexec"}) {
+    EXPECT_TRUE(m->hasOption(opt)) << opt << " missing: " << m->options;
+  }
+  b.config["mounts"].back() = bindEntry("/mnt/locked", hidden + "/locked", {"rbind", "dev"});
+  SKIP_FOR_PEER("wording of the locked-flags error");
+  expectCleanCreateFailure("cannot clear flags");
+}
+
 // ---- joining -----------------------------------------------------------------
 
 TEST_F(UserNsTest, JoinsAUserNamespaceByPath) {
