@@ -3,6 +3,7 @@
 
 #include "runtime/cli/flags.h"
 #include "runtime/cli/verbs.h"
+#include "runtime/log.h"
 
 namespace sangja::cli {
 
@@ -27,6 +28,11 @@ constexpr std::array kExecFlags = {
     FlagSpec{"cgroup", "", true},
     FlagSpec{"ignore-paused", "", false},
 };
+
+// A failure of the runtime exits 255, as runc's exec does: the program's
+// own status (1 included) passes through unchanged, so a caller can tell a
+// command that failed from one that never ran.
+constexpr int kExecFailedStatus = 255;
 
 constexpr std::string_view kUsage =
     "[flags] <container-id> <command> [args...] | sangja exec --process FILE <container-id>";
@@ -62,7 +68,10 @@ Result<int> verbExec(const GlobalOptions& g, Args args) {
   f.apparmorProfile = flags.valueOr("apparmor", "");
   f.processLabel = flags.valueOr("process-label", "");
   f.tty = flags.isSet("tty");
-  return execInContainer(g.runtime, opts);
+  Result<int> status = execInContainer(g.runtime, opts);
+  if (status.ok()) return status;
+  log::error(status.error().message());
+  return kExecFailedStatus;
 }
 
 }  // namespace sangja::cli

@@ -159,6 +159,25 @@ TEST_F(ExecTest, ExitStatusPassesThrough) {
   EXPECT_EQ(b.status(), "running") << "the container outlives its exec'd processes";
 }
 
+// A runtime failure exits 255 (runc's convention), never a status the
+// program could have returned; the error is one line naming the cause.
+TEST_F(ExecTest, FailureToRunExitsWith255) {
+  startSleeper();
+  RunResult missing = b.rt({"exec", b.id(), "nosuchbin"});
+  EXPECT_EQ(missing.status, 255) << missing;
+  EXPECT_TRUE(contains(missing.err, "executable file not found")) << missing;
+  RunResult denied = b.rt({"exec", b.id(), "/etc/passwd"});
+  EXPECT_EQ(denied.status, 255) << denied;
+  EXPECT_TRUE(containsNoCase(denied.err, "permission denied")) << denied;
+  RunResult noContainer = b.rt({"exec", b.id() + "-none", "true"});
+  EXPECT_EQ(noContainer.status, 255) << noContainer;
+  EXPECT_TRUE(contains(noContainer.err, "does not exist")) << noContainer;
+  EXPECT_EQ(execSh("exit 1").status, 1);
+  for (const RunResult* r : {&missing, &denied, &noContainer}) {
+    EXPECT_EQ(nonBlankLines(r->err).size(), 1u) << *r;
+  }
+}
+
 TEST_F(ExecTest, SignalsToTheRuntimeReachTheProcess) {
   startSleeper();
   auto p = b.spawn({"exec", b.id(), "sh", "-c",
