@@ -2,8 +2,12 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include "base/file.h"
+#include "base/fixed_text.h"
 
 namespace sangja::ns {
 
@@ -76,8 +80,15 @@ Result<PidNamespaceSwitch> PidNamespaceSwitch::enter(int nsFd) {
   return sw;
 }
 
+// Every later child (a hook, the next init) would be born in the
+// container's pid namespace: the runtime cannot go on from there.
 PidNamespaceSwitch::~PidNamespaceSwitch() {
-  if (own_) (void)::setns(own_.get(), CLONE_NEWPID);
+  if (!own_ || ::setns(own_.get(), CLONE_NEWPID) == 0) return;
+  FixedText<160> text("sangja: fatal: return to the runtime's own pid namespace: ");
+  text.append(std::strerror(errno)).append("\n");
+  ssize_t ignored = ::write(STDERR_FILENO, text.view().data(), text.size());
+  (void)ignored;
+  ::_exit(1);
 }
 
 }  // namespace sangja::ns

@@ -62,7 +62,8 @@ void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& chan
 
 // Parent side. Joining a pid namespace only affects later children, so the
 // runtime joins one for the length of a clone and then returns to its own
-// (on destruction). nsFd < 0: nothing to join.
+// (on destruction; if that fails the runtime exits, see the destructor).
+// nsFd < 0: nothing to join.
 class PidNamespaceSwitch {
  public:
   static Result<PidNamespaceSwitch> enter(int nsFd);

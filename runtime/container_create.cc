@@ -45,12 +45,10 @@ enum class StartMode {
 class CreateRollback {
  public:
   ~CreateRollback() {
-    if (cgroup_ != nullptr) (void)cgroup_->destroy();
+    if (cgroup_ != nullptr) log::bestEffort("create: undo", cgroup_->destroy());
     if (dir_ != nullptr) {
-      if (Status st = detachRecordedRootfsBind(*dir_); !st.ok()) {
-        log::warning("create: undo: " + st.error().message());
-      }
-      (void)dir_->remove();
+      log::bestEffort("create: undo", detachRecordedRootfsBind(*dir_));
+      log::bestEffort("create: undo", dir_->remove());
     }
     if (hooks_ != nullptr) hooks::runPoststop(*hooks_, *hookState_);
   }

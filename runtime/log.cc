@@ -73,6 +73,10 @@ void warning(std::string_view msg) {
   toStderr(msg);
 }
 
+void bestEffort(std::string_view what, const Status& status) {
+  if (!status.ok()) warning(std::string(what) + ": " + status.error().message());
+}
+
 void debug(std::string_view msg) {
   if (!sink().debug) return;
   emit("debug", msg);

@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "base/file.h"
+#include "runtime/log.h"
 
 namespace sangja {
 
@@ -136,12 +137,14 @@ Result<ContainerDir> StateStore::create(const std::string& id) const {
   }
   Result<UniqueFd> fd = openAt(fd_.get(), id, O_RDONLY | O_DIRECTORY);
   if (!fd.ok()) {
-    ::unlinkat(fd_.get(), id.c_str(), AT_REMOVEDIR);
+    if (::unlinkat(fd_.get(), id.c_str(), AT_REMOVEDIR) < 0) {
+      log::bestEffort("undo", Error::fromErrno("rmdir " + path));
+    }
     return std::move(fd).takeError();
   }
   ContainerDir dir(id, path, std::move(*fd));
   if (Status st = lockDir(dir.fd(), path); !st.ok()) {
-    (void)dir.remove();
+    log::bestEffort("undo mkdir " + path, dir.remove());
     return std::move(st).takeError();
   }
   return dir;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
 #include <set>
 #include <span>
 #include <utility>
@@ -672,7 +673,7 @@ std::optional<std::pair<uint64_t, uint64_t>> parseSemver(std::string_view v) {
     size_t n = 0;
     while (n < v.size() && v[n] >= '0' && v[n] <= '9') ++n;
     if (n == 0 || n > 9 || (n > 1 && v[0] == '0')) return std::nullopt;
-    parts[i] = std::stoull(std::string(v.substr(0, n)));
+    if (std::from_chars(v.data(), v.data() + n, parts[i]).ec != std::errc{}) return std::nullopt;
     v.remove_prefix(n);
     if (i < 2) {
       if (v.empty() || v[0] != '.') return std::nullopt;
