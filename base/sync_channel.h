@@ -113,7 +113,11 @@ class ChildChannel {
       }
       if (msg.type == SyncType::kGo && passed < 0) return true;
       bool fits = msg.index >= 0 && static_cast<size_t>(msg.index) < count;
-      if (msg.type != SyncType::kMountSource || passed < 0 || !fits) return false;
+      if (msg.type != SyncType::kMountSource || passed < 0 || !fits) {
+        if (passed >= 0) ::close(passed);
+        return false;
+      }
+      if (sources[msg.index] >= 0) ::close(sources[msg.index]);
       sources[msg.index] = passed;
     }
   }

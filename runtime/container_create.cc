@@ -18,6 +18,7 @@
 #include "runtime/console_proxy.h"
 #include "runtime/container.h"
 #include "runtime/hooks.h"
+#include "runtime/launch/protocol.h"
 #include "runtime/launch_plan.h"
 #include "runtime/log.h"
 #include "runtime/pidfd_socket.h"
@@ -233,20 +234,6 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
                  std::move(hookState), std::move(cgroupDir), consoleRoute.takeKept()};
 }
 
-// After kGo the init's end of the channel closes at its execve (or exit).
-Status waitForExec(const InitProcess& init) {
-  for (;;) {
-    SyncMessage msg;
-    ssize_t r = ::recv(init.channel(), &msg, sizeof msg, 0);
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) return Error::fromErrno("wait for the container process to start");
-    if (r == 0) return {};
-    if (r == static_cast<ssize_t>(sizeof msg) && msg.type == SyncType::kError) {
-      return errorFromChild(msg);
-    }
-  }
-}
-
 // run's half of start: startContainer hooks in the container, exec, then
 // poststart hooks once the user's program runs.
 Status startCreated(Created& c) {
@@ -254,7 +241,7 @@ Status startCreated(Created& c) {
                       c.cgroupDir.get()));
   TRY(c.init.start());
   if (c.hooks.poststart.empty()) return {};
-  TRY(waitForExec(c.init));
+  TRY(launch::waitForExec(c.init.channel()));
   return hooks::runPhase(c.hooks, hooks::Phase::kPoststart, c.hookState, c.init.pid());
 }
 

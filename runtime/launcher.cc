@@ -22,6 +22,7 @@
 #include "namespaces/bind_sources.h"
 #include "namespaces/net.h"
 #include "runtime/init_join.h"
+#include "runtime/launch/protocol.h"
 
 namespace sangja {
 
@@ -239,6 +240,42 @@ Status passBindSources(const LaunchPlan& plan, const InitProcess& init, bool ini
   return {};
 }
 
+// What the child's checklist (containerInit) reports before it is ready,
+// in launch/protocol.h's order.
+launch::ChildReports reportsOf(const LaunchPlan& plan) {
+  return launch::ChildReports{plan.pauseForHooks && plan.joinRootFd < 0, plan.console.enabled,
+                              plan.seccomp.listener && !plan.seccomp.filter.empty()};
+}
+
+// From the go after the clone to kReady: create's hooks at the pause, then
+// the fds the child hands over.
+Result<SyncMessage> converseUntilReady(const LaunchPlan& plan, const InitProcess& init,
+                                       const LaunchCallbacks& callbacks) {
+  launch::ChildReports reports = reportsOf(plan);
+  if (reports.hooksPause) {
+    TRY(launch::expectFromChild(init.channel(), SyncType::kHooks));
+    trace::mark("init paused for hooks");
+    if (callbacks.runHooks) TRY(callbacks.runHooks(init));
+    TRY(init.start());
+    trace::mark("create hooks done");
+  }
+  if (reports.consoleFd) {
+    UniqueFd master;
+    TRY(launch::expectFromChild(init.channel(), SyncType::kConsoleFd, &master));
+    if (!callbacks.onConsoleFd) return Error::invalid("container init: a console fd nobody takes");
+    TRY(callbacks.onConsoleFd(std::move(master)));
+  }
+  if (reports.seccompFd) {
+    // The init goes on under its filter meanwhile; a syscall it notifies
+    // waits until the agent has the fd and answers.
+    UniqueFd notify;
+    TRY(launch::expectFromChild(init.channel(), SyncType::kSeccompFd, &notify));
+    if (!callbacks.onSeccompFd) return Error::invalid("container init: a seccomp fd nobody takes");
+    TRY(callbacks.onSeccompFd(init.pid(), notify.get()));
+  }
+  return launch::expectFromChild(init.channel(), SyncType::kReady).context("container init");
+}
+
 }  // namespace
 
 InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
@@ -307,37 +344,8 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   // Before any hook runs (runc's order too); the init does not touch them.
   TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));
   if (cloned.waitsForGo) TRY(init.start());
-  // Until ready: a pause for create's hooks (before pivot_root), then
-  // possibly the seccomp listener fd.
-  SyncMessage msg;
-  for (;;) {
-    UniqueFd passed;
-    msg = TRY(receiveSync(init.channel(), &passed).context("container init"));
-    if (msg.type == SyncType::kHooks && plan.pauseForHooks) {
-      trace::mark("init paused for hooks");
-      if (callbacks.runHooks) TRY(callbacks.runHooks(init));
-      TRY(init.start());
-      trace::mark("create hooks done");
-      continue;
-    }
-    if (msg.type == SyncType::kConsoleFd) {
-      if (!passed || !callbacks.onConsoleFd) {
-        return Error::invalid("container init: unexpected console fd");
-      }
-      TRY(callbacks.onConsoleFd(std::move(passed)));
-      continue;
-    }
-    if (msg.type != SyncType::kSeccompFd) break;
-    // The init goes on under its filter meanwhile; a syscall it notifies
-    // waits until the agent has the fd and answers.
-    if (!passed || !callbacks.onSeccompFd) {
-      return Error::invalid("container init: unexpected seccomp fd");
-    }
-    TRY(callbacks.onSeccompFd(init.pid(), passed.get()));
-  }
-  if (msg.type == SyncType::kError) return errorFromChild(msg);
-  if (msg.type != SyncType::kReady) return Error::invalid("container init: unexpected message");
-  for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], msg.phaseNs[i]);
+  SyncMessage ready = TRY(converseUntilReady(plan, init, callbacks));
+  for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], ready.phaseNs[i]);
   trace::mark("ready received");
   return init;
 }
