@@ -1,7 +1,7 @@
 // The parent's side of the conversation with a child it launched (a
 // container init, or a process `exec` starts), written down once. The
 // child's side is ChildChannel (base/sync_channel.h); its checklist
-// (runtime/launcher.cc) sends in this order.
+// (runtime/launch/launcher.cc) sends in this order.
 //
 //   after the clone, if the child waits:  parent  kMountSource... kGo
 //   create's hooks, before pivot_root:    child   kHooks     parent kGo

@@ -1,7 +1,7 @@
 // Container ids (validateContainerId) name a directory under the state
 // root, so the rule is checked against a second, plain reading of it:
 // 1 to 255 of [A-Za-z0-9_+.-], not "." or "..". No '/' or NUL gets through.
-#include "runtime/state_store.h"
+#include "runtime/lifecycle/state_store.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace sangja;

@@ -8,7 +8,7 @@
 #include <cctype>
 #include <string>
 
-#include "runtime/signals.h"
+#include "runtime/lifecycle/signals.h"
 #include "tests/fuzz/fuzz_check.h"
 
 using namespace sangja;

@@ -12,7 +12,7 @@
 // Debian-based image has) so that the runtime can start inside it. /shared
 // is one host dir bound into both. In order:
 //  1. Y is created: its init waits for `start`, still a clone of the runtime.
-//     The watcher tries to open /proc/<Y init>/exe (path 1 of runtime/exec_guard.h).
+//     The watcher tries to open /proc/<Y init>/exe (path 1 of runtime/process/exec_guard.h).
 //  2. Y is started: its program's exec runs /proc/self/exe again, inside the
 //     container. An unguarded runtime starts, opens its --log fifo and blocks
 //     there; the watcher opens its /proc/PID/exe and then releases the fifo

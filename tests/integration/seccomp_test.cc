@@ -419,7 +419,7 @@ TEST_F(SeccompTest, NotifyWithNoAgentListeningFailsCleanly) {
   EXPECT_TRUE(contains(r.err, "seccomp listener")) << r;
 }
 
-// ---- the filter cache (runtime/seccomp_cache.h): sangja's own ----
+// ---- the filter cache (runtime/process/seccomp_cache.h): sangja's own ----
 
 class SeccompCacheTest : public SeccompTest {
  protected:

@@ -3,7 +3,7 @@
 // test (integration/escape_exe_test.cc) runs its attack against this binary
 // to show that the attack works and so that the test can fail. Never
 // installed.
-#include "runtime/exec_guard.h"
+#include "runtime/process/exec_guard.h"
 
 namespace sangja {
 

@@ -1,4 +1,4 @@
-#include "runtime/capabilities.h"
+#include "runtime/process/capabilities.h"
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>

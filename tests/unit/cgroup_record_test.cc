@@ -1,4 +1,4 @@
-#include "runtime/cgroup_record.h"
+#include "runtime/lifecycle/cgroup_record.h"
 
 #include <gtest/gtest.h>
 

@@ -12,8 +12,8 @@
 #include <string>
 
 #include "base/unique_fd.h"
-#include "runtime/console.h"
-#include "runtime/console_proxy.h"
+#include "runtime/process/console.h"
+#include "runtime/process/console_proxy.h"
 
 namespace sangja::console {
 namespace {

@@ -1,8 +1,8 @@
-// The exec guard (runtime/exec_guard.h) without root: the trampoline's
+// The exec guard (runtime/process/exec_guard.h) without root: the trampoline's
 // argv, its image, the sealed memfd, and the trampoline run for real in
 // forked children (argv checks, exec errors, a `#!/proc/self/exe` script,
 // a seccomp profile that denies execveat).
-#include "runtime/exec_guard.h"
+#include "runtime/process/exec_guard.h"
 
 #include <elf.h>
 #include <fcntl.h>
@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "base/fixed_text.h"
-#include "runtime/exec_trampoline_abi.h"
+#include "runtime/process/exec_trampoline_abi.h"
 #include "tests/unit/temp_dir.h"
 
 namespace sangja {

@@ -2,7 +2,7 @@
 // a process file's defaults, --user and --cgroup parsing, terminal checks.
 #include <gtest/gtest.h>
 
-#include "runtime/exec.h"
+#include "runtime/lifecycle/exec.h"
 #include "spec/state.h"
 
 namespace sangja::exec {

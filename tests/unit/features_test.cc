@@ -1,6 +1,6 @@
 // `features` must list exactly what this build accepts: every name it
 // reports is checked against the parser that would meet it in a config.
-#include "runtime/features.h"
+#include "runtime/lifecycle/features.h"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <string>
 
 #include "namespaces/mount_options.h"
-#include "runtime/seccomp.h"
+#include "runtime/process/seccomp.h"
 #include "spec/config.h"
 
 namespace sangja {

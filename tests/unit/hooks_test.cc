@@ -1,4 +1,4 @@
-#include "runtime/hooks.h"
+#include "runtime/lifecycle/hooks.h"
 
 #include <fcntl.h>
 #include <signal.h>

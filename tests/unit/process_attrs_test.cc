@@ -1,4 +1,4 @@
-#include "runtime/process_attrs.h"
+#include "runtime/process/process_attrs.h"
 
 #include <gtest/gtest.h>
 #include <sys/personality.h>

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "base/unique_fd.h"
-#include "runtime/process.h"
+#include "runtime/process/process.h"
 #include "tests/unit/temp_dir.h"
 
 namespace sangja {

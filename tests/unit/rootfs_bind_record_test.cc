@@ -1,4 +1,4 @@
-#include "runtime/rootfs_bind_record.h"
+#include "runtime/lifecycle/rootfs_bind_record.h"
 
 #include <gtest/gtest.h>
 

@@ -3,7 +3,7 @@
 // corrupted byte refused, another key refused), the directory (modes,
 // symlinks, trust, eviction) and the fallback to compiling when the cache
 // cannot be used.
-#include "runtime/seccomp_cache.h"
+#include "runtime/process/seccomp_cache.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -24,7 +24,7 @@
 
 #include "base/file.h"
 #include "base/sync_channel.h"
-#include "runtime/state_store.h"
+#include "runtime/lifecycle/state_store.h"
 #include "tests/unit/seccomp_fixtures.h"
 #include "tests/unit/temp_dir.h"
 

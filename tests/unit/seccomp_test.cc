@@ -1,6 +1,6 @@
 // seccomp: name mapping, the rule plan, BPF compilation, and filters
 // loaded for real in forked children (no_new_privs makes that unprivileged).
-#include "runtime/seccomp.h"
+#include "runtime/process/seccomp.h"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-#include "runtime/signals.h"
+#include "runtime/lifecycle/signals.h"
 
 #include <gtest/gtest.h>
 

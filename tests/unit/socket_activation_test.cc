@@ -1,4 +1,4 @@
-#include "runtime/socket_activation.h"
+#include "runtime/lifecycle/socket_activation.h"
 
 #include <gtest/gtest.h>
 

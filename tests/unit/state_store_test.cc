@@ -1,4 +1,4 @@
-#include "runtime/state_store.h"
+#include "runtime/lifecycle/state_store.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>

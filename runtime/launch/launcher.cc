@@ -1,0 +1,353 @@
+#include "runtime/launch/launcher.h"
+
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/keyctl.h>
+#include <linux/sched.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstring>
+
+#include "base/close_fds.h"
+#include "base/file.h"
+#include "base/trace.h"
+#include "namespaces/bind_sources.h"
+#include "namespaces/net.h"
+#include "runtime/launch/init_join.h"
+#include "runtime/launch/protocol.h"
+
+namespace sangja {
+
+namespace {
+
+// ---- Child side: everything below runs between clone and execve. ----
+
+// The container starts with every signal at its default: an ignored one
+// (exec keeps SIG_IGN) would otherwise leak in from whoever ran us, and
+// `kill` could not stop its processes. Then the mask blocked for `run`
+// comes off.
+void resetSignals(const ChildChannel& channel) {
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  for (int sig = 1; sig < NSIG; ++sig) {
+    if (sig == SIGKILL || sig == SIGSTOP) continue;
+    ::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
+  }
+  sigset_t none;
+  sigemptyset(&none);
+  if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) channel.fail(errno, "reset signal mask");
+}
+
+// A keyring of its own, so the container cannot read the runtime's keys.
+void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
+  if (plan.sessionKeyring.empty()) return;
+  if (::syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, plan.sessionKeyring.c_str()) < 0 &&
+      errno != ENOSYS) {
+    channel.fail(errno, "join session keyring", plan.sessionKeyring);
+  }
+}
+
+// What the init holds while it waits for `start` is what a process in the
+// container with CAP_SYS_PTRACE can reach through /proc/1/fd: a host
+// directory there (the state store, the cgroup) is a walk by `..` to the
+// host's `/`. So every fd goes now but the preserved ones and the three the
+// wait and the exec need: the channel, the exec fifo and the trampoline
+// (neither of the last two is a directory). CVE-2024-21626 class too:
+// nothing of ours reaches the container's program.
+void closeAllButWhatTheWaitNeeds(const LaunchPlan& plan, const ChildChannel& channel) {
+  unsigned first = 3u + static_cast<unsigned>(plan.preserveFds);
+  const int keep[] = {channel.fd(), plan.execFifoFd, plan.execGuard.trampoline.get()};
+  if (int err = closeFdsExcept(first, keep, sizeof keep / sizeof keep[0]); err != 0) {
+    channel.fail(err, "close the runtime's fds");
+  }
+}
+
+// Until `create` has recorded the container, the init is its creator's: a
+// creator killed at any moment closes its end of the channel, and the init
+// exits rather than live on where no state names it. kCreated ends that
+// bond; from then on only `start` (a byte in the fifo) or a signal ends the
+// wait. A start that slips in before kCreated is as good: the state exists.
+void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
+  if (plan.execFifoFd < 0) {
+    if (!channel.waitForGo()) channel.fail(EPIPE, "wait for start: runtime went away");
+    return;
+  }
+  // A fifo with no writer yet polls as not ready: this sleeps until
+  // `sangja start` opens it and writes a byte.
+  struct pollfd p[2] = {{plan.execFifoFd, POLLIN, 0}, {channel.fd(), POLLIN, 0}};
+  nfds_t watched = 2;
+  char byte;
+  for (;;) {
+    int r = ::poll(p, watched, -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) ::_exit(126);
+    if (p[0].revents != 0) {
+      if (::read(plan.execFifoFd, &byte, 1) == 1) return;
+      ::_exit(126);  // the fifo closed without a start: nothing to run
+    }
+    if (watched == 2 && p[1].revents != 0) {
+      if (!channel.waitFor(SyncType::kCreated)) ::_exit(126);  // the creator died
+      watched = 1;
+    }
+  }
+}
+
+// Mounts are done, pivot_root is next: the parent runs create's hooks now.
+void pauseForHooks(const ChildChannel& ch) {
+  if (!ch.send(SyncType::kHooks) || !ch.waitForGo()) ::_exit(126);
+}
+
+// The container init's checklist, in order. waitForGo: the parent still
+// places it in its cgroup or writes its id maps.
+[[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch, bool waitForGo) {
+  uint64_t phaseNs[kChildPhases] = {trace::nowNs()};
+  for (int fd : plan.closeInChild) ::close(fd);
+  ::umask(0);  // modes in the plan are exact; the process's umask comes last
+  int openedSources[mnt::kMaxParentOpenedSources];
+  for (int& fd : openedSources) fd = -1;
+  if (waitForGo && !ch.waitForGoCollecting(openedSources, mnt::kMaxParentOpenedSources)) {
+    ::_exit(126);
+  }
+  // From the runtime's /proc, before a joined mount namespace replaces it.
+  int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
+  ns::joinNamespaces(plan.namespaces, ch);
+  // Both write our own /proc files, which stop being ours once we change
+  // uid in a user namespace.
+  ns::enterNewTimeNamespace(plan.time, ch);
+  writeOomScoreAdj(plan.process, ch);
+  ns::becomeRoot(plan.user, ch);
+  ns::enterNewIpcNamespace(plan.namespaces, ch);
+  ns::enterNewCgroupNamespace(plan.namespaces, ch);
+  if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
+  ns::applyUts(plan.uts, ch);
+  joinSessionKeyring(plan, ch);
+  phaseNs[kPhaseNamespaces] = trace::nowNs();
+  if (plan.joinRootFd >= 0) {
+    if (int err = enterInitRoot(plan.joinRootFd); err != 0) {
+      ch.fail(err, "enter the root of the container init");
+    }
+  } else {
+    mnt::setupRootfs(plan.rootfs, ch, openedSources, plan.pauseForHooks ? pauseForHooks : nullptr);
+  }
+  // In the new root, before it turns read-only.
+  console::setupConsole(plan.console, ch);
+  if (plan.joinRootFd < 0) mnt::finishRootfs(plan.rootfs, ch);
+  phaseNs[kPhaseRootfs] = trace::nowNs();
+  applyProcessAttrs(plan.attrs, lsmExecFd, ch);
+  applyRlimits(plan.process, ch);
+  bool inCwd = enterCwdBeforeIdentity(plan.process, ch);
+  // seccomp loads at one of three points (seccomp.h, LoadPoint): before
+  // the identity change when only CAP_SYS_ADMIN allows it, before ready
+  // when its listener fd must reach `create`, else just before execve.
+  // What follows must not need a syscall a profile may deny, or fall back.
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
+  applyIdentity(plan.process, ch);
+  applyNoNewPrivileges(plan.process, ch);
+  closeAllButWhatTheWaitNeeds(plan, ch);
+  enterCwdAfterIdentity(plan.process, inCwd, ch);
+  phaseNs[kPhaseIdentity] = trace::nowNs();
+  char pathBuf[PATH_MAX];
+  // No process (create without one): nothing to find; start never comes.
+  const char* exe = plan.process.args.empty()
+                        ? nullptr
+                        : resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
+  ::umask(plan.process.umask.value_or(022));
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
+  phaseNs[kPhaseReady] = trace::nowNs();
+  if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
+  waitForStart(plan, ch);
+  if (exe == nullptr) ::_exit(127);
+  resetSignals(ch);
+  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
+  execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());
+}
+
+// ---- Parent side. ----
+
+struct Cloned {
+  pid_t pid;
+  UniqueFd pidfd;
+  bool waitsForGo;  // the init waits for kGo (see containerInit)
+};
+
+struct InitArgs {
+  const LaunchPlan* plan;
+  int channel;
+};
+
+[[noreturn]] void initFromHelper(const void* p) {
+  const auto* args = static_cast<const InitArgs*>(p);
+  containerInit(*args->plan, ChildChannel(args->channel), true);
+}
+
+// A user namespace given by path: a helper joins it and clones the init,
+// which we then place in its cgroup.
+Result<Cloned> cloneInJoinedUserNs(const LaunchPlan& plan, int cgroupFd, int childEnd,
+                                   bool* waitForCgroup) {
+  InitArgs args{&plan, childEnd};
+  pid_t pid = TRY(ns::cloneInUserNamespace(plan.namespaces.userNsToJoin.get(),
+                                           plan.namespaces.pidNsToJoin.get(),
+                                           plan.namespaces.cloneFlags, initFromHelper, &args));
+  *waitForCgroup = cgroupFd >= 0;
+  return Cloned{pid, UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))), true};
+}
+
+// clone3 puts the child straight into its cgroup (CLONE_INTO_CGROUP) and
+// hands back a pidfd; old kernels get plain clone and a cgroup.procs write.
+Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, bool* waitForCgroup) {
+  if (plan.namespaces.userNsToJoin)
+    return cloneInJoinedUserNs(plan, cgroupFd, childEnd, waitForCgroup);
+  int pidfd = -1;
+  clone_args args{};
+  args.flags = plan.namespaces.cloneFlags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  if (cgroupFd >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<uint64_t>(cgroupFd);
+  }
+  *waitForCgroup = false;
+  long pid = ::syscall(SYS_clone3, &args, sizeof args);
+  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
+    *waitForCgroup = cgroupFd >= 0;
+    pid = ::syscall(SYS_clone, plan.namespaces.cloneFlags | SIGCHLD, nullptr, nullptr, nullptr,
+                    nullptr);
+    pidfd = -1;
+  }
+  if (pid < 0) return Error::fromErrno("clone container init");
+  bool waitsForGo = *waitForCgroup || !plan.user.uidMap.empty();
+  if (pid == 0) containerInit(plan, ChildChannel(childEnd), waitsForGo);
+  return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), waitsForGo};
+}
+
+// The init is in its new user and mount namespaces and waits for kGo:
+// the bind sources it may not look up itself (namespaces/bind_sources.h).
+Status passBindSources(const LaunchPlan& plan, const InitProcess& init, bool initWaits) {
+  bool needed = initWaits && plan.rootfs.userNamespace && plan.joinRootFd < 0 &&
+                plan.namespaces.hasNew(CLONE_NEWNS);
+  if (!needed) return {};
+  for (const ns::OpenedSource& s : TRY(ns::openBindSourcesInInit(plan.rootfs, init.pid()))) {
+    TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
+  }
+  return {};
+}
+
+// What the child's checklist (containerInit) reports before it is ready,
+// in launch/protocol.h's order.
+launch::ChildReports reportsOf(const LaunchPlan& plan) {
+  return launch::ChildReports{plan.pauseForHooks && plan.joinRootFd < 0, plan.console.enabled,
+                              plan.seccomp.listener && !plan.seccomp.filter.empty()};
+}
+
+// From the go after the clone to kReady: create's hooks at the pause, then
+// the fds the child hands over.
+Result<SyncMessage> converseUntilReady(const LaunchPlan& plan, const InitProcess& init,
+                                       const LaunchCallbacks& callbacks) {
+  launch::ChildReports reports = reportsOf(plan);
+  if (reports.hooksPause) {
+    TRY(launch::expectFromChild(init.channel(), SyncType::kHooks));
+    trace::mark("init paused for hooks");
+    if (callbacks.runHooks) TRY(callbacks.runHooks(init));
+    TRY(init.start());
+    trace::mark("create hooks done");
+  }
+  if (reports.consoleFd) {
+    UniqueFd master;
+    TRY(launch::expectFromChild(init.channel(), SyncType::kConsoleFd, &master));
+    if (!callbacks.onConsoleFd) return Error::invalid("container init: a console fd nobody takes");
+    TRY(callbacks.onConsoleFd(std::move(master)));
+  }
+  if (reports.seccompFd) {
+    // The init goes on under its filter meanwhile; a syscall it notifies
+    // waits until the agent has the fd and answers.
+    UniqueFd notify;
+    TRY(launch::expectFromChild(init.channel(), SyncType::kSeccompFd, &notify));
+    if (!callbacks.onSeccompFd) return Error::invalid("container init: a seccomp fd nobody takes");
+    TRY(callbacks.onSeccompFd(init.pid(), notify.get()));
+  }
+  return launch::expectFromChild(init.channel(), SyncType::kReady).context("container init");
+}
+
+}  // namespace
+
+InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
+  if (this != &other) {
+    killAndReap();
+    pid_ = std::exchange(other.pid_, -1);
+    pidfd_ = std::move(other.pidfd_);
+    channel_ = std::move(other.channel_);
+  }
+  return *this;
+}
+
+Status InitProcess::start() const {
+  return sendGo(channel_.get());
+}
+
+Status InitProcess::confirmCreated() const {
+  return sendSync(channel_.get(), SyncType::kCreated).context("tell the init create is done");
+}
+
+Result<int> InitProcess::wait() {
+  int status = 0;
+  for (;;) {
+    pid_t r = ::waitpid(pid_, &status, 0);
+    if (r == pid_) break;
+    if (r < 0 && errno != EINTR) return Error::fromErrno("wait for container init");
+  }
+  pid_ = -1;
+  return status;
+}
+
+void InitProcess::killAndReap() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  int status;
+  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+  }
+  pid_ = -1;
+}
+
+Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks) {
+  plan.process.prepareExec();
+  plan.execGuard.prepareArgv(plan.process.argv);
+  int pair[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+    return Error::fromErrno("create sync socket");
+  }
+  UniqueFd parentEnd(pair[0]);
+  UniqueFd childEnd(pair[1]);
+
+  bool waitForCgroup = false;
+  Cloned cloned;
+  {
+    // (The helper for a joined user namespace joins the pid namespace itself.)
+    int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
+    auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
+    cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
+  }
+  trace::mark("clone3 returned");
+  childEnd.reset();
+  InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
+
+  TRY(ns::writeIdMaps(plan.user, init.pid()));
+  TRY(passBindSources(plan, init, cloned.waitsForGo));
+  if (waitForCgroup) TRY(callbacks.placeInCgroup(init.pid()));
+  // Before any hook runs (runc's order too); the init does not touch them.
+  TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));
+  if (cloned.waitsForGo) TRY(init.start());
+  SyncMessage ready = TRY(converseUntilReady(plan, init, callbacks));
+  for (int i = 0; i < kChildPhases; ++i) trace::markAt(kChildPhaseNames[i], ready.phaseNs[i]);
+  trace::mark("ready received");
+  return init;
+}
+
+}  // namespace sangja

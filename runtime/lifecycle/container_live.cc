@@ -1,0 +1,145 @@
+// Operations on a live container through its cgroup: pause, resume, ps,
+// events.
+#include <fcntl.h>
+#include <poll.h>
+
+#include <charconv>
+#include <chrono>
+
+#include "base/file.h"
+#include "cgroups/stats.h"
+#include "runtime/lifecycle/container.h"
+#include "runtime/lifecycle/opened_container.h"
+
+namespace sangja {
+
+namespace {
+
+Status requireStatus(const OpenedContainer& c, ContainerStatus want, std::string_view verb) {
+  if (c.status == want) return {};
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  return Error::invalid("cannot " + std::string(verb) + " a container that is " +
+                        statusName(c.status) + " (only a " + statusName(want) + " one)");
+}
+
+std::string eventJson(std::string_view type, const std::string& id, nlohmann::ordered_json data) {
+  nlohmann::ordered_json event = {{"type", type}, {"id", id}};
+  if (!data.is_null()) event["data"] = std::move(data);
+  return event.dump();
+}
+
+// The container's cgroup directory, while it runs.
+Result<std::string> liveCgroupDir(const RuntimeOptions& rt, const std::string& id) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  auto cgroup = TRY(c.cgroup());
+  return cgroup->directory();
+}
+
+}  // namespace
+
+Status pauseContainer(const RuntimeOptions& rt, const std::string& id) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  TRY(requireStatus(c, ContainerStatus::kRunning, "pause"));
+  auto cgroup = TRY(c.cgroup());
+  return cgroup->setFrozen(true).context("pause " + id);
+}
+
+Status resumeContainer(const RuntimeOptions& rt, const std::string& id) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  TRY(requireStatus(c, ContainerStatus::kPaused, "resume"));
+  auto cgroup = TRY(c.cgroup());
+  return cgroup->setFrozen(false).context("resume " + id);
+}
+
+Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::string& id) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  // A stopped container lists what its init left in the cgroup (nothing,
+  // with a pid namespace of its own), as runc does; containerd asks.
+  auto cgroup = TRY(c.cgroup());
+  Result<std::vector<pid_t>> pids = cgroup->pids();
+  if (!pids.ok() && pids.error().code() == ENOENT && c.status == ContainerStatus::kStopped) {
+    return std::vector<int>{};
+  }
+  std::vector<pid_t> found = TRY(std::move(pids));
+  return std::vector<int>(found.begin(), found.end());
+}
+
+namespace {
+
+// An update names only what changes; fields that only make sense together
+// take their partner from the cgroup as it is (swap needs the memory limit,
+// a quota its period), as runc merges with the current resources.
+spec::Resources mergeWithCurrent(spec::Resources r, const std::string& dir) {
+  auto firstNumber = [](const std::string& text) -> std::optional<int64_t> {
+    int64_t v = 0;
+    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (ec != std::errc()) return std::nullopt;
+    return v;
+  };
+  if (r.memory && r.memory->swap && !r.memory->limit) {
+    std::string current = readFile(dir + "/memory.max").valueOr("max");
+    r.memory->limit =
+        current.starts_with("max") ? std::optional<int64_t>(-1) : firstNumber(current);
+  }
+  if (r.cpu && r.cpu->quota && !r.cpu->period) {
+    std::string current = readFile(dir + "/cpu.max").valueOr("");
+    size_t sp = current.find(' ');
+    if (sp != std::string::npos) {
+      if (auto period = firstNumber(current.substr(sp + 1))) {
+        r.cpu->period = static_cast<uint64_t>(*period);
+      }
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+Status updateContainer(const RuntimeOptions& rt, const std::string& id,
+                       const spec::Resources& resources) {
+  OpenedContainer c = TRY(openContainer(rt, id));
+  if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
+  auto cgroup = TRY(c.cgroup());
+  spec::Resources merged = mergeWithCurrent(resources, cgroup->directory());
+  return cgroup->applyResources(merged, true).context("update " + id);
+}
+
+Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id) {
+  std::string dir = TRY(liveCgroupDir(rt, id));
+  nlohmann::ordered_json stats = TRY(cgroups::readStats(dir));
+  return eventJson("stats", id, std::move(stats));
+}
+
+Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int intervalMs,
+                            const std::function<void(const std::string&)>& emit) {
+  std::string dir = TRY(liveCgroupDir(rt, id));
+  uint64_t oomKills = cgroups::oomKillCount(dir);
+  // memory.events wakes poll (POLLPRI) when it changes: OOM kills are
+  // reported at once, stats every interval.
+  UniqueFd events(::open((dir + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+  auto nextStats = std::chrono::steady_clock::now();
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (now >= nextStats) {
+      Result<std::string> stats = containerStatsEvent(rt, id);
+      if (!stats.ok()) {
+        if (stats.error().code() == ESRCH || stats.error().code() == ENOENT) return {};
+        return std::move(stats).takeError();
+      }
+      emit(*stats);
+      nextStats = now + std::chrono::milliseconds(intervalMs);
+    }
+    uint64_t kills = cgroups::oomKillCount(dir);
+    if (kills > oomKills) emit(eventJson("oom", id, nullptr));
+    oomKills = kills;
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
+        nextStats - std::chrono::steady_clock::now());
+    struct pollfd p {
+      events.get(), POLLPRI, 0
+    };
+    ::poll(&p, events ? 1 : 0, static_cast<int>(std::max<int64_t>(wait.count(), 0)));
+  }
+}
+
+}  // namespace sangja

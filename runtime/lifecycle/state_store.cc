@@ -1,0 +1,205 @@
+#include "runtime/lifecycle/state_store.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+
+#include "base/file.h"
+#include "base/log.h"
+
+namespace sangja {
+
+namespace {
+
+bool isIdChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '+' || c == '-' || c == '.';
+}
+
+Status lockDir(int fd, const std::string& path) {
+  while (::flock(fd, LOCK_EX) < 0) {
+    if (errno != EINTR) return Error::fromErrno("lock " + path);
+  }
+  return {};
+}
+
+// A directory removed while we waited for its lock has no links left.
+bool isRemoved(int fd) {
+  struct stat st;
+  return ::fstat(fd, &st) == 0 && st.st_nlink == 0;
+}
+
+Status mkdirAll(const std::string& path, mode_t mode) {
+  if (::mkdir(path.c_str(), mode) == 0 || errno == EEXIST) return {};
+  if (errno != ENOENT) return Error::fromErrno("mkdir " + path);
+  size_t slash = path.rfind('/');
+  if (slash == std::string::npos || slash == 0) return Error::fromErrno("mkdir " + path);
+  TRY(mkdirAll(path.substr(0, slash), 0755));
+  if (::mkdir(path.c_str(), mode) < 0 && errno != EEXIST) return Error::fromErrno("mkdir " + path);
+  return {};
+}
+
+}  // namespace
+
+Status validateContainerId(std::string_view id) {
+  if (id.empty()) return Error::invalid("invalid container id: must not be empty");
+  // It names the state directory and the default cgroup, one path
+  // component each: NAME_MAX.
+  if (id.size() > kMaxContainerIdLength) {
+    return Error::invalid("invalid container id: longer than " +
+                          std::to_string(kMaxContainerIdLength) +
+                          " characters (a file name's limit)");
+  }
+  if (id == "." || id == "..") {
+    return Error::invalid("invalid container id \"" + std::string(id) + "\"");
+  }
+  if (!std::all_of(id.begin(), id.end(), isIdChar)) {
+    return Error::invalid("invalid container id \"" + std::string(id) +
+                          "\": only letters, digits and _+-. are allowed");
+  }
+  return {};
+}
+
+Result<std::string> ContainerDir::readState() const {
+  return readFileAt(fd_.get(), kStateFile).context("container \"" + id_ + "\": state");
+}
+
+Status ContainerDir::writeState(std::string_view json) const {
+  return writeFileAtomic(fd_.get(), kStateFile, json, 0600).context("container state in " + path_);
+}
+
+Result<std::string> ContainerDir::readEntry(const char* name) const {
+  return readFileAt(fd_.get(), name).context("container \"" + id_ + "\"");
+}
+
+Result<UniqueFd> ContainerDir::createEntry(const char* name) const {
+  return openAt(fd_.get(), name, O_WRONLY | O_CREAT | O_EXCL, 0600)
+      .context("container state in " + path_);
+}
+
+Status ContainerDir::rewriteEntry(int fd, std::string_view text, const char* name) const {
+  ssize_t n = ::pwrite(fd, text.data(), text.size(), 0);
+  if (n != static_cast<ssize_t>(text.size())) {
+    return Error::fromErrno(n < 0 ? errno : EIO,
+                            std::string("write ") + name + " in container state " + path_);
+  }
+  return {};
+}
+
+bool ContainerDir::hasExecFifo() const {
+  return ::faccessat(fd_.get(), kExecFifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
+Status ContainerDir::remove() {
+  UniqueFd scan(::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!scan) return Error::fromErrno("open " + path_);
+  DIR* dir = ::fdopendir(scan.release());
+  if (dir == nullptr) return Error::fromErrno("scan " + path_);
+  while (dirent* e = ::readdir(dir)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    if (::unlinkat(fd_.get(), e->d_name, 0) < 0 && errno != ENOENT) {
+      Error err = Error::fromErrno("remove " + path_ + "/" + std::string(name));
+      ::closedir(dir);
+      return err;
+    }
+  }
+  ::closedir(dir);
+  if (::rmdir(path_.c_str()) < 0 && errno != ENOENT) return Error::fromErrno("remove " + path_);
+  return {};
+}
+
+Result<StateStore> StateStore::open(const std::string& root) {
+  TRY(mkdirAll(root, 0700));
+  UniqueFd fd = TRY(openFile(root, O_PATH | O_DIRECTORY));
+  return StateStore(root, std::move(fd));
+}
+
+Result<StateStore> StateStore::openExisting(const std::string& root) {
+  Result<UniqueFd> fd = openFile(root, O_PATH | O_DIRECTORY);
+  if (!fd.ok() && fd.error().code() == ENOENT) {
+    return Error::invalid("state root " + root + " does not exist", ENOENT);
+  }
+  return StateStore(root, TRY(std::move(fd)));
+}
+
+Result<ContainerDir> StateStore::create(const std::string& id) const {
+  TRY(validateContainerId(id));
+  std::string path = root_ + "/" + id;
+  if (::mkdirat(fd_.get(), id.c_str(), 0700) < 0) {
+    if (errno == EEXIST)
+      return Error::invalid("container with id \"" + id + "\" already exists", EEXIST);
+    return Error::fromErrno("mkdir " + path);
+  }
+  Result<UniqueFd> fd = openAt(fd_.get(), id, O_RDONLY | O_DIRECTORY);
+  if (!fd.ok()) {
+    if (::unlinkat(fd_.get(), id.c_str(), AT_REMOVEDIR) < 0) {
+      log::bestEffort("undo", Error::fromErrno("rmdir " + path));
+    }
+    return std::move(fd).takeError();
+  }
+  ContainerDir dir(id, path, std::move(*fd));
+  if (Status st = lockDir(dir.fd(), path); !st.ok()) {
+    log::bestEffort("undo mkdir " + path, dir.remove());
+    return std::move(st).takeError();
+  }
+  return dir;
+}
+
+Result<ContainerDir> StateStore::lookup(const std::string& id) const {
+  TRY(validateContainerId(id));
+  std::string path = root_ + "/" + id;
+  auto notFound = [&] { return Error::invalid("container \"" + id + "\" does not exist", ENOENT); };
+  int raw = ::openat(fd_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) {
+    if (errno == ENOENT) return notFound();
+    return Error::fromErrno("open " + path);
+  }
+  UniqueFd fd(raw);
+  TRY(lockDir(fd.get(), path));
+  // A directory that create() has not finished yet has no state file; one
+  // that delete removed while we waited has no links left.
+  if (isRemoved(fd.get()) || ::faccessat(fd.get(), kStateFile, F_OK, 0) < 0) return notFound();
+  return ContainerDir(id, path, std::move(fd));
+}
+
+Result<bool> StateStore::removeIncomplete(
+    const std::string& id, const std::function<bool(const ContainerDir&)>& isBroken,
+    const std::function<Status(const ContainerDir&)>& cleanUp) const {
+  TRY(validateContainerId(id));
+  std::string path = root_ + "/" + id;
+  int raw = ::openat(fd_.get(), id.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (raw < 0) {
+    if (errno == ENOENT) return false;
+    return Error::fromErrno("open " + path);
+  }
+  ContainerDir dir(id, path, UniqueFd(raw));
+  TRY(lockDir(dir.fd(), path));
+  if (isRemoved(dir.fd())) return false;
+  bool noState = ::faccessat(dir.fd(), kStateFile, F_OK, 0) < 0;
+  if (!noState && !isBroken(dir)) return false;
+  TRY(cleanUp(dir));
+  TRY(dir.remove());
+  return true;
+}
+
+Result<std::vector<std::string>> StateStore::list() const {
+  UniqueFd scan(::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!scan) return Error::fromErrno("open " + root_);
+  DIR* dir = ::fdopendir(scan.release());
+  if (dir == nullptr) return Error::fromErrno("scan " + root_);
+  std::vector<std::string> ids;
+  while (dirent* e = ::readdir(dir)) {
+    if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
+    if (validateContainerId(e->d_name).ok()) ids.emplace_back(e->d_name);
+  }
+  ::closedir(dir);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+}  // namespace sangja

@@ -1,0 +1,66 @@
+#include "runtime/lifecycle/status.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <charconv>
+
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+
+namespace sangja {
+
+const char* statusName(ContainerStatus status) {
+  switch (status) {
+    case ContainerStatus::kCreated:
+      return "created";
+    case ContainerStatus::kRunning:
+      return "running";
+    case ContainerStatus::kPaused:
+      return "paused";
+    case ContainerStatus::kStopped:
+      return "stopped";
+  }
+  return "unknown";
+}
+
+std::optional<uint64_t> liveProcessStartTime(pid_t pid) {
+  if (pid <= 0) return std::nullopt;
+  char path[32];
+  snprintf(path, sizeof path, "/proc/%d/stat", pid);
+  Result<std::string> stat = readFile(path);
+  if (!stat.ok()) return std::nullopt;
+  // "pid (comm) S ppid ..." — comm may hold spaces and parens: skip to the last ')'.
+  size_t close = stat->rfind(')');
+  if (close == std::string::npos || close + 2 >= stat->size()) return std::nullopt;
+  char state = (*stat)[close + 2];
+  if (state == 'Z' || state == 'X' || state == 'x') return std::nullopt;
+  // Field 3 is the state; the start time is field 22.
+  const char* p = stat->data() + close + 2;
+  const char* end = stat->data() + stat->size();
+  for (int field = 3; field < 22 && p < end; ++field) {
+    while (p < end && *p != ' ') ++p;
+    ++p;
+  }
+  uint64_t start = 0;
+  if (p >= end || std::from_chars(p, end, start).ec != std::errc()) return std::nullopt;
+  return start;
+}
+
+ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state) {
+  std::optional<uint64_t> start = liveProcessStartTime(state.pid);
+  if (!start || *start != state.pidStartTime) return ContainerStatus::kStopped;
+  if (dir.hasExecFifo()) return ContainerStatus::kCreated;
+  if (Result<std::string> mount = cgroups::findCgroup2Mount(); mount.ok()) {
+    Result<std::string> frozen = readFile(*mount + state.cgroupPath + "/cgroup.freeze");
+    if (frozen.ok() && frozen->starts_with("1")) return ContainerStatus::kPaused;
+  }
+  return ContainerStatus::kRunning;
+}
+
+Result<spec::StoredState> loadState(const ContainerDir& dir) {
+  std::string json = TRY(dir.readState());
+  return spec::parseStoredState(json).context("container \"" + dir.id() + "\"");
+}
+
+}  // namespace sangja

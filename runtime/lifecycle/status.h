@@ -1,0 +1,30 @@
+// A container's status, derived from its init process and state directory.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+
+#include "base/result.h"
+#include "runtime/lifecycle/state_store.h"
+#include "spec/state.h"
+
+namespace sangja {
+
+enum class ContainerStatus { kCreated, kRunning, kPaused, kStopped };
+
+const char* statusName(ContainerStatus status);
+
+// The start time (clock ticks since boot, /proc/<pid>/stat field 22) of a
+// live, non-zombie process; nullopt if there is none.
+std::optional<uint64_t> liveProcessStartTime(pid_t pid);
+
+// stopped: the init is gone (or its pid now names another process);
+// created: the exec fifo is still there; paused: the cgroup is frozen.
+ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state);
+
+// Loads state.json of a locked directory.
+Result<spec::StoredState> loadState(const ContainerDir& dir);
+
+}  // namespace sangja

@@ -1,0 +1,78 @@
+#include "runtime/process/capabilities.h"
+
+#include <linux/capability.h>
+#include <sys/capability.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <string>
+
+namespace sangja {
+
+namespace {
+
+Result<uint64_t> capabilityMask(const std::vector<std::string>& names, int lastCap,
+                                const char* set) {
+  uint64_t mask = 0;
+  for (const std::string& name : names) {
+    std::optional<int> value = spec::capabilityNumber(name);
+    if (!value) {
+      return Error::invalid("process.capabilities." + std::string(set) + ": unknown capability \"" +
+                            name + "\"");
+    }
+    if (*value <= lastCap) mask |= uint64_t{1} << *value;
+  }
+  return mask;
+}
+
+}  // namespace
+
+Result<CapabilitySets> capabilitySets(const spec::Capabilities& caps) {
+  CapabilitySets out;
+  out.lastCap = static_cast<int>(cap_max_bits()) - 1;
+  out.bounding = TRY(capabilityMask(caps.bounding, out.lastCap, "bounding"));
+  out.effective = TRY(capabilityMask(caps.effective, out.lastCap, "effective"));
+  out.permitted = TRY(capabilityMask(caps.permitted, out.lastCap, "permitted"));
+  out.inheritable = TRY(capabilityMask(caps.inheritable, out.lastCap, "inheritable"));
+  out.ambient = TRY(capabilityMask(caps.ambient, out.lastCap, "ambient"));
+  // The kernel only lets a capability be ambient when it is both permitted
+  // and inheritable; runc's default spec lists ambient ones without
+  // inheritable, and runc and crun skip them, so do we.
+  out.ambient &= out.permitted & out.inheritable;
+  return out;
+}
+
+void dropBoundingSet(const CapabilitySets& caps, const ChildChannel& channel) {
+  for (int cap = 0; cap <= caps.lastCap; ++cap) {
+    if (caps.bounding & (uint64_t{1} << cap)) continue;
+    if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
+      FixedText<16> n;
+      n.appendInt(cap);
+      channel.fail(errno, "drop capability from bounding set", n.view());
+    }
+  }
+}
+
+void applyCapabilitySets(const CapabilitySets& caps, const ChildChannel& channel) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  for (int word = 0; word < 2; ++word) {
+    data[word].effective = static_cast<uint32_t>(caps.effective >> (32 * word));
+    data[word].permitted = static_cast<uint32_t>(caps.permitted >> (32 * word));
+    data[word].inheritable = static_cast<uint32_t>(caps.inheritable >> (32 * word));
+  }
+  // capset also drops every ambient capability not left in both the
+  // permitted and inheritable sets, so no clear-all is needed first.
+  if (::syscall(SYS_capset, &header, data) < 0) channel.fail(errno, "set capabilities");
+  for (int cap = 0; cap <= caps.lastCap; ++cap) {
+    if (!(caps.ambient & (uint64_t{1} << cap))) continue;
+    if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) < 0) {
+      FixedText<16> n;
+      n.appendInt(cap);
+      channel.fail(errno, "raise ambient capability", n.view());
+    }
+  }
+}
+
+}  // namespace sangja
