@@ -1,5 +1,18 @@
 // Result<T>: a value or an Error carrying errno and a message that gains
-// context as it rises ("create: mount proc on /x/proc: Operation not permitted").
+// context as it rises.
+//
+// The error model:
+// - Parent-side functions return [[nodiscard]] Result<T> / Status; nothing
+//   throws across our code (a library's exception is caught where it is
+//   called, and main turns a stray one into one line).
+// - Each layer says what it was doing, once: the step ("mount proc on
+//   /x/proc"), the container verb at the CLI ("create c1"), so a user reads
+//   `create c1: mount proc on /x/proc: Operation not permitted`. The errno
+//   travels unchanged in code() for callers that branch on it.
+// - A child between clone and exec cannot use this: it reports {step, errno}
+//   over the sync channel (base/sync_channel.h), which becomes an Error here.
+// - A failure that may truly be ignored goes through log::bestEffort, which
+//   logs it; nothing is dropped silently.
 #pragma once
 
 #include <cerrno>

@@ -51,7 +51,7 @@ Result<CreateOptions> createOptions(const ParsedFlags& flags, std::string_view v
 Result<int> verbCreate(const GlobalOptions& g, Args args) {
   ParsedFlags flags = TRY(parseFlags(args, kCreateFlags));
   CreateOptions opts = TRY(createOptions(flags, "create"));
-  TRY(createContainer(g.runtime, opts));
+  TRY(createContainer(g.runtime, opts).context("create " + opts.id));
   return 0;
 }
 
@@ -64,7 +64,7 @@ Result<int> verbRun(const GlobalOptions& g, Args args) {
         "run: --keep and --detach cannot be used together (a detached "
         "container stays until delete anyway)");
   }
-  return runContainer(g.runtime, opts, flags.isSet("detach"));
+  return runContainer(g.runtime, opts, flags.isSet("detach")).context("run " + opts.id);
 }
 
 }  // namespace sangja::cli

@@ -68,7 +68,7 @@ Result<int> verbExec(const GlobalOptions& g, Args args) {
   f.apparmorProfile = flags.valueOr("apparmor", "");
   f.processLabel = flags.valueOr("process-label", "");
   f.tty = flags.isSet("tty");
-  Result<int> status = execInContainer(g.runtime, opts);
+  Result<int> status = execInContainer(g.runtime, opts).context("exec " + opts.id);
   if (status.ok()) return status;
   log::error(status.error().message());
   return kExecFailedStatus;
