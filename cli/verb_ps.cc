@@ -12,12 +12,26 @@
 #include <sstream>
 
 #include "base/file.h"
+#include "base/spawn.h"
 #include "cli/flags.h"
 #include "cli/verbs.h"
 
 namespace sangja::cli {
 
 namespace {
+
+struct PsArgs {
+  int out;
+  char** argv;
+};
+
+// Child: ps, writing to our pipe.
+void execPs(void* p) {
+  const auto* args = static_cast<const PsArgs*>(p);
+  if (::dup2(args->out, 1) < 0) ::_exit(127);
+  ::execvp("ps", args->argv);
+  ::_exit(127);
+}
 
 // Runs `ps ARGS` and keeps the header and the lines whose PID column is one
 // of pids.
@@ -32,17 +46,11 @@ Result<std::string> psTable(const std::vector<int>& pids, std::vector<std::strin
   std::vector<char*> cargv;
   for (std::string& a : argv) cargv.push_back(a.data());
   cargv.push_back(nullptr);
-  pid_t child = ::fork();
-  if (child < 0) return Error::fromErrno("fork ps");
-  if (child == 0) {
-    ::dup2(writeEnd.get(), 1);
-    ::execvp("ps", cargv.data());
-    ::_exit(127);
-  }
+  PsArgs args{writeEnd.get(), cargv.data()};
+  Spawned ps = TRY(spawn({}, execPs, &args).context("start ps"));
   writeEnd.reset();
   std::string out = TRY(readFd(readEnd.get(), "ps output"));
-  int status = 0;
-  ::waitpid(child, &status, 0);
+  int status = TRY(ps.child.wait());
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     return Error::invalid("ps failed (is procps installed?)");
   }

@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "base/file.h"
+#include "base/spawn.h"
 
 namespace sangja::ns {
 
@@ -28,23 +29,6 @@ std::string rangeText(uint64_t first, uint64_t size) {
 bool overlaps(uint64_t a, uint64_t aSize, uint64_t b, uint64_t bSize) {
   return a < b + bSize && b < a + aSize;
 }
-
-// Kills and reaps a child of ours on scope exit.
-class ReapOnExit {
- public:
-  explicit ReapOnExit(pid_t pid) : pid_(pid) {}
-  ~ReapOnExit() {
-    ::kill(pid_, SIGKILL);
-    int status;
-    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  ReapOnExit(const ReapOnExit&) = delete;
-  ReapOnExit& operator=(const ReapOnExit&) = delete;
-
- private:
-  pid_t pid_;
-};
 
 Status writeProcFile(pid_t pid, const char* name, std::string_view text) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + name;
@@ -236,23 +220,33 @@ Result<UserPlan> planUser(const spec::Config& config, const NamespacePlan& names
   return planUserNamespace(config, namespaces, privileged, &uids, &gids);
 }
 
+namespace {
+
+struct ReadMapsArgs {
+  int userNsFd;
+  int writeEnd;
+};
+
+// Child: inside the namespace, its own maps read as they were written.
+void readMapsInside(void* p) {
+  const auto* args = static_cast<const ReadMapsArgs*>(p);
+  bool ok = ::setns(args->userNsFd, CLONE_NEWUSER) == 0 &&
+            copyProcFile("/proc/self/uid_map", args->writeEnd) &&
+            ::write(args->writeEnd, "", 1) == 1 &&
+            copyProcFile("/proc/self/gid_map", args->writeEnd);
+  ::_exit(ok ? 0 : 1);
+}
+
+}  // namespace
+
 Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
                   std::vector<spec::IdMapping>* gidMap) {
   int p[2];
   if (::pipe2(p, O_CLOEXEC) < 0) return Error::fromErrno("read id maps: pipe");
   UniqueFd readEnd(p[0]);
   UniqueFd writeEnd(p[1]);
-  long pid = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) return Error::fromErrno("read id maps: fork");
-  if (pid == 0) {
-    // Inside the namespace, its own maps read as they were written.
-    bool ok = ::setns(userNsFd, CLONE_NEWUSER) == 0 &&
-              copyProcFile("/proc/self/uid_map", writeEnd.get()) &&
-              ::write(writeEnd.get(), "", 1) == 1 &&
-              copyProcFile("/proc/self/gid_map", writeEnd.get());
-    ::_exit(ok ? 0 : 1);
-  }
-  ReapOnExit reap(static_cast<pid_t>(pid));
+  ReadMapsArgs args{userNsFd, writeEnd.get()};
+  Spawned reader = TRY(spawn({}, readMapsInside, &args).context("read id maps"));
   writeEnd.reset();
   std::string text = TRY(readFd(readEnd.get(), "id maps of the user namespace"));
   size_t nul = text.find('\0');
@@ -272,15 +266,55 @@ Status writeIdMaps(const UserPlan& plan, pid_t pid) {
   return {};
 }
 
-Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap) {
-  long pid = ::syscall(SYS_clone, CLONE_NEWUSER | SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (pid < 0) return Error::fromErrno("create a user namespace for an idmapped mount");
-  if (pid == 0) {
-    for (;;) ::pause();  // killed by the parent once it holds the namespace
+namespace {
+
+[[noreturn]] void waitToBeKilled(void*) {
+  for (;;) ::pause();  // killed by its owner once it holds the namespace
+}
+
+struct HelperArgs {
+  int report;  // the helper's end of the socket
+  int userNsFd;
+  int pidNsFd;
+  unsigned long cloneFlags;
+  void (*childMain)(const void*);
+  const void* arg;
+};
+
+void initInJoinedNamespace(void* p) {
+  const auto* args = static_cast<const HelperArgs*>(p);
+  ::close(args->report);
+  args->childMain(args->arg);
+}
+
+// Child: joins the namespaces, then clones the init as our parent's child
+// (it must outlive this helper) and reports its pid.
+void joinAndCloneInit(void* p) {
+  const auto* args = static_cast<const HelperArgs*>(p);
+  ChildChannel report(args->report);
+  // A pid namespace applies to children only, so the helper joins it
+  // while it may (before it drops into the user namespace).
+  if (args->pidNsFd >= 0 && ::setns(args->pidNsFd, CLONE_NEWPID) < 0) {
+    report.fail(errno, "join pid namespace");
   }
-  ReapOnExit reap(static_cast<pid_t>(pid));
-  TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false}, static_cast<pid_t>(pid)));
-  return openFile("/proc/" + std::to_string(pid) + "/ns/user", O_RDONLY);
+  if (::setns(args->userNsFd, CLONE_NEWUSER) < 0) report.fail(errno, "join user namespace");
+  int pidfd;
+  bool inCgroup;
+  SpawnOptions init{args->cloneFlags, -1, true};
+  long pid = spawnFromChild(init, initInJoinedNamespace, p, &pidfd, &inCgroup);
+  if (pid < 0)
+    report.fail(static_cast<int>(-pid), "clone container init in the joined user namespace");
+  report.sendSpawned(static_cast<int32_t>(pid));
+  ::_exit(0);
+}
+
+}  // namespace
+
+Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap) {
+  Spawned holder = TRY(spawn({CLONE_NEWUSER}, waitToBeKilled, nullptr)
+                           .context("create a user namespace for an idmapped mount"));
+  TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false}, holder.pid));
+  return openFile("/proc/" + std::to_string(holder.pid) + "/ns/user", O_RDONLY);
 }
 
 Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long cloneFlags,
@@ -291,35 +325,10 @@ Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long clon
   }
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
-  long helper = ::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr);
-  if (helper < 0) return Error::fromErrno("fork user namespace helper");
-  if (helper == 0) {
-    ChildChannel report(theirs.get());
-    // A pid namespace applies to children only, so the helper joins it
-    // while it may (before it drops into the user namespace).
-    if (pidNsFd >= 0 && ::setns(pidNsFd, CLONE_NEWPID) < 0) {
-      report.fail(errno, "join pid namespace");
-    }
-    if (::setns(userNsFd, CLONE_NEWUSER) < 0) report.fail(errno, "join user namespace");
-    clone_args args{};
-    args.flags = cloneFlags | CLONE_PARENT;  // exit_signal must be 0 with CLONE_PARENT
-    long pid = ::syscall(SYS_clone3, &args, sizeof args);
-    if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
-      pid = ::syscall(SYS_clone, cloneFlags | CLONE_PARENT, nullptr, nullptr, nullptr, nullptr);
-    }
-    if (pid < 0) report.fail(errno, "clone container init in the joined user namespace");
-    if (pid == 0) {
-      ::close(theirs.get());
-      childMain(arg);
-      ::_exit(127);
-    }
-    report.sendSpawned(static_cast<int32_t>(pid));
-    ::_exit(0);
-  }
+  HelperArgs args{theirs.get(), userNsFd, pidNsFd, cloneFlags, childMain, arg};
+  Spawned helper = TRY(spawn({}, joinAndCloneInit, &args).context("fork user namespace helper"));
   theirs.reset();
-  int status = 0;
-  while (::waitpid(static_cast<pid_t>(helper), &status, 0) < 0 && errno == EINTR) {
-  }
+  TRY(helper.child.wait().context("user namespace helper"));
   Result<SyncMessage> msg = receiveSync(ours.get());
   if (!msg.ok()) return std::move(msg).takeError().wrap("user namespace helper");
   if (msg->type == SyncType::kError) return errorFromChild(*msg);
