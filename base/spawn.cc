@@ -66,15 +66,15 @@ long spawnFromChild(const SpawnOptions& options, void (*main)(void*), void* arg,
     args.flags |= CLONE_INTO_CGROUP;
     args.cgroup = static_cast<uint64_t>(options.cgroupFd);
   }
-  *inCgroup = options.cgroupFd >= 0;
+  *inCgroup = options.cgroupFd >= 0;  // before the clone: the child reads it too
   long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
     // Before Linux 5.7 (CLONE_INTO_CGROUP) or 5.3 (clone3): plain clone;
     // the caller places the child in its cgroup.
     unsigned long flags = options.namespaces | (options.siblingOfUs ? CLONE_PARENT : SIGCHLD);
-    pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
     *pidfd = -1;
-    *inCgroup = false;
+    *inCgroup = false;  // before the clone: the child reads it too
+    pid = ::syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
   }
   if (pid < 0) return -errno;
   if (pid == 0) {

@@ -55,7 +55,9 @@ struct Spawned {
 [[nodiscard]] Result<Spawned> spawn(const SpawnOptions& options, void (*main)(void*), void* arg);
 
 // The same, child-safe (from a process between clone and exec): the pid or
-// -errno; *pidfd is -1 unless the kernel gave one.
+// -errno; *pidfd is -1 unless the kernel gave one. *inCgroup is written
+// before each clone it tries, so the child, reading it through main's arg,
+// sees the answer for the clone that made it.
 long spawnFromChild(const SpawnOptions& options, void (*main)(void*), void* arg, int* pidfd,
                     bool* inCgroup);
 

@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/keyctl.h>
-#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -18,6 +17,7 @@
 
 #include "base/close_fds.h"
 #include "base/file.h"
+#include "base/spawn.h"
 #include "base/trace.h"
 #include "namespaces/bind_sources.h"
 #include "namespaces/net.h"
@@ -173,15 +173,31 @@ void pauseForHooks(const ChildChannel& ch) {
 // ---- Parent side. ----
 
 struct Cloned {
-  pid_t pid;
-  UniqueFd pidfd;
-  bool waitsForGo;  // the init waits for kGo (see containerInit)
+  ChildProcess process;
+  bool waitsForGo;     // the init waits for kGo (see containerInit)
+  bool placeInCgroup;  // it could not be cloned into its cgroup: we place it
 };
 
 struct InitArgs {
   const LaunchPlan* plan;
   int channel;
+  int cgroupFd;
+  // Set by spawn before each clone it tries: what the child reads is the
+  // answer for the clone that made it.
+  const bool* inCgroup;
 };
+
+// The init waits for kGo while we still have work on it: its cgroup, if
+// the clone could not put it there, and its id maps.
+bool initWaitsForGo(const LaunchPlan& plan, int cgroupFd, bool inCgroup) {
+  return (cgroupFd >= 0 && !inCgroup) || !plan.user.uidMap.empty();
+}
+
+void initMain(void* p) {
+  const auto* args = static_cast<const InitArgs*>(p);
+  containerInit(*args->plan, ChildChannel(args->channel),
+                initWaitsForGo(*args->plan, args->cgroupFd, *args->inCgroup));
+}
 
 [[noreturn]] void initFromHelper(const void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
@@ -190,42 +206,29 @@ struct InitArgs {
 
 // A user namespace given by path: a helper joins it and clones the init,
 // which we then place in its cgroup.
-Result<Cloned> cloneInJoinedUserNs(const LaunchPlan& plan, int cgroupFd, int childEnd,
-                                   bool* waitForCgroup) {
-  InitArgs args{&plan, childEnd};
+Result<Cloned> cloneInJoinedUserNs(const LaunchPlan& plan, int cgroupFd, int childEnd) {
+  InitArgs args{&plan, childEnd, cgroupFd, nullptr};
   pid_t pid = TRY(ns::cloneInUserNamespace(plan.namespaces.userNsToJoin.get(),
                                            plan.namespaces.pidNsToJoin.get(),
                                            plan.namespaces.cloneFlags, initFromHelper, &args));
-  *waitForCgroup = cgroupFd >= 0;
-  return Cloned{pid, UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))), true};
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  return Cloned{ChildProcess(pid, std::move(pidfd)), true, cgroupFd >= 0};
 }
 
-// clone3 puts the child straight into its cgroup (CLONE_INTO_CGROUP) and
-// hands back a pidfd; old kernels get plain clone and a cgroup.procs write.
-Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd, bool* waitForCgroup) {
-  if (plan.namespaces.userNsToJoin)
-    return cloneInJoinedUserNs(plan, cgroupFd, childEnd, waitForCgroup);
+// Straight into its cgroup where the kernel can (clone3 CLONE_INTO_CGROUP),
+// else a cgroup.procs write while it waits.
+Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd) {
+  if (plan.namespaces.userNsToJoin) return cloneInJoinedUserNs(plan, cgroupFd, childEnd);
+  bool inCgroup = false;
+  InitArgs args{&plan, childEnd, cgroupFd, &inCgroup};
+  SpawnOptions options;
+  options.namespaces = plan.namespaces.cloneFlags;
+  options.cgroupFd = cgroupFd;
   int pidfd = -1;
-  clone_args args{};
-  args.flags = plan.namespaces.cloneFlags | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  if (cgroupFd >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(cgroupFd);
-  }
-  *waitForCgroup = false;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
-    *waitForCgroup = cgroupFd >= 0;
-    pid = ::syscall(SYS_clone, plan.namespaces.cloneFlags | SIGCHLD, nullptr, nullptr, nullptr,
-                    nullptr);
-    pidfd = -1;
-  }
-  if (pid < 0) return Error::fromErrno("clone container init");
-  bool waitsForGo = *waitForCgroup || !plan.user.uidMap.empty();
-  if (pid == 0) containerInit(plan, ChildChannel(childEnd), waitsForGo);
-  return Cloned{static_cast<pid_t>(pid), UniqueFd(pidfd), waitsForGo};
+  long pid = spawnFromChild(options, initMain, &args, &pidfd, &inCgroup);
+  if (pid < 0) return Error::fromErrno(static_cast<int>(-pid), "clone container init");
+  return Cloned{ChildProcess(static_cast<pid_t>(pid), UniqueFd(pidfd)),
+                initWaitsForGo(plan, cgroupFd, inCgroup), cgroupFd >= 0 && !inCgroup};
 }
 
 // The init is in its new user and mount namespaces and waits for kGo:
@@ -278,42 +281,12 @@ Result<SyncMessage> converseUntilReady(const LaunchPlan& plan, const InitProcess
 
 }  // namespace
 
-InitProcess& InitProcess::operator=(InitProcess&& other) noexcept {
-  if (this != &other) {
-    killAndReap();
-    pid_ = std::exchange(other.pid_, -1);
-    pidfd_ = std::move(other.pidfd_);
-    channel_ = std::move(other.channel_);
-  }
-  return *this;
-}
-
 Status InitProcess::start() const {
   return sendGo(channel_.get());
 }
 
 Status InitProcess::confirmCreated() const {
   return sendSync(channel_.get(), SyncType::kCreated).context("tell the init create is done");
-}
-
-Result<int> InitProcess::wait() {
-  int status = 0;
-  for (;;) {
-    pid_t r = ::waitpid(pid_, &status, 0);
-    if (r == pid_) break;
-    if (r < 0 && errno != EINTR) return Error::fromErrno("wait for container init");
-  }
-  pid_ = -1;
-  return status;
-}
-
-void InitProcess::killAndReap() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGKILL);
-  int status;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
 }
 
 Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks) {
@@ -326,21 +299,20 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   UniqueFd parentEnd(pair[0]);
   UniqueFd childEnd(pair[1]);
 
-  bool waitForCgroup = false;
   Cloned cloned;
   {
     // (The helper for a joined user namespace joins the pid namespace itself.)
     int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
     auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
-    cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get(), &waitForCgroup));
+    cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get()));
   }
   trace::mark("clone3 returned");
   childEnd.reset();
-  InitProcess init(cloned.pid, std::move(cloned.pidfd), std::move(parentEnd));
+  InitProcess init(std::move(cloned.process), std::move(parentEnd));
 
   TRY(ns::writeIdMaps(plan.user, init.pid()));
   TRY(passBindSources(plan, init, cloned.waitsForGo));
-  if (waitForCgroup) TRY(callbacks.placeInCgroup(init.pid()));
+  if (cloned.placeInCgroup) TRY(callbacks.placeInCgroup(init.pid()));
   // Before any hook runs (runc's order too); the init does not touch them.
   TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));
   if (cloned.waitsForGo) TRY(init.start());

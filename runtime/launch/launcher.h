@@ -10,6 +10,7 @@
 #include <functional>
 
 #include "base/result.h"
+#include "base/spawn.h"
 #include "base/unique_fd.h"
 #include "namespaces/mount.h"
 #include "namespaces/namespaces.h"
@@ -64,31 +65,27 @@ struct LaunchPlan {
 class InitProcess {
  public:
   InitProcess() = default;
-  InitProcess(pid_t pid, UniqueFd pidfd, UniqueFd channel)
-      : pid_(pid), pidfd_(std::move(pidfd)), channel_(std::move(channel)) {}
-  InitProcess(InitProcess&& other) noexcept { *this = std::move(other); }
-  InitProcess& operator=(InitProcess&& other) noexcept;
-  ~InitProcess() { killAndReap(); }
+  InitProcess(ChildProcess process, UniqueFd channel)
+      : channel_(std::move(channel)), process_(std::move(process)) {}
 
-  pid_t pid() const { return pid_; }
-  int pidfd() const { return pidfd_.get(); }
+  pid_t pid() const { return process_.pid(); }
+  int pidfd() const { return process_.pidfd(); }
   int channel() const { return channel_.get(); }
 
   // Lets it go: the caller is no longer responsible for it.
-  void release() { pid_ = -1; }
+  void release() { process_.release(); }
   // Sends kGo (exec now) to an init waiting on the channel.
   Status start() const;
   // Sends kCreated to an init waiting on its exec fifo: it no longer dies
   // with us (until then it exits when our end of the channel closes).
   Status confirmCreated() const;
   // Waits for it to exit; returns the wait status.
-  Result<int> wait();
-  void killAndReap();
+  Result<int> wait() { return process_.wait(); }
+  void killAndReap() { process_.killAndReap(); }
 
  private:
-  pid_t pid_ = -1;
-  UniqueFd pidfd_;
   UniqueFd channel_;
+  ChildProcess process_;  // declared last: killed before the channel closes
 };
 
 // What launchInit calls back into while the init is being set up.

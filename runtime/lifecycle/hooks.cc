@@ -20,6 +20,7 @@
 #include "base/file.h"
 #include "base/fixed_text.h"
 #include "base/log.h"
+#include "base/spawn.h"
 #include "namespaces/namespaces.h"
 #include "runtime/launch/init_join.h"
 
@@ -379,38 +380,31 @@ Result<UniqueFd> stdinWithState(std::string_view state) {
   return std::move(p.read);
 }
 
-struct Child {
-  pid_t pid;
-  UniqueFd pidfd;
-};
+void hookMain(void* plan) {
+  hookChild(*static_cast<const ChildPlan*>(plan));
+}
 
-Result<Child> cloneHook(const ChildPlan& plan) {
+// In the container's pid namespace and straight in its cgroup when the
+// hook joins it.
+Result<ChildProcess> cloneHook(const ChildPlan& plan) {
   auto pidns = TRY(ns::PidNamespaceSwitch::enter(plan.join != nullptr ? plan.join->pidNs() : -1));
-  int pidfd = -1;
-  clone_args args{};
-  args.flags = CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  if (plan.join != nullptr && plan.join->cgroupFd() >= 0) {
-    args.flags |= CLONE_INTO_CGROUP;
-    args.cgroup = static_cast<uint64_t>(plan.join->cgroupFd());
+  SpawnOptions options;
+  options.cgroupFd = plan.join != nullptr ? plan.join->cgroupFd() : -1;
+  Spawned hook =
+      TRY(spawn(options, hookMain, const_cast<ChildPlan*>(&plan)).context("clone hook process"));
+  if (options.cgroupFd >= 0 && !hook.inCgroup) {
+    return Error::invalid("clone hook process: this kernel cannot clone into a cgroup", ENOSYS);
   }
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid == 0) hookChild(plan);
-  if (pid < 0) return Error::fromErrno("clone hook process");
-  return Child{static_cast<pid_t>(pid), UniqueFd(pidfd)};
+  if (hook.child.pidfd() < 0) {
+    return Error::invalid("clone hook process: this kernel gives no pidfd", ENOSYS);
+  }
+  return std::move(hook.child);
 }
 
-void killHook(const Child& child) {
-  ::kill(-child.pid, SIGKILL);  // its process group, if it made one yet
-  ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
-}
-
-int reap(pid_t pid) {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
+// The hook and its process group, if it made one yet.
+void killHook(ChildProcess& child) {
+  ::kill(-child.pid(), SIGKILL);
+  child.killAndReap();
 }
 
 // Keeps the last kKeep bytes of what the hook writes.
@@ -459,7 +453,7 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
   std::vector<char*> envp = cStrings(cmd.env);
   UniqueFd in = TRY_CTX(stdinWithState(state), name);
   Pipe out = TRY_CTX(makePipe(), name);
-  Child child =
+  ChildProcess child =
       TRY_CTX(cloneHook(ChildPlan{cmd.path.c_str(), argv.data(), envp.data(), in.get(),
                                   out.write.get(), join, cwd.empty() ? nullptr : cwd.c_str()}),
               name);
@@ -477,18 +471,16 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
       auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
       waitMs = static_cast<int>(std::max<long long>(left, 0));
     }
-    struct pollfd fds[2] = {{child.pidfd.get(), POLLIN, 0}, {out.read.get(), POLLIN, 0}};
+    struct pollfd fds[2] = {{child.pidfd(), POLLIN, 0}, {out.read.get(), POLLIN, 0}};
     int r = ::poll(fds, out.read ? 2 : 1, waitMs);
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) {
       int err = errno;
       killHook(child);
-      reap(child.pid);
       return Error::fromErrno(err, "wait for " + name);
     }
     if (r == 0) {
       killHook(child);
-      reap(child.pid);
       return Error::invalid(timeoutMessage(phase, hook.path, cmd.timeoutSeconds), ETIMEDOUT);
     }
     if (out.read && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)) != 0 &&
@@ -504,7 +496,7 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
     while (output.readFrom(out.read.get())) {
     }
   }
-  int status = reap(child.pid);
+  int status = TRY_CTX(child.wait(), name);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   return Error::invalid(
       failureMessage(phase, hook.path, describeWaitStatus(status), output.text()));
