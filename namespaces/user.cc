@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <tuple>
 
+#include "base/child_steps.h"
 #include "base/file.h"
 #include "base/spawn.h"
 
@@ -340,12 +341,8 @@ Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long clon
 
 void becomeRoot(const UserPlan& plan, const ChildChannel& channel) {
   if (!plan.becomeRoot) return;
-  // Raw syscalls: glibc's set*id would try to reach threads of the parent.
-  if (::syscall(SYS_setresgid, 0, 0, 0) < 0) {
-    channel.fail(errno, "become root in the user namespace: setresgid(0)");
-  }
-  if (::syscall(SYS_setresuid, 0, 0, 0) < 0) {
-    channel.fail(errno, "become root in the user namespace: setresuid(0)");
+  if (int err = child::setIdentity(0, 0, nullptr, -1); err != 0) {
+    channel.fail(err, "become root in the user namespace");
   }
 }
 

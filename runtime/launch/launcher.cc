@@ -15,6 +15,7 @@
 #include <climits>
 #include <cstring>
 
+#include "base/child_steps.h"
 #include "base/close_fds.h"
 #include "base/file.h"
 #include "base/spawn.h"
@@ -29,22 +30,6 @@ namespace sangja {
 namespace {
 
 // ---- Child side: everything below runs between clone and execve. ----
-
-// The container starts with every signal at its default: an ignored one
-// (exec keeps SIG_IGN) would otherwise leak in from whoever ran us, and
-// `kill` could not stop its processes. Then the mask blocked for `run`
-// comes off.
-void resetSignals(const ChildChannel& channel) {
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig == SIGKILL || sig == SIGSTOP) continue;
-    ::sigaction(sig, &dfl, nullptr);  // EINVAL for the few glibc reserves: fine
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  if (::sigprocmask(SIG_SETMASK, &none, nullptr) < 0) channel.fail(errno, "reset signal mask");
-}
 
 // A keyring of its own, so the container cannot read the runtime's keys.
 void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
@@ -165,7 +150,7 @@ void pauseForHooks(const ChildChannel& ch) {
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(plan, ch);
   if (exe == nullptr) ::_exit(127);
-  resetSignals(ch);
+  if (int err = child::resetSignals(); err != 0) ch.fail(err, "reset signal mask");
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
   execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());
 }

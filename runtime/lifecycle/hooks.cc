@@ -17,6 +17,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/child_steps.h"
+#include "base/close_fds.h"
 #include "base/file.h"
 #include "base/fixed_text.h"
 #include "base/log.h"
@@ -323,24 +325,19 @@ struct ChildPlan {
     // Root of the container's user namespace when it maps one; the
     // runtime's uid may have no name there.
     if (joinedUser) {
-      (void)::setresgid(0, 0, 0);
-      (void)::setresuid(0, 0, 0);
+      // EINVAL: uid 0 is not mapped there; the hook keeps the ids it joined with.
+      int err = child::setIdentity(0, 0, nullptr, -1);
+      if (err != 0 && err != EINVAL)
+        childFail(err, "become root in", "the container's user namespace");
     }
     if (int err = enterInitRoot(p.join->root()); err != 0) {
       childFail(err, "enter the root of", "the container init");
     }
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) < 0) childFail(errno, "enter", p.cwd);
-  struct sigaction dfl {};
-  dfl.sa_handler = SIG_DFL;
-  for (int sig = 1; sig < NSIG; ++sig) {
-    if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
-  }
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (int err = child::resetSignals(); err != 0) childFail(err, "reset signals for", p.path);
   // Only stdin, stdout and stderr reach the hook.
-  ::syscall(SYS_close_range, 3u, UINT_MAX, CLOSE_RANGE_CLOEXEC);
+  if (int err = closeFdsExcept(3, nullptr, 0); err != 0) childFail(err, "close fds for", p.path);
   ::execve(p.path, p.argv, p.envp);
   childFail(errno, "exec", p.path);
 }

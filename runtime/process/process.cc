@@ -13,6 +13,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "base/child_steps.h"
 #include "base/file.h"
 #include "base/procfs.h"
 #include "namespaces/in_root.h"
@@ -182,11 +183,10 @@ void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
   if (changeUser && plan.caps && ::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
     channel.fail(errno, "keep capabilities across setuid");
   }
-  if (!plan.keepGroups && ::setgroups(plan.groups.size(), plan.groups.data()) < 0) {
-    channel.fail(errno, "set additional groups");
+  int nGroups = plan.keepGroups ? -1 : static_cast<int>(plan.groups.size());
+  if (int err = child::setIdentity(plan.uid, plan.gid, plan.groups.data(), nGroups); err != 0) {
+    channel.fail(err, "set user, group and additional groups");
   }
-  if (::setresgid(plan.gid, plan.gid, plan.gid) < 0) channel.fail(errno, "set gid");
-  if (::setresuid(plan.uid, plan.uid, plan.uid) < 0) channel.fail(errno, "set uid");
   if (changeUser && plan.caps && ::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
     channel.fail(errno, "reset keep-capabilities");
   }

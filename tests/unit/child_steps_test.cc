@@ -1,0 +1,66 @@
+#include "base/child_steps.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/spawn.h"
+
+namespace sangja {
+namespace {
+
+// Child: exits 0 when the reset left SIGUSR1 at its default and nothing
+// blocked.
+[[noreturn]] void resetAndCheck(void*) {
+  if (child::resetSignals() != 0) ::_exit(2);
+  struct sigaction now {};
+  sigset_t mask;
+  if (::sigaction(SIGUSR1, nullptr, &now) < 0 || ::sigprocmask(SIG_SETMASK, nullptr, &mask) < 0) {
+    ::_exit(3);
+  }
+  ::_exit(now.sa_handler == SIG_DFL && !sigismember(&mask, SIGUSR2) ? 0 : 1);
+}
+
+TEST(ChildSteps, ResetSignalsUndoesIgnoredAndBlockedOnes) {
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  struct sigaction before {};
+  ASSERT_EQ(::sigaction(SIGUSR1, &ignore, &before), 0);
+  sigset_t block, previous;
+  sigemptyset(&block);
+  sigaddset(&block, SIGUSR2);
+  ASSERT_EQ(::sigprocmask(SIG_BLOCK, &block, &previous), 0);
+  Result<Spawned> s = spawn({}, resetAndCheck, nullptr);
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
+  ::sigaction(SIGUSR1, &before, nullptr);
+  ASSERT_TRUE(s.ok());
+  Result<int> status = s->child.wait();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+// Child: takes uid/gid 65534 with one extra group, then exits 0 if that is
+// what the kernel shows.
+[[noreturn]] void becomeNobody(void*) {
+  gid_t groups[] = {65533};
+  if (child::setIdentity(65534, 65534, groups, 1) != 0) ::_exit(2);
+  uid_t r, e, s;
+  gid_t list[4];
+  bool ok = ::getresuid(&r, &e, &s) == 0 && r == 65534 && e == 65534 && s == 65534 &&
+            ::getgid() == 65534 && ::getgroups(4, list) == 1 && list[0] == 65533;
+  ::_exit(ok ? 0 : 1);
+}
+
+TEST(ChildSteps, SetIdentityChangesGroupsGidAndUid) {
+  if (::geteuid() != 0)
+    GTEST_SKIP() << "changing ids needs root (the unit tests run as root in CI)";
+  Result<Spawned> s = spawn({}, becomeNobody, nullptr);
+  ASSERT_TRUE(s.ok());
+  Result<int> status = s->child.wait();
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(WEXITSTATUS(*status), 0);
+}
+
+}  // namespace
+}  // namespace sangja
