@@ -31,24 +31,11 @@ Status sendMountSource(int fd, int32_t index, int fdToPass) {
 
 Result<SyncMessage> receiveSync(int fd, UniqueFd* passedFd) {
   SyncMessage msg;
-  iovec iov{&msg, sizeof msg};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr mh{};
-  mh.msg_iov = &iov;
-  mh.msg_iovlen = 1;
-  mh.msg_control = control;
-  mh.msg_controllen = sizeof control;
-  ssize_t r;
-  do r = ::recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-  while (r < 0 && errno == EINTR);
+  int passed;
+  ssize_t r = recvWithFd(fd, &msg, sizeof msg, &passed);
   if (r < 0) return Error::fromErrno("read from container init");
-  for (cmsghdr* cm = CMSG_FIRSTHDR(&mh); cm != nullptr; cm = CMSG_NXTHDR(&mh, cm)) {
-    if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) continue;
-    int passed;
-    std::memcpy(&passed, CMSG_DATA(cm), sizeof passed);
-    UniqueFd owned(passed);
-    if (passedFd != nullptr) *passedFd = std::move(owned);
-  }
+  UniqueFd owned(passed);
+  if (passedFd != nullptr) *passedFd = std::move(owned);
   if (r != static_cast<ssize_t>(sizeof msg)) {
     return Error::invalid("container init exited before it was set up", ECHILD);
   }

@@ -95,21 +95,10 @@ class ChildChannel {
   bool waitForGoCollecting(int* sources, size_t count) const {
     for (;;) {
       SyncMessage msg;
-      iovec iov{&msg, sizeof msg};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-      msghdr mh{};
-      mh.msg_iov = &iov;
-      mh.msg_iovlen = 1;
-      mh.msg_control = control;
-      mh.msg_controllen = sizeof control;
-      ssize_t r;
-      do r = ::recvmsg(fd_, &mh, MSG_CMSG_CLOEXEC);
-      while (r < 0 && errno == EINTR);
-      if (r != static_cast<ssize_t>(sizeof msg)) return false;
-      int passed = -1;
-      cmsghdr* cm = CMSG_FIRSTHDR(&mh);
-      if (cm != nullptr && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS) {
-        std::memcpy(&passed, CMSG_DATA(cm), sizeof passed);
+      int passed;
+      if (recvWithFd(fd_, &msg, sizeof msg, &passed) != static_cast<ssize_t>(sizeof msg)) {
+        if (passed >= 0) ::close(passed);
+        return false;
       }
       if (msg.type == SyncType::kGo && passed < 0) return true;
       bool fits = msg.index >= 0 && static_cast<size_t>(msg.index) < count;

@@ -1,6 +1,6 @@
 #include "namespaces/mountinfo.h"
 
-#include <charconv>
+#include "base/numbers.h"
 
 namespace sangja::mnt {
 
@@ -12,11 +12,6 @@ std::string_view nextField(std::string_view& line) {
   std::string_view field = line.substr(0, end);
   line = end == std::string_view::npos ? std::string_view{} : line.substr(end + 1);
   return field;
-}
-
-bool parseNumber(std::string_view text, uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
 }
 
 bool isOctalEscape(std::string_view digits) {
@@ -52,7 +47,7 @@ std::vector<MountinfoEntry> parseMountinfo(std::string_view text) {
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
     // id parent major:minor root mount-point options ...
     MountinfoEntry e;
-    if (!parseNumber(nextField(line), e.id) || !parseNumber(nextField(line), e.parent)) continue;
+    if (!parseWhole(nextField(line), e.id) || !parseWhole(nextField(line), e.parent)) continue;
     nextField(line);  // major:minor
     nextField(line);  // root
     std::string_view point = nextField(line);

@@ -1,17 +1,8 @@
 #include "runtime/lifecycle/rootfs_bind_record.h"
 
-#include <charconv>
+#include "base/numbers.h"
 
 namespace sangja {
-
-namespace {
-
-bool parseNumber(std::string_view text, uint64_t& out) {
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc{} && end == text.data() + text.size();
-}
-
-}  // namespace
 
 std::string formatRootfsBindRecord(const RootfsBindRecord& record) {
   return record.rootfs + "\n" + std::to_string(record.mount.legacy) + " " +
@@ -28,8 +19,8 @@ std::optional<RootfsBindRecord> parseRootfsBindRecord(std::string_view text) {
   size_t space = ids.find(' ');
   if (space == std::string_view::npos) return std::nullopt;
   RootfsBindRecord record{std::string(text.substr(0, eol)), {}};
-  if (!parseNumber(ids.substr(0, space), record.mount.legacy) ||
-      !parseNumber(ids.substr(space + 1), record.mount.unique) || record.mount.legacy == 0) {
+  if (!parseWhole(ids.substr(0, space), record.mount.legacy) ||
+      !parseWhole(ids.substr(space + 1), record.mount.unique) || record.mount.legacy == 0) {
     return std::nullopt;
   }
   return record;
