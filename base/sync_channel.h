@@ -19,15 +19,16 @@
 namespace sangja {
 
 enum class SyncType : uint32_t {
-  kReady = 1,        // child: set up, waiting to be started
-  kError = 2,        // child: failed; err and text say where
-  kGo = 3,           // parent: proceed (exec, or the next step)
-  kSeccompFd = 4,    // child: the seccomp notify fd rides along (SCM_RIGHTS)
-  kHooks = 5,        // child: mounts done, before pivot_root; run create's hooks, then kGo
-  kSpawned = 6,      // user namespace helper: the init is cloned, pid says which
-  kConsoleFd = 7,    // child: the pty master of process.terminal rides along (SCM_RIGHTS)
-  kCreated = 8,      // parent: create has recorded the container; the init no longer needs it
-  kMountSource = 9,  // parent, before kGo: a bind source it opened (SCM_RIGHTS), for mount `index`
+  kReady = 1,      // child: set up, waiting to be started
+  kError = 2,      // child: failed; err and text say where
+  kGo = 3,         // parent: proceed (exec, or the next step)
+  kSeccompFd = 4,  // child: the seccomp notify fd rides along (SCM_RIGHTS)
+  kHooks = 5,      // child: mounts done, before pivot_root; run create's hooks, then kGo
+  kSpawned = 6,    // user namespace helper: the init is cloned, pid says which
+  kConsoleFd = 7,  // child: the pty master of process.terminal rides along (SCM_RIGHTS)
+  kCreated = 8,    // parent: create has recorded the container; the init no longer needs it
+  kMountSource =
+      9,  // parent, before kGo: the source or idmapped tree of mount `index` (SCM_RIGHTS)
 };
 
 // Phases of the container init, timed for the trace (base/trace.h).
@@ -83,6 +84,14 @@ class ChildChannel {
   bool sendFd(SyncType type, int fdToPass) const {
     SyncMessage msg{};
     msg.type = type;
+    return sendWithFd(fd_, &msg, sizeof msg, fdToPass) == static_cast<ssize_t>(sizeof msg);
+  }
+
+  // kMountSource from a helper that made the tree of mount `index`.
+  bool sendMountSource(int32_t index, int fdToPass) const {
+    SyncMessage msg{};
+    msg.type = SyncType::kMountSource;
+    msg.index = index;
     return sendWithFd(fd_, &msg, sizeof msg, fdToPass) == static_cast<ssize_t>(sizeof msg);
   }
 

@@ -14,7 +14,7 @@ Result<std::vector<OpenedSource>> openBindSourcesInInit(const mnt::RootfsPlan& p
   UniqueFd root;
   for (size_t i = 0; i < plan.mounts.size() && i < mnt::kMaxParentOpenedSources; ++i) {
     const mnt::MountStep& m = plan.mounts[i];
-    if (!m.options.bind() || m.preparedTree >= 0) continue;
+    if (!m.options.bind() || m.idmap) continue;
     if (!root) {
       root = TRY(openFile("/proc/" + std::to_string(init) + "/root", O_PATH | O_DIRECTORY)
                      .context("the container init's root"));

@@ -88,12 +88,16 @@ void applyPropagation(const Ctx& ctx, int fd, unsigned long propagation, const s
 
 // Binds: clone the source tree detached, set its attributes while nobody
 // can see it, then attach it. No remount, no window with wrong flags.
-// An idmapped bind arrives as a tree the parent made (preparedTree), with
-// its attributes set already.
+// An idmapped bind arrives as a tree the runtime made, with its attributes
+// set already.
 void bindMount(const Ctx& ctx, const MountStep& m, size_t index) {
   ScopedFd cloned(-1);
-  int tree = m.preparedTree;
-  if (tree < 0) {
+  int tree = -1;
+  if (m.idmap) {
+    tree = openedSource(ctx, index);
+    if (tree < 0)
+      ctx.channel.fail(EINVAL, "idmapped mount: no tree from the runtime for", m.target);
+  } else {
     unsigned cloneFlags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
     if (m.options.recursiveBind()) cloneFlags |= AT_RECURSIVE;
     int fd = ::open_tree(AT_FDCWD, m.source.c_str(), cloneFlags);

@@ -26,10 +26,9 @@ struct MountStep {
     std::string gidMap;
     bool recursive = false;  // ridmap
   };
+  // Its tree comes from the runtime (namespaces/idmap.h), attributes set;
+  // the init only attaches it.
   std::optional<Idmap> idmap;
-  // A detached tree the parent made (idmapped, attributes set); the init
-  // only attaches it. -1: the init clones the source itself.
-  int preparedTree = -1;
   // A filesystem a user namespace may not mount fresh (sysfs without its
   // own network namespace, cgroup2 without its own cgroup namespace): on
   // EPERM this host path is bind-mounted (recursively) instead, as crun does.
@@ -74,7 +73,8 @@ struct RootfsPlan {
   std::string cwd;  // relative; created if missing
   bool readonlyRoot = false;
   bool noPivot = false;
-  bool userNamespace = false;  // the init works inside a user namespace
+  bool userNamespace = false;   // the init works inside a user namespace
+  bool idmappedMounts = false;  // some mount has an idmap: the init waits for its tree
   // false: the container shares the runtime's mount namespace. The parent
   // has bound the rootfs on itself, private (host_rootfs_bind.h); the init
   // mounts below that bind and chroots, never pivot_root or MS_MOVE.
@@ -84,13 +84,15 @@ struct RootfsPlan {
 // In a user namespace the container's root looks paths up as its host
 // uid, so a bind source below a directory only the host's root may search
 // is out of its reach. The parent opens such sources for it (see
-// ns::openBindSourcesInInit), for the first this many mounts.
+// ns::openBindSourcesInInit), for the first this many mounts; idmapped
+// binds (ns::makeIdmappedTrees) must be among them.
 inline constexpr size_t kMaxParentOpenedSources = 256;
 
 // Child side: builds the container's filesystem view and ends with the
 // process's root at the rootfs. Exits through channel.fail on error.
-// openedSources: kMaxParentOpenedSources fds (-1: none), by mount index; a
-// bind the init may not look up itself is cloned from its fd.
+// openedSources: kMaxParentOpenedSources fds (-1: none), by mount index:
+// the tree of an idmapped bind, or the source of a bind the init may not
+// look up itself (cloned from the fd).
 // beforeEnterRoot, when set, is called once everything is mounted, just
 // before pivot_root (create's hooks run there).
 void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel, const int* openedSources,

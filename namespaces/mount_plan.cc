@@ -92,6 +92,10 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
                             ": idmap needs uidMappings and gidMappings, or a user namespace for "
                             "the container whose maps it takes");
     }
+    if (index >= kMaxParentOpenedSources) {
+      return Error::invalid(where + ": an idmapped mount must be among the first " +
+                            std::to_string(kMaxParentOpenedSources) + " mounts");
+    }
     step.idmap = std::move(idmap);
   }
   if (step.options.bind()) {
@@ -278,6 +282,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
       (plan.finalPropagation & MS_PRIVATE) ? MS_REC | MS_PRIVATE : MS_REC | MS_SLAVE;
   for (size_t i = 0; i < config.mounts.size(); ++i) {
     plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options)));
+    if (plan.mounts.back().idmap) plan.idmappedMounts = true;
   }
   if (!bindsHostDev(config)) {
     plan.devices = TRY(planDevices(config, options.userNamespace));

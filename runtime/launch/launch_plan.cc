@@ -6,7 +6,6 @@
 #include "base/file.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
-#include "namespaces/idmap.h"
 #include "namespaces/mount_plan.h"
 
 namespace sangja {
@@ -91,8 +90,6 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
   }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
-  plan.mountTrees =
-      TRY(ns::prepareIdmappedMounts(plan.rootfs, plan.user, plan.namespaces.userNsToJoin.get()));
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   plan.console = TRY(console::planConsole(*config.process, true));
   plan.process = TRY(planProcess(*config.process, rootfs.get()));

@@ -21,6 +21,7 @@
 #include "base/spawn.h"
 #include "base/trace.h"
 #include "namespaces/bind_sources.h"
+#include "namespaces/idmap.h"
 #include "namespaces/net.h"
 #include "runtime/launch/init_join.h"
 #include "runtime/launch/protocol.h"
@@ -173,9 +174,10 @@ struct InitArgs {
 };
 
 // The init waits for kGo while we still have work on it: its cgroup, if
-// the clone could not put it there, and its id maps.
+// the clone could not put it there, its id maps, its idmapped trees.
 bool initWaitsForGo(const LaunchPlan& plan, int cgroupFd, bool inCgroup) {
-  return (cgroupFd >= 0 && !inCgroup) || !plan.user.uidMap.empty();
+  return (cgroupFd >= 0 && !inCgroup) || !plan.user.uidMap.empty() ||
+         (plan.joinRootFd < 0 && plan.rootfs.idmappedMounts);
 }
 
 void initMain(void* p) {
@@ -216,14 +218,20 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd) {
                 initWaitsForGo(plan, cgroupFd, inCgroup), cgroupFd >= 0 && !inCgroup};
 }
 
-// The init is in its new user and mount namespaces and waits for kGo:
-// the bind sources it may not look up itself (namespaces/bind_sources.h).
-Status passBindSources(const LaunchPlan& plan, const InitProcess& init, bool initWaits) {
-  bool needed = initWaits && plan.rootfs.userNamespace && plan.joinRootFd < 0 &&
-                plan.namespaces.hasNew(CLONE_NEWNS);
-  if (!needed) return {};
-  for (const ns::OpenedSource& s : TRY(ns::openBindSourcesInInit(plan.rootfs, init.pid()))) {
-    TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
+// The init is in its new namespaces and waits for kGo: its idmapped trees
+// (namespaces/idmap.h) and, in a user namespace, the bind sources it may
+// not look up itself (namespaces/bind_sources.h).
+Status passMountSources(const LaunchPlan& plan, const InitProcess& init, bool initWaits) {
+  if (!initWaits || plan.joinRootFd >= 0) return {};
+  if (plan.rootfs.idmappedMounts) {
+    for (const ns::OpenedSource& s : TRY(ns::makeIdmappedTrees(plan.rootfs, init.pid()))) {
+      TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
+    }
+  }
+  if (plan.rootfs.userNamespace && plan.namespaces.hasNew(CLONE_NEWNS)) {
+    for (const ns::OpenedSource& s : TRY(ns::openBindSourcesInInit(plan.rootfs, init.pid()))) {
+      TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
+    }
   }
   return {};
 }
@@ -296,7 +304,7 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
   InitProcess init(std::move(cloned.process), std::move(parentEnd));
 
   TRY(ns::writeIdMaps(plan.user, init.pid()));
-  TRY(passBindSources(plan, init, cloned.waitsForGo));
+  TRY(passMountSources(plan, init, cloned.waitsForGo));
   if (cloned.placeInCgroup) TRY(callbacks.placeInCgroup(init.pid()));
   // Before any hook runs (runc's order too); the init does not touch them.
   TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));

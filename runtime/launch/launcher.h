@@ -37,7 +37,6 @@ struct LaunchPlan {
   // (planned in `namespaces`) and then this root of its init (fd, O_PATH);
   // `rootfs` is not set up. -1: a new container.
   int joinRootFd = -1;
-  std::vector<UniqueFd> mountTrees;  // idmapped binds made before the clone (namespaces/idmap.h)
   ProcessPlan process;
   ProcessAttrs attrs;
   console::ConsolePlan console;  // process.terminal (runtime/process/console.h)

@@ -522,6 +522,45 @@ TEST_F(IdmapTest, RidmapWithoutMapsTakesTheContainers) {
   EXPECT_EQ(r.out, "1000:1000\n1001:1001\n");
 }
 
+// An idmapped bind of a mount the host made read-only: the user namespace
+// locks that flag on the container's copy, so its root (CAP_SYS_ADMIN over
+// its own mount namespace) cannot remount the bind writable and write
+// through to the host.
+TEST_F(IdmapTest, BindOfAHostReadOnlyMountStaysReadOnly) {
+  useUserNamespace();
+  std::string share = makeShare();
+  ASSERT_EQ(::chmod(share.c_str(), 0777), 0) << "so that only the read-only flag stops a write";
+  std::string ro = b.tmp() + "/ro-view";
+  fs::create_directories(ro);
+  ASSERT_EQ(::mount(share.c_str(), ro.c_str(), nullptr, MS_BIND, nullptr), 0);
+  ASSERT_EQ(::mount(nullptr, ro.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr), 0);
+  struct Unmount {
+    std::string dir;
+    ~Unmount() { ::umount2(dir.c_str(), MNT_DETACH); }
+  } unmount{ro};
+  json caps = json::array({"CAP_SYS_ADMIN"});
+  for (const char* set : {"bounding", "effective", "permitted"})
+    b.config["process"]["capabilities"][set] = caps;
+  b.config["mounts"].push_back(bindEntry("/mnt/idm", ro, {"rbind", "ridmap"}));
+  RunResult r = b.sh(
+      "mount -o remount,bind,rw /mnt/idm 2>/dev/null && echo remounted; "
+      "echo x > /mnt/idm/written 2>/dev/null && echo wrote; "
+      "grep /mnt/idm /proc/self/mountinfo");
+  SKIP_IF_NO_TMPFS_IDMAP(r);
+  ASSERT_TRUE(r.ok()) << r;
+  EXPECT_FALSE(contains(r.out, "remounted")) << r;
+  EXPECT_FALSE(contains(r.out, "wrote")) << r;
+  EXPECT_TRUE(contains(r.out, " ro,")) << r;
+  EXPECT_FALSE(fs::exists(share + "/written"))
+      << "the container wrote to the host's read-only view";
+}
+
+TEST_F(IdmapTest, MissingSourceIsNamed) {
+  useUserNamespace();
+  b.config["mounts"].push_back(bindEntry("/mnt/idm", b.tmp() + "/nowhere", {"rbind", "ridmap"}));
+  expectCleanCreateFailure("idmapped mount of " + b.tmp() + "/nowhere on /mnt/idm: open_tree");
+}
+
 TEST_F(IdmapTest, IdmapWithoutMapsOrUserNamespaceIsRefused) {
   std::string share = makeShare();
   b.config["mounts"].push_back(bindEntry("/mnt/idm", share, {"rbind", "idmap"}));

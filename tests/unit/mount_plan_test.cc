@@ -646,7 +646,7 @@ TEST_F(UserNsMountPlanTest, IdmapWithMappingsRendersTheMountsMaps) {
   EXPECT_EQ(m.idmap->uidMap, "1000 100000 1\n0 200000 10\n");
   EXPECT_EQ(m.idmap->gidMap, "1000 100007 1\n");
   EXPECT_FALSE(m.idmap->recursive);
-  EXPECT_EQ(m.preparedTree, -1) << "trees are made by prepareIdmappedMounts, not the plan";
+  EXPECT_TRUE(p.idmappedMounts) << "the init must wait for the tree";
   EXPECT_EQ(m.options.data, "") << "idmap never reaches mount(2)";
 }
 
@@ -668,7 +668,19 @@ TEST_F(UserNsMountPlanTest, MappingsWithoutIdmapOptionStillIdmap) {
 
 TEST_F(UserNsMountPlanTest, PlainBindIsNotIdmapped) {
   config_.mounts = {mount("/data", "bind", source_, {"rbind"})};
-  EXPECT_FALSE(plan().mounts[0].idmap.has_value());
+  RootfsPlan p = plan();
+  EXPECT_FALSE(p.mounts[0].idmap.has_value());
+  EXPECT_FALSE(p.idmappedMounts);
+}
+
+// The init receives idmapped trees in a fixed table of kMaxParentOpenedSources.
+TEST_F(UserNsMountPlanTest, IdmapPastTheTreeTableIsAnError) {
+  config_.mounts.assign(kMaxParentOpenedSources, mount("/data", "bind", source_, {"rbind"}));
+  config_.mounts.push_back(idmapped({"rbind", "idmap"}));
+  EXPECT_EQ(planError(),
+            "mounts[256] (/data): an idmapped mount must be among the first 256 mounts");
+  config_.mounts.erase(config_.mounts.begin());
+  EXPECT_TRUE(plan().idmappedMounts);
 }
 
 TEST_F(UserNsMountPlanTest, IdmapWithoutMappingsTakesTheContainersNamespace) {
