@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "base/c_string_array.h"
 #include "base/file.h"
 #include "base/spawn.h"
 #include "cli/flags.h"
@@ -22,7 +23,7 @@ namespace {
 
 struct PsArgs {
   int out;
-  char** argv;
+  char* const* argv;
 };
 
 // Child: ps, writing to our pipe.
@@ -43,9 +44,7 @@ Result<std::string> psTable(const std::vector<int>& pids, std::vector<std::strin
   UniqueFd writeEnd(fds[1]);
   std::vector<std::string> argv = {"ps"};
   argv.insert(argv.end(), psArgs.begin(), psArgs.end());
-  std::vector<char*> cargv;
-  for (std::string& a : argv) cargv.push_back(a.data());
-  cargv.push_back(nullptr);
+  CStringArray cargv(argv);
   PsArgs args{writeEnd.get(), cargv.data()};
   Spawned ps = TRY(spawn({}, execPs, &args).context("start ps"));
   writeEnd.reset();

@@ -65,19 +65,57 @@ std::string hostCgroup2Flags() {
   return cgroups::hostCgroup2Flags(readFile("/proc/self/mountinfo").valueOr(""), *mount);
 }
 
+// setgroups(2) denied in the joined user namespace: the additional groups
+// stay as they are (the init's rule, namespaces/user.h).
+bool setgroupsDenied(int procDir) {
+  Result<std::string> text = readFileAt(procDir, "setgroups");
+  return text.ok() && text->starts_with("deny");
+}
+
+struct ProcessPart {
+  int rootFd;            // where HOME is looked up in /etc/passwd
+  bool keepGroups;       // setgroups is denied
+  bool mountDevConsole;  // a new container's /dev/console
+  bool wantsRdt;         // linux.intelRdt applies (the init only)
+};
+
+// What init and exec plans share, last: the process and its attributes,
+// its seccomp filter and the exec guard, whose argv is the plan's final
+// step.
+Status planProcessPart(LaunchPlan& plan, const spec::Process& process, const spec::Linux* linux,
+                       const ProcessPart& part, const ProcessOptions& options) {
+  plan.console = TRY(console::planConsole(process, part.mountDevConsole));
+  plan.process = TRY(planProcess(process, part.rootFd));
+  plan.process.keepGroups = part.keepGroups;
+  plan.attrs = TRY(planProcessAttrs(process, linux,
+                                    wantsLsm(process, linux) ? LsmSupport::probe() : LsmSupport{},
+                                    part.wantsRdt && hostHasResctrl()));
+  const spec::Seccomp* seccomp = linux && linux->seccomp ? &*linux->seccomp : nullptr;
+  if (seccomp) {
+    plan.seccomp = TRY(seccomp::planProgram(*seccomp, plan.process, options.seccompCacheDir));
+    trace::mark(plan.seccomp.fromCache ? "seccomp filter from cache" : "seccomp filter compiled");
+  }
+  // Before the clone: the runtime turns non-dumpable here.
+  plan.execGuard = TRY(prepareExecGuard(seccomp));
+  plan.execGuard.prepareArgv(plan.process.argv.data());
+  plan.preserveFds = options.preserveFds;
+  plan.sessionKeyring = options.sessionKeyring;
+  return {};
+}
+
 }  // namespace
 
-Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptions& options) {
+Result<LaunchPlan> planInit(const spec::Config& config, const InitOptions& options) {
   LaunchPlan plan;
+  const spec::Linux* linux = config.linux ? &*config.linux : nullptr;
   static const std::vector<spec::Namespace> kNoNamespaces;
-  plan.namespaces =
-      TRY(ns::planNamespaces(config.linux ? config.linux->namespaces : kNoNamespaces));
+  plan.namespaces = TRY(ns::planNamespaces(linux ? linux->namespaces : kNoNamespaces));
   TRY(checkNamespaceNeeds(config, plan.namespaces));
   plan.user = TRY(ns::planUser(config, plan.namespaces));
   plan.time = TRY(ns::planTimeNamespace(config, plan.namespaces));
   plan.uts = ns::UtsPlan{config.hostname, config.domainname};
-  if (config.linux) {
-    plan.netDevices = TRY(ns::planNetDevices(config.linux->netDevices, plan.namespaces));
+  if (linux) {
+    plan.netDevices = TRY(ns::planNetDevices(linux->netDevices, plan.namespaces));
     TRY(ns::checkNetDevicesOnHost(plan.netDevices, plan.namespaces));
   }
   mnt::RootfsOptions rootfsOptions{options.bundle, options.noPivot, ""};
@@ -90,23 +128,32 @@ Result<LaunchPlan> buildLaunchPlan(const spec::Config& config, const LaunchOptio
     rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
   }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
+  plan.pauseForHooks = options.pauseForHooks;
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
-  plan.console = TRY(console::planConsole(*config.process, true));
-  plan.process = TRY(planProcess(*config.process, rootfs.get()));
-  plan.process.keepGroups = plan.user.denySetgroups;
-  bool wantsRdt = config.linux && config.linux->intelRdt;
-  plan.attrs = TRY(planProcessAttrs(config, wantsLsm(config) ? LsmSupport::probe() : LsmSupport{},
-                                    wantsRdt && hostHasResctrl()));
-  if (config.linux && config.linux->seccomp) {
-    plan.seccomp =
-        TRY(seccomp::planProgram(*config.linux->seccomp, plan.process, options.seccompCacheDir));
-    trace::mark(plan.seccomp.fromCache ? "seccomp filter from cache" : "seccomp filter compiled");
+  TRY(planProcessPart(
+      plan, *config.process, linux,
+      ProcessPart{rootfs.get(), plan.user.denySetgroups, true, linux && linux->intelRdt},
+      options.process));
+  return plan;
+}
+
+Result<LaunchPlan> planExec(const spec::Process& process, const spec::Linux* linux,
+                            InitNamespaces init, const ProcessOptions& options) {
+  LaunchPlan plan;
+  for (InitNamespaces::Ns& ns : init.others) {
+    plan.namespaces.joins.push_back(ns::Join{
+        ns.type, std::string("the container's ") + ns.name + " namespace", std::move(ns.fd)});
   }
-  // Before the clone: the runtime turns non-dumpable here.
-  plan.execGuard = TRY(
-      prepareExecGuard(config.linux && config.linux->seccomp ? &*config.linux->seccomp : nullptr));
-  plan.preserveFds = options.preserveFds;
-  plan.sessionKeyring = options.sessionKeyring;
+  plan.namespaces.userNsToJoin = std::move(init.user);
+  plan.namespaces.pidNsToJoin = std::move(init.pid);
+  plan.joinRoot = std::move(init.root);
+  bool keepGroups = plan.namespaces.userNsToJoin && setgroupsDenied(init.procDir.get());
+  TRY(planProcessPart(plan, process, linux,
+                      ProcessPart{plan.joinRoot.get(), keepGroups, false, false}, options));
+  if (const auto& affinity = process.execCPUAffinity; affinity && !affinity->final.empty()) {
+    plan.attrs.finalCpuAffinity =
+        TRY(planCpuAffinity(affinity->final, "process.execCPUAffinity.final"));
+  }
   return plan;
 }
 

@@ -48,9 +48,10 @@ void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
 // wait and the exec need: the channel, the exec fifo and the trampoline
 // (neither of the last two is a directory). CVE-2024-21626 class too:
 // nothing of ours reaches the container's program.
-void closeAllButWhatTheWaitNeeds(const LaunchPlan& plan, const ChildChannel& channel) {
+void closeAllButWhatTheWaitNeeds(const LaunchPlan& plan, const InitWiring& wiring,
+                                 const ChildChannel& channel) {
   unsigned first = 3u + static_cast<unsigned>(plan.preserveFds);
-  const int keep[] = {channel.fd(), plan.execFifoFd, plan.execGuard.trampoline.get()};
+  const int keep[] = {channel.fd(), wiring.execFifoFd, plan.execGuard.trampoline.get()};
   if (int err = closeFdsExcept(first, keep, sizeof keep / sizeof keep[0]); err != 0) {
     channel.fail(err, "close the runtime's fds");
   }
@@ -61,14 +62,14 @@ void closeAllButWhatTheWaitNeeds(const LaunchPlan& plan, const ChildChannel& cha
 // exits rather than live on where no state names it. kCreated ends that
 // bond; from then on only `start` (a byte in the fifo) or a signal ends the
 // wait. A start that slips in before kCreated is as good: the state exists.
-void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
-  if (plan.execFifoFd < 0) {
+void waitForStart(int execFifoFd, const ChildChannel& channel) {
+  if (execFifoFd < 0) {
     if (!channel.waitForGo()) channel.fail(EPIPE, "wait for start: runtime went away");
     return;
   }
   // A fifo with no writer yet polls as not ready: this sleeps until
   // `sangja start` opens it and writes a byte.
-  struct pollfd p[2] = {{plan.execFifoFd, POLLIN, 0}, {channel.fd(), POLLIN, 0}};
+  struct pollfd p[2] = {{execFifoFd, POLLIN, 0}, {channel.fd(), POLLIN, 0}};
   nfds_t watched = 2;
   char byte;
   for (;;) {
@@ -76,7 +77,7 @@ void waitForStart(const LaunchPlan& plan, const ChildChannel& channel) {
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) ::_exit(126);
     if (p[0].revents != 0) {
-      if (::read(plan.execFifoFd, &byte, 1) == 1) return;
+      if (::read(execFifoFd, &byte, 1) == 1) return;
       ::_exit(126);  // the fifo closed without a start: nothing to run
     }
     if (watched == 2 && p[1].revents != 0) {
@@ -93,9 +94,10 @@ void pauseForHooks(const ChildChannel& ch) {
 
 // The container init's checklist, in order. waitForGo: the parent still
 // places it in its cgroup or writes its id maps.
-[[noreturn]] void containerInit(const LaunchPlan& plan, const ChildChannel& ch, bool waitForGo) {
+[[noreturn]] void containerInit(const LaunchPlan& plan, const InitWiring& wiring,
+                                const ChildChannel& ch, bool waitForGo) {
   uint64_t phaseNs[kChildPhases] = {trace::nowNs()};
-  for (int fd : plan.closeInChild) ::close(fd);
+  for (int fd : wiring.closeFirst) ::close(fd);
   ::umask(0);  // modes in the plan are exact; the process's umask comes last
   int openedSources[mnt::kMaxParentOpenedSources];
   for (int& fd : openedSources) fd = -1;
@@ -116,8 +118,8 @@ void pauseForHooks(const ChildChannel& ch) {
   ns::applyUts(plan.uts, ch);
   joinSessionKeyring(plan, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
-  if (plan.joinRootFd >= 0) {
-    if (int err = enterInitRoot(plan.joinRootFd); err != 0) {
+  if (plan.joinsContainer()) {
+    if (int err = enterInitRoot(plan.joinRoot.get()); err != 0) {
       ch.fail(err, "enter the root of the container init");
     }
   } else {
@@ -125,7 +127,7 @@ void pauseForHooks(const ChildChannel& ch) {
   }
   // In the new root, before it turns read-only.
   console::setupConsole(plan.console, ch);
-  if (plan.joinRootFd < 0) mnt::finishRootfs(plan.rootfs, ch);
+  if (!plan.joinsContainer()) mnt::finishRootfs(plan.rootfs, ch);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
@@ -137,7 +139,7 @@ void pauseForHooks(const ChildChannel& ch) {
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);
-  closeAllButWhatTheWaitNeeds(plan, ch);
+  closeAllButWhatTheWaitNeeds(plan, wiring, ch);
   enterCwdAfterIdentity(plan.process, inCwd, ch);
   phaseNs[kPhaseIdentity] = trace::nowNs();
   char pathBuf[PATH_MAX];
@@ -149,7 +151,7 @@ void pauseForHooks(const ChildChannel& ch) {
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
-  waitForStart(plan, ch);
+  waitForStart(wiring.execFifoFd, ch);
   if (exe == nullptr) ::_exit(127);
   if (int err = child::resetSignals(); err != 0) ch.fail(err, "reset signal mask");
   seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
@@ -166,6 +168,7 @@ struct Cloned {
 
 struct InitArgs {
   const LaunchPlan* plan;
+  const InitWiring* wiring;
   int channel;
   int cgroupFd;
   // Set by spawn before each clone it tries: what the child reads is the
@@ -177,37 +180,38 @@ struct InitArgs {
 // the clone could not put it there, its id maps, its idmapped trees.
 bool initWaitsForGo(const LaunchPlan& plan, int cgroupFd, bool inCgroup) {
   return (cgroupFd >= 0 && !inCgroup) || !plan.user.uidMap.empty() ||
-         (plan.joinRootFd < 0 && plan.rootfs.idmappedMounts);
+         (!plan.joinsContainer() && plan.rootfs.idmappedMounts);
 }
 
 void initMain(void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
-  containerInit(*args->plan, ChildChannel(args->channel),
+  containerInit(*args->plan, *args->wiring, ChildChannel(args->channel),
                 initWaitsForGo(*args->plan, args->cgroupFd, *args->inCgroup));
 }
 
 [[noreturn]] void initFromHelper(const void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
-  containerInit(*args->plan, ChildChannel(args->channel), true);
+  containerInit(*args->plan, *args->wiring, ChildChannel(args->channel), true);
 }
 
 // A user namespace given by path: a helper joins it and clones the init,
 // which we then place in its cgroup.
-Result<Cloned> cloneInJoinedUserNs(const LaunchPlan& plan, int cgroupFd, int childEnd) {
-  InitArgs args{&plan, childEnd, cgroupFd, nullptr};
+Result<Cloned> cloneInJoinedUserNs(const InitArgs& args) {
+  const LaunchPlan& plan = *args.plan;
   pid_t pid = TRY(ns::cloneInUserNamespace(plan.namespaces.userNsToJoin.get(),
                                            plan.namespaces.pidNsToJoin.get(),
                                            plan.namespaces.cloneFlags, initFromHelper, &args));
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  return Cloned{ChildProcess(pid, std::move(pidfd)), true, cgroupFd >= 0};
+  return Cloned{ChildProcess(pid, std::move(pidfd)), true, args.cgroupFd >= 0};
 }
 
 // Straight into its cgroup where the kernel can (clone3 CLONE_INTO_CGROUP),
 // else a cgroup.procs write while it waits.
-Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd) {
-  if (plan.namespaces.userNsToJoin) return cloneInJoinedUserNs(plan, cgroupFd, childEnd);
+Result<Cloned> cloneInit(const LaunchPlan& plan, const InitWiring& wiring, int cgroupFd,
+                         int childEnd) {
   bool inCgroup = false;
-  InitArgs args{&plan, childEnd, cgroupFd, &inCgroup};
+  InitArgs args{&plan, &wiring, childEnd, cgroupFd, &inCgroup};
+  if (plan.namespaces.userNsToJoin) return cloneInJoinedUserNs(args);
   SpawnOptions options;
   options.namespaces = plan.namespaces.cloneFlags;
   options.cgroupFd = cgroupFd;
@@ -222,7 +226,7 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, int cgroupFd, int childEnd) {
 // (namespaces/idmap.h) and, in a user namespace, the bind sources it may
 // not look up itself (namespaces/bind_sources.h).
 Status passMountSources(const LaunchPlan& plan, const InitProcess& init, bool initWaits) {
-  if (!initWaits || plan.joinRootFd >= 0) return {};
+  if (!initWaits || plan.joinsContainer()) return {};
   if (plan.rootfs.idmappedMounts) {
     for (const ns::OpenedSource& s : TRY(ns::makeIdmappedTrees(plan.rootfs, init.pid()))) {
       TRY(sendMountSource(init.channel(), s.index, s.fd.get()));
@@ -239,7 +243,7 @@ Status passMountSources(const LaunchPlan& plan, const InitProcess& init, bool in
 // What the child's checklist (containerInit) reports before it is ready,
 // in launch/protocol.h's order.
 launch::ChildReports reportsOf(const LaunchPlan& plan) {
-  return launch::ChildReports{plan.pauseForHooks && plan.joinRootFd < 0, plan.console.enabled,
+  return launch::ChildReports{plan.pauseForHooks && !plan.joinsContainer(), plan.console.enabled,
                               plan.seccomp.listener && !plan.seccomp.filter.empty()};
 }
 
@@ -282,9 +286,8 @@ Status InitProcess::confirmCreated() const {
   return sendSync(channel_.get(), SyncType::kCreated).context("tell the init create is done");
 }
 
-Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks) {
-  plan.process.prepareExec();
-  plan.execGuard.prepareArgv(plan.process.argv);
+Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring, int cgroupFd,
+                               const LaunchCallbacks& callbacks) {
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
     return Error::fromErrno("create sync socket");
@@ -297,7 +300,7 @@ Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallb
     // (The helper for a joined user namespace joins the pid namespace itself.)
     int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
     auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
-    cloned = TRY(cloneInit(plan, cgroupFd, childEnd.get()));
+    cloned = TRY(cloneInit(plan, wiring, cgroupFd, childEnd.get()));
   }
   trace::mark("clone3 returned");
   childEnd.reset();

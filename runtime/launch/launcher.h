@@ -33,10 +33,10 @@ struct LaunchPlan {
   ns::UtsPlan uts;
   ns::NetDevicePlan netDevices;  // moved by the parent once the init is cloned
   mnt::RootfsPlan rootfs;
-  // exec (runtime/lifecycle/exec.h): the process joins a live container's namespaces
-  // (planned in `namespaces`) and then this root of its init (fd, O_PATH);
-  // `rootfs` is not set up. -1: a new container.
-  int joinRootFd = -1;
+  // exec (planExec): the process joins a live container's namespaces
+  // (planned in `namespaces`) and then this root of its init (O_PATH);
+  // `rootfs` is not set up. Invalid: a new container (planInit).
+  UniqueFd joinRoot;
   ProcessPlan process;
   ProcessAttrs attrs;
   console::ConsolePlan console;  // process.terminal (runtime/process/console.h)
@@ -44,19 +44,26 @@ struct LaunchPlan {
   // Name of a new session keyring to join; empty: keep the runtime's
   // (--no-new-keyring).
   std::string sessionKeyring;
-  // fds the init closes first: host directories a process in the container
-  // could walk out of through /proc/<init>/fd, and the state directory,
-  // whose lock goes with it otherwise (flock follows the open file, which
-  // clone shares). At ready it closes all the rest it does not need.
-  std::vector<int> closeInChild;
-  // created containers wait here for `start`; -1: wait for kGo instead.
-  int execFifoFd = -1;
   seccomp::Program seccomp;  // linux.seccomp, compiled; empty: none
   // Pause once the mounts are done, before pivot_root, for create's hooks
   // (runtime/lifecycle/hooks.h): the init sends kHooks and waits for kGo.
   bool pauseForHooks = false;
   // The init's exec goes through a sealed trampoline (runtime/process/exec_guard.h).
   ExecGuard execGuard;
+
+  bool joinsContainer() const { return joinRoot.valid(); }
+};
+
+// What the caller made for the init once the plan was built (a create's
+// state directory, cgroup and exec fifo): fds the child drops or uses.
+struct InitWiring {
+  // fds the init closes first: host directories a process in the container
+  // could walk out of through /proc/<init>/fd, and the state directory,
+  // whose lock goes with it otherwise (flock follows the open file, which
+  // clone shares). At ready it closes all the rest it does not need.
+  std::vector<int> closeFirst;
+  // created containers wait here for `start`; -1: wait for kGo instead.
+  int execFifoFd = -1;
 };
 
 // A container init that reported ready. Kills and reaps it on destruction
@@ -104,6 +111,7 @@ struct LaunchCallbacks {
 
 // Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
 // up. On error the child is gone and the error says what failed in it.
-Result<InitProcess> launchInit(LaunchPlan& plan, int cgroupFd, const LaunchCallbacks& callbacks);
+[[nodiscard]] Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring,
+                                             int cgroupFd, const LaunchCallbacks& callbacks);
 
 }  // namespace sangja

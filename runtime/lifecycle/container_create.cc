@@ -128,10 +128,10 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
-  LaunchPlan plan = TRY(buildLaunchPlan(
-      config, LaunchOptions{bundle, opts.noPivot, preserveFds, opts.noNewKeyring ? "" : opts.id,
-                            rt.root + "/" + seccomp::kCacheDirName}));
-  plan.pauseForHooks = hooks::hasCreateHooks(config.hooks);
+  const LaunchPlan plan =
+      TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
+                                       ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
+                                                      rt.root + "/" + seccomp::kCacheDirName}}));
   trace::mark("launch plan built");
   std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
       config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
@@ -153,9 +153,9 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (!config.hooks.poststop.empty()) rollback.track(&config.hooks, &hookState);
   ContainerDir& dir = stateDir.emplace(TRY(store.create(opts.id)));
   rollback.track(&dir);
-  // Host directories: the init drops them at once (see closeInChild).
-  plan.closeInChild.push_back(store.fd());
-  plan.closeInChild.push_back(dir.fd());
+  // Host directories: the init drops them at once (see InitWiring).
+  InitWiring wiring;
+  wiring.closeFirst = {store.fd(), dir.fd()};
   hooks::giveStartContainerHooksTheProcessEnv(config.hooks, plan.process.env);
   TRY(hooks::saveHooks(dir.fd(), config.hooks));
   if (!plan.rootfs.ownMountNamespace) {
@@ -165,7 +165,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   UniqueFd fifo;
   if (mode == StartMode::kOnStart) {
     fifo = TRY(makeExecFifo(dir));
-    plan.execFifoFd = fifo.get();
+    wiring.execFifoFd = fifo.get();
   }
   // Recorded before it exists and again once it is known to be free, so a
   // create killed at any point leaves delete --force what to remove.
@@ -185,7 +185,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
     TRY(cgroup->applyResources(*config.linux->resources, false));
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir());
-  plan.closeInChild.push_back(cgroupDir.get());
+  wiring.closeFirst.push_back(cgroupDir.get());
   trace::mark("state dir and cgroup made");
   LaunchCallbacks callbacks;
   callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid); };
@@ -209,7 +209,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   };
   // The pty's master, before the init reports ready.
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
-  InitProcess init = TRY(launchInit(plan, cgroupDir.get(), callbacks));
+  InitProcess init = TRY(launchInit(plan, wiring, cgroupDir.get(), callbacks));
   TRY(pidfdRoute.deliver(init.pidfd()));
 
   spec::StoredState state;

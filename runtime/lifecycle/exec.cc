@@ -14,6 +14,7 @@
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/launch/init_join.h"
+#include "runtime/launch/launch_plan.h"
 #include "runtime/launch/launcher.h"
 #include "runtime/lifecycle/opened_container.h"
 #include "runtime/lifecycle/pidfd_socket.h"
@@ -202,54 +203,6 @@ Result<UniqueFd> initPidfd(const spec::StoredState& state) {
   return pidfd;
 }
 
-// setgroups(2) denied in the container's user namespace: the additional
-// groups stay as they are (the init's rule, namespaces/user.h).
-bool setgroupsDenied(int procDir) {
-  Result<std::string> text = readFileAt(procDir, "setgroups");
-  return text.ok() && text->starts_with("deny");
-}
-
-struct ExecPlanInput {
-  const spec::Config& config;
-  const spec::Process& process;
-  std::string sessionKeyring;
-  std::string seccompCacheDir;
-  int preserveFds = 0;
-};
-
-// config + process -> a LaunchPlan that joins the init's namespaces and root.
-Result<LaunchPlan> buildExecPlan(const ExecPlanInput& in, InitNamespaces& init) {
-  LaunchPlan plan;
-  for (InitNamespaces::Ns& ns : init.others) {
-    plan.namespaces.joins.push_back(ns::Join{
-        ns.type, std::string("the container's ") + ns.name + " namespace", std::move(ns.fd)});
-  }
-  plan.namespaces.userNsToJoin = std::move(init.user);
-  plan.namespaces.pidNsToJoin = std::move(init.pid);
-  plan.joinRootFd = init.root.get();
-  plan.process = TRY(planProcess(in.process, init.root.get()));
-  plan.process.keepGroups = plan.namespaces.userNsToJoin && setgroupsDenied(init.procDir.get());
-  spec::Config withProcess = in.config;
-  withProcess.process = in.process;
-  plan.attrs = TRY(planProcessAttrs(
-      withProcess, wantsLsm(withProcess) ? LsmSupport::probe() : LsmSupport{}, false));
-  if (const auto& affinity = in.process.execCPUAffinity; affinity && !affinity->final.empty()) {
-    plan.attrs.finalCpuAffinity =
-        TRY(planCpuAffinity(affinity->final, "process.execCPUAffinity.final"));
-  }
-  const spec::Seccomp* seccomp =
-      in.config.linux && in.config.linux->seccomp ? &*in.config.linux->seccomp : nullptr;
-  if (seccomp) {
-    plan.seccomp = TRY(seccomp::planProgram(*seccomp, plan.process, in.seccompCacheDir));
-    trace::mark(plan.seccomp.fromCache ? "seccomp filter from cache" : "seccomp filter compiled");
-  }
-  // Before the clone: the runtime turns non-dumpable here.
-  plan.execGuard = TRY(prepareExecGuard(seccomp));
-  plan.preserveFds = in.preserveFds;
-  plan.sessionKeyring = in.sessionKeyring;
-  return plan;
-}
-
 // The cgroup the process is cloned into: the container's, or --cgroup's
 // sub-cgroup of it, which must exist.
 Result<UniqueFd> targetCgroup(const OpenedContainer& c, const std::vector<std::string>& args) {
@@ -326,10 +279,10 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
-  ExecPlanInput in{config, process, c.state.noNewKeyring ? "" : opts.id,
-                   rt.root + "/" + seccomp::kCacheDirName, opts.preserveFds};
-  LaunchPlan plan = TRY(buildExecPlan(in, init));
-  plan.console = TRY(console::planConsole(process, /*mountDevConsole=*/false));
+  const LaunchPlan plan =
+      TRY(planExec(process, config.linux ? &*config.linux : nullptr, std::move(init),
+                   ProcessOptions{opts.preserveFds, c.state.noNewKeyring ? "" : opts.id,
+                                  rt.root + "/" + seccomp::kCacheDirName}));
   TRY(runOnInitialCpus(process));
   trace::mark("exec plan built");
 
@@ -344,7 +297,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
     return seccomp::sendToListener(plan.seccomp, running, notifyFd);
   };
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
-  InitProcess proc = TRY(launchInit(plan, c.cgroupFd.get(), callbacks));
+  InitProcess proc = TRY(launchInit(plan, InitWiring{}, c.cgroupFd.get(), callbacks));
   TRY(pidfdRoute.deliver(proc.pidfd()));
   seccomp::keepInCache(plan.seccomp);
   return Launched{std::move(proc), consoleRoute.takeKept()};

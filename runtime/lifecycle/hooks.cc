@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 
+#include "base/c_string_array.h"
 #include "base/child_steps.h"
 #include "base/close_fds.h"
 #include "base/file.h"
@@ -344,14 +345,6 @@ struct ChildPlan {
 
 // ---- Parent side. ----
 
-std::vector<char*> cStrings(std::vector<std::string>& strings) {
-  std::vector<char*> out;
-  out.reserve(strings.size() + 1);
-  for (std::string& s : strings) out.push_back(s.data());
-  out.push_back(nullptr);
-  return out;
-}
-
 struct Pipe {
   UniqueFd read;
   UniqueFd write;
@@ -446,8 +439,8 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
                const ContainerJoin* join, const std::string& cwd) {
   std::string name = hookName(phase, hook.path);
   Command cmd = commandFor(hook);
-  std::vector<char*> argv = cStrings(cmd.argv);
-  std::vector<char*> envp = cStrings(cmd.env);
+  CStringArray argv(cmd.argv);
+  CStringArray envp(cmd.env);
   UniqueFd in = TRY_CTX(stdinWithState(state), name);
   Pipe out = TRY_CTX(makePipe(), name);
   ChildProcess child =

@@ -77,20 +77,18 @@ bool isImmutableBinary(int exeFd) {
   return seals >= 0 && (seals & kFixed) == kFixed;
 }
 
-std::vector<char*> trampolineArgv(const std::vector<char*>& programArgv) {
+std::vector<char*> trampolineArgv(char* const* programArgv) {
   std::vector<char*> argv;
-  argv.reserve(programArgv.size() + 2);
   argv.push_back(kMarker);
   argv.push_back(nullptr);  // the path slot; left empty, the trampoline refuses
-  for (char* arg : programArgv) {
-    if (arg == nullptr) break;
-    argv.push_back(arg);
+  for (char* const* arg = programArgv; arg != nullptr && *arg != nullptr; ++arg) {
+    argv.push_back(*arg);
   }
   argv.push_back(nullptr);
   return argv;
 }
 
-void ExecGuard::prepareArgv(const std::vector<char*>& programArgv) {
+void ExecGuard::prepareArgv(char* const* programArgv) {
   if (active()) argv = trampolineArgv(programArgv);
 }
 

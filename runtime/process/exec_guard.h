@@ -81,13 +81,13 @@ struct ExecGuard {
   bool execByPathFirst = false;
 
   bool active() const { return trampoline.valid(); }
-  // After ProcessPlan::prepareExec, once the plan sits where the child
-  // reads it (argv points into it).
-  void prepareArgv(const std::vector<char*>& programArgv);
+  // The planner's last step: argv points into the program's (NULL-terminated).
+  void prepareArgv(char* const* programArgv);
 };
 
 // Pure: [marker, nullptr (the path slot), programArgv without its nullptr..., nullptr].
-std::vector<char*> trampolineArgv(const std::vector<char*>& programArgv);
+// A null programArgv is an empty one.
+std::vector<char*> trampolineArgv(char* const* programArgv);
 
 // Pure: whether the profile surely lets execveat through: no entry naming
 // it acts otherwise than ALLOW/LOG, and one allows it unconditionally or

@@ -122,15 +122,6 @@ std::vector<std::string> keepLastOfEachName(const std::vector<std::string>& env)
   return out;
 }
 
-void ProcessPlan::prepareExec() {
-  argv.clear();
-  envp.clear();
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (std::string& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-}
-
 Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
   ProcessPlan plan;
   plan.args = process.args;
@@ -155,6 +146,8 @@ Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
   plan.searchPath =
       splitPath(path ? std::string_view(*path).substr(5)
                      : "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  plan.argv = CStringArray(plan.args);
+  plan.envp = CStringArray(plan.env);
   return plan;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/c_string_array.h"
 #include "base/result.h"
 #include "base/sync_channel.h"
 #include "runtime/process/capabilities.h"
@@ -37,11 +38,9 @@ struct ProcessPlan {
   bool noNewPrivileges = false;
   std::string oomScoreAdj;  // decimal, empty: leave alone
 
-  // NULL-terminated arrays pointing into args/env; made by prepareExec()
-  // once the plan sits where the child will read it.
-  std::vector<char*> argv;
-  std::vector<char*> envp;
-  void prepareExec();
+  // args and env as execve takes them, made last by planProcess.
+  CStringArray argv;
+  CStringArray envp;
 };
 
 // Pure: an environment where a name given twice keeps its last value, at

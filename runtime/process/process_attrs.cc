@@ -226,10 +226,9 @@ Result<unsigned long> planPersonality(const spec::Personality& p) {
   return Error::invalid("linux.personality.domain: unknown domain " + p.domain);
 }
 
-Result<ProcessAttrs> planProcessAttrs(const spec::Config& config, const LsmSupport& lsm,
-                                      bool haveResctrl) {
+Result<ProcessAttrs> planProcessAttrs(const spec::Process& process, const spec::Linux* linux,
+                                      const LsmSupport& lsm, bool haveResctrl) {
   ProcessAttrs attrs;
-  const spec::Process& process = *config.process;
   if (process.scheduler) attrs.scheduler = TRY(planScheduler(*process.scheduler));
   if (process.ioPriority) attrs.ioPriority = TRY(planIoPriority(*process.ioPriority));
   // Only `exec` uses execCPUAffinity (the spec leaves the init alone);
@@ -251,29 +250,28 @@ Result<ProcessAttrs> planProcessAttrs(const spec::Config& config, const LsmSuppo
     }
     attrs.selinuxLabel = process.selinuxLabel;
   }
-  if (!config.linux) return attrs;
-  const spec::Linux& linux = *config.linux;
-  if (!linux.mountLabel.empty()) {
+  if (linux == nullptr) return attrs;
+  if (!linux->mountLabel.empty()) {
     return Error::invalid(lsm.selinux
                               ? "linux.mountLabel: SELinux mount labels are not supported yet"
                               : "linux.mountLabel: SELinux is not enabled on this host",
                           ENOTSUP);
   }
-  if (linux.intelRdt && !haveResctrl) {
+  if (linux->intelRdt && !haveResctrl) {
     return Error::invalid("linux.intelRdt: this host has no resctrl filesystem (Intel RDT)",
                           ENOTSUP);
   }
-  if (linux.intelRdt) {
+  if (linux->intelRdt) {
     return Error::invalid("linux.intelRdt: Intel RDT is not supported yet", ENOTSUP);
   }
-  if (linux.memoryPolicy) attrs.memoryPolicy = TRY(planMemoryPolicy(*linux.memoryPolicy));
-  if (linux.personality) attrs.personality = TRY(planPersonality(*linux.personality));
+  if (linux->memoryPolicy) attrs.memoryPolicy = TRY(planMemoryPolicy(*linux->memoryPolicy));
+  if (linux->personality) attrs.personality = TRY(planPersonality(*linux->personality));
   return attrs;
 }
 
-bool wantsLsm(const spec::Config& config) {
-  return !config.process->apparmorProfile.empty() || !config.process->selinuxLabel.empty() ||
-         (config.linux && !config.linux->mountLabel.empty());
+bool wantsLsm(const spec::Process& process, const spec::Linux* linux) {
+  return !process.apparmorProfile.empty() || !process.selinuxLabel.empty() ||
+         (linux != nullptr && !linux->mountLabel.empty());
 }
 
 int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {

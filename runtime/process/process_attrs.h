@@ -68,12 +68,13 @@ Result<cpu_set_t> planCpuAffinity(std::string_view list, std::string_view where)
 Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m);
 Result<unsigned long> planPersonality(const spec::Personality& p);
 
-// Everything above from the config, with the host's LSM and resctrl support
-// checked: a label or intelRdt the host cannot enforce is an error.
-Result<ProcessAttrs> planProcessAttrs(const spec::Config& config, const LsmSupport& lsm,
-                                      bool haveResctrl);
-// Whether config asks for an LSM label (then LsmSupport::probe() is worth it).
-bool wantsLsm(const spec::Config& config);
+// Everything above from the process and linux (null: none), with the host's
+// LSM and resctrl support checked: a label or intelRdt the host cannot
+// enforce is an error.
+Result<ProcessAttrs> planProcessAttrs(const spec::Process& process, const spec::Linux* linux,
+                                      const LsmSupport& lsm, bool haveResctrl);
+// Whether they ask for an LSM label (then LsmSupport::probe() is worth it).
+bool wantsLsm(const spec::Process& process, const spec::Linux* linux);
 // Whether the resctrl filesystem (Intel RDT) exists on this host.
 bool hostHasResctrl();
 

@@ -38,7 +38,7 @@ std::vector<std::string> strings(const std::vector<char*>& argv) {
 TEST(ExecGuardArgvTest, MarkerThenThePathSlotThenTheProgramArgv) {
   std::string a0 = "sh", a1 = "-c", a2 = "echo hi";
   std::vector<char*> program = {a0.data(), a1.data(), a2.data(), nullptr};
-  std::vector<char*> argv = trampolineArgv(program);
+  std::vector<char*> argv = trampolineArgv(program.data());
   EXPECT_EQ(strings(argv), (std::vector<std::string>{SANGJA_TRAMPOLINE_MARKER, "<null>", "sh", "-c",
                                                      "echo hi", "<null>"}));
   // The program's own strings, not copies: the child fills nothing but the slot.
@@ -49,16 +49,17 @@ TEST(ExecGuardArgvTest, MarkerThenThePathSlotThenTheProgramArgv) {
 TEST(ExecGuardArgvTest, StopsAtTheProgramArgvTerminator) {
   std::string a0 = "true", stray = "never";
   std::vector<char*> program = {a0.data(), nullptr, stray.data()};
-  EXPECT_EQ(strings(trampolineArgv(program)),
+  EXPECT_EQ(strings(trampolineArgv(program.data())),
             (std::vector<std::string>{SANGJA_TRAMPOLINE_MARKER, "<null>", "true", "<null>"}));
-  EXPECT_EQ(strings(trampolineArgv({})),
+  EXPECT_EQ(strings(trampolineArgv(nullptr)),
             (std::vector<std::string>{SANGJA_TRAMPOLINE_MARKER, "<null>", "<null>"}));
 }
 
 TEST(ExecGuardArgvTest, InactiveGuardBuildsNoArgv) {
   ExecGuard guard;
   std::string a0 = "true";
-  guard.prepareArgv({a0.data(), nullptr});
+  std::vector<char*> program = {a0.data(), nullptr};
+  guard.prepareArgv(program.data());
   EXPECT_FALSE(guard.active());
   EXPECT_TRUE(guard.argv.empty());
 }
@@ -181,7 +182,7 @@ class TrampolineTest : public ::testing::Test {
     argv_.clear();
     for (std::string& a : args) argv_.push_back(a.data());
     argv_.push_back(nullptr);
-    guard_.prepareArgv(argv_);
+    guard_.prepareArgv(argv_.data());
     char* envp[] = {nullptr};
     std::string path = args[0];
     return inChild([&] {

@@ -137,8 +137,13 @@ TEST(PersonalityPlanTest, DomainsAndNoFlags) {
   EXPECT_HAS(flags.error().message(), "linux.personality.flags");
 }
 
+Result<ProcessAttrs> planFor(const spec::Config& config, const LsmSupport& lsm, bool haveResctrl) {
+  return planProcessAttrs(*config.process, config.linux ? &*config.linux : nullptr, lsm,
+                          haveResctrl);
+}
+
 TEST(ProcessAttrsPlanTest, DefaultConfigAsksForNothing) {
-  Result<ProcessAttrs> attrs = planProcessAttrs(configWithProcess(), LsmSupport{}, false);
+  Result<ProcessAttrs> attrs = planFor(configWithProcess(), LsmSupport{}, false);
   ASSERT_TRUE(attrs.ok()) << attrs.error().message();
   EXPECT_TRUE(attrs->empty());
 }
@@ -146,34 +151,37 @@ TEST(ProcessAttrsPlanTest, DefaultConfigAsksForNothing) {
 TEST(ProcessAttrsPlanTest, LabelsNeedTheirLsm) {
   spec::Config config = configWithProcess();
   config.process->apparmorProfile = "docker-default";
-  Result<ProcessAttrs> absent = planProcessAttrs(config, LsmSupport{}, false);
+  Result<ProcessAttrs> absent = planFor(config, LsmSupport{}, false);
   ASSERT_FALSE(absent.ok());
   EXPECT_HAS(absent.error().message(),
              "process.apparmorProfile: AppArmor is not enabled on this host");
-  Result<ProcessAttrs> present = planProcessAttrs(config, LsmSupport{true, false}, false);
+  Result<ProcessAttrs> present = planFor(config, LsmSupport{true, false}, false);
   ASSERT_TRUE(present.ok()) << present.error().message();
   EXPECT_EQ(present->apparmorProfile, "docker-default");
 
   config = configWithProcess();
   config.process->selinuxLabel = "system_u:system_r:container_t:s0";
-  Result<ProcessAttrs> noSelinux = planProcessAttrs(config, LsmSupport{true, false}, false);
+  Result<ProcessAttrs> noSelinux = planFor(config, LsmSupport{true, false}, false);
   ASSERT_FALSE(noSelinux.ok());
   EXPECT_HAS(noSelinux.error().message(), "process.selinuxLabel: SELinux is not enabled");
-  EXPECT_TRUE(wantsLsm(config));
-  EXPECT_FALSE(wantsLsm(configWithProcess()));
+  EXPECT_TRUE(wantsLsm(*config.process, nullptr));
+  EXPECT_FALSE(wantsLsm(*configWithProcess().process, nullptr));
+  spec::Linux labelled;
+  labelled.mountLabel = "system_u:object_r:container_file_t:s0";
+  EXPECT_TRUE(wantsLsm(*configWithProcess().process, &labelled));
 }
 
 TEST(ProcessAttrsPlanTest, IntelRdtAndMountLabelAreRefusedClearly) {
   spec::Config config = configWithProcess();
   config.linux.emplace();
   config.linux->intelRdt.emplace();
-  Result<ProcessAttrs> rdt = planProcessAttrs(config, LsmSupport{}, false);
+  Result<ProcessAttrs> rdt = planFor(config, LsmSupport{}, false);
   ASSERT_FALSE(rdt.ok());
   EXPECT_HAS(rdt.error().message(), "linux.intelRdt: this host has no resctrl");
 
   config.linux->intelRdt.reset();
   config.linux->mountLabel = "system_u:object_r:container_file_t:s0";
-  Result<ProcessAttrs> label = planProcessAttrs(config, LsmSupport{}, false);
+  Result<ProcessAttrs> label = planFor(config, LsmSupport{}, false);
   ASSERT_FALSE(label.ok());
   EXPECT_HAS(label.error().message(), "linux.mountLabel: SELinux is not enabled");
 }
@@ -181,7 +189,7 @@ TEST(ProcessAttrsPlanTest, IntelRdtAndMountLabelAreRefusedClearly) {
 TEST(ProcessAttrsPlanTest, MalformedExecCpuAffinityIsAnError) {
   spec::Config config = configWithProcess();
   config.process->execCPUAffinity = spec::CpuAffinity{"0-1", "x"};
-  Result<ProcessAttrs> attrs = planProcessAttrs(config, LsmSupport{}, false);
+  Result<ProcessAttrs> attrs = planFor(config, LsmSupport{}, false);
   ASSERT_FALSE(attrs.ok());
   EXPECT_HAS(attrs.error().message(), "process.execCPUAffinity.final: invalid list");
 }

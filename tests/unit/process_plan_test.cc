@@ -339,31 +339,30 @@ TEST_F(ProcessPlanTest, RaisingAHardLimitNeedsCapSysResource) {
   EXPECT_EQ(r.error().code(), EPERM);
 }
 
-// ---- prepareExec ----
+// ---- argv and envp ----
 
-TEST_F(ProcessPlanTest, PrepareExecMakesNullTerminatedArrays) {
-  process_.env = {"A=1", "PATH=/bin"};
+TEST_F(ProcessPlanTest, ExecArraysAreTheFinalArgsAndEnv) {
+  process_.env = {"A=1", "PATH=/bin", "A=2"};
   ProcessPlan p = plan();
-  p.prepareExec();
-  ASSERT_EQ(p.argv.size(), 4u);
+  ASSERT_EQ(p.argv.size(), 3u);
   EXPECT_STREQ(p.argv[0], "sh");
   EXPECT_STREQ(p.argv[1], "-c");
   EXPECT_STREQ(p.argv[2], "true");
-  EXPECT_EQ(p.argv[3], nullptr);
-  ASSERT_EQ(p.envp.size(), 4u);
-  EXPECT_STREQ(p.envp[0], "A=1");
-  EXPECT_STREQ(p.envp[1], "PATH=/bin");
+  EXPECT_EQ(p.argv.data()[3], nullptr);
+  ASSERT_EQ(p.envp.size(), 3u);
+  EXPECT_STREQ(p.envp[0], "PATH=/bin");
+  EXPECT_STREQ(p.envp[1], "A=2");
   EXPECT_STREQ(p.envp[2], "HOME=/");
-  EXPECT_EQ(p.envp[3], nullptr);
-  EXPECT_EQ(p.argv[0], p.args[0].data());
+  EXPECT_EQ(p.envp.data()[3], nullptr);
 }
 
-TEST_F(ProcessPlanTest, PrepareExecTwiceDoesNotGrow) {
+// The child reads the plan wherever the parent moved it to.
+TEST_F(ProcessPlanTest, ExecArraysSurviveAMoveOfThePlan) {
   ProcessPlan p = plan();
-  p.prepareExec();
-  p.prepareExec();
-  EXPECT_EQ(p.argv.size(), 4u);
-  EXPECT_EQ(p.envp.size(), 2u);
+  const char* first = p.argv[0];
+  ProcessPlan moved = std::move(p);
+  EXPECT_EQ(moved.argv[0], first);
+  EXPECT_STREQ(moved.argv[0], "sh");
 }
 
 }  // namespace
