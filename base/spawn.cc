@@ -9,6 +9,8 @@
 
 #include <utility>
 
+#include "base/child_entry.h"
+
 namespace sangja {
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept
@@ -78,6 +80,7 @@ long spawnFromChild(const SpawnOptions& options, void (*main)(void*), void* arg,
   }
   if (pid < 0) return -errno;
   if (pid == 0) {
+    child::childEntered();
     main(arg);
     ::_exit(127);
   }

@@ -1,0 +1,7 @@
+#include "base/child_entry.h"
+
+namespace sangja::child {
+
+void childEntered() {}
+
+}  // namespace sangja::child
