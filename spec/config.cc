@@ -15,6 +15,7 @@
 
 #include "base/file.h"
 #include "spec/json_util.h"
+#include "spec/names.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -29,133 +30,9 @@ using json_detail::parseDocument;
 using json_detail::quote;
 using ojson = nlohmann::ordered_json;
 
-// ---------------------------------------------------------------------------
-// Name tables.
-
 namespace {
 
-constexpr std::array<std::string_view, kLastCapability + 1> kCapabilityNames = {
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-};
-
-struct RlimitName {
-  std::string_view name;
-  int resource;
-};
-
-constexpr RlimitName kRlimits[] = {
-    {"RLIMIT_AS", RLIMIT_AS},
-    {"RLIMIT_CORE", RLIMIT_CORE},
-    {"RLIMIT_CPU", RLIMIT_CPU},
-    {"RLIMIT_DATA", RLIMIT_DATA},
-    {"RLIMIT_FSIZE", RLIMIT_FSIZE},
-    {"RLIMIT_LOCKS", RLIMIT_LOCKS},
-    {"RLIMIT_MEMLOCK", RLIMIT_MEMLOCK},
-    {"RLIMIT_MSGQUEUE", RLIMIT_MSGQUEUE},
-    {"RLIMIT_NICE", RLIMIT_NICE},
-    {"RLIMIT_NOFILE", RLIMIT_NOFILE},
-    {"RLIMIT_NPROC", RLIMIT_NPROC},
-    {"RLIMIT_RSS", RLIMIT_RSS},
-    {"RLIMIT_RTPRIO", RLIMIT_RTPRIO},
-    {"RLIMIT_RTTIME", RLIMIT_RTTIME},
-    {"RLIMIT_SIGPENDING", RLIMIT_SIGPENDING},
-    {"RLIMIT_STACK", RLIMIT_STACK},
-};
-
-struct NamespaceName {
-  NamespaceType type;
-  std::string_view name;
-  int cloneFlag;
-};
-
-constexpr NamespaceName kNamespaces[] = {
-    {NamespaceType::Pid, "pid", CLONE_NEWPID},
-    {NamespaceType::Network, "network", CLONE_NEWNET},
-    {NamespaceType::Mount, "mount", CLONE_NEWNS},
-    {NamespaceType::Ipc, "ipc", CLONE_NEWIPC},
-    {NamespaceType::Uts, "uts", CLONE_NEWUTS},
-    {NamespaceType::User, "user", CLONE_NEWUSER},
-    {NamespaceType::Cgroup, "cgroup", CLONE_NEWCGROUP},
-    {NamespaceType::Time, "time", CLONE_NEWTIME},
-};
-
 using Names = std::span<const std::string_view>;
-
-constexpr std::string_view kPropagations[] = {"private", "rprivate", "slave",      "rslave",
-                                              "shared",  "rshared",  "unbindable", "runbindable"};
-constexpr std::string_view kSchedPolicies[] = {"SCHED_OTHER",   "SCHED_FIFO", "SCHED_RR",
-                                               "SCHED_BATCH",   "SCHED_ISO",  "SCHED_IDLE",
-                                               "SCHED_DEADLINE"};
-constexpr std::string_view kSchedFlags[] = {"SCHED_FLAG_RESET_ON_FORK", "SCHED_FLAG_RECLAIM",
-                                            "SCHED_FLAG_DL_OVERRUN",    "SCHED_FLAG_KEEP_POLICY",
-                                            "SCHED_FLAG_KEEP_PARAMS",   "SCHED_FLAG_UTIL_CLAMP_MIN",
-                                            "SCHED_FLAG_UTIL_CLAMP_MAX"};
-constexpr std::string_view kIoClasses[] = {"IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE",
-                                           "IOPRIO_CLASS_IDLE"};
-constexpr std::string_view kMpolModes[] = {
-    "MPOL_DEFAULT",   "MPOL_BIND",           "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE",
-    "MPOL_PREFERRED", "MPOL_PREFERRED_MANY", "MPOL_LOCAL"};
-constexpr std::string_view kMpolFlags[] = {"MPOL_F_NUMA_BALANCING", "MPOL_F_RELATIVE_NODES",
-                                           "MPOL_F_STATIC_NODES"};
-constexpr std::string_view kPersonalityDomains[] = {"LINUX", "LINUX32"};
-constexpr std::string_view kSeccompActions[] = {
-    "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
-    "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
-    "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          "SCMP_ACT_NOTIFY"};
-constexpr std::string_view kSeccompOps[] = {"SCMP_CMP_NE",       "SCMP_CMP_LT", "SCMP_CMP_LE",
-                                            "SCMP_CMP_EQ",       "SCMP_CMP_GE", "SCMP_CMP_GT",
-                                            "SCMP_CMP_MASKED_EQ"};
-constexpr std::string_view kSeccompFlags[] = {
-    "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"};
-constexpr std::string_view kSeccompArches[] = {
-    "SCMP_ARCH_X86",         "SCMP_ARCH_X86_64",      "SCMP_ARCH_X32",    "SCMP_ARCH_ARM",
-    "SCMP_ARCH_AARCH64",     "SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",   "SCMP_ARCH_MIPS",
-    "SCMP_ARCH_MIPS64",      "SCMP_ARCH_MIPS64N32",   "SCMP_ARCH_MIPSEL", "SCMP_ARCH_MIPSEL64",
-    "SCMP_ARCH_MIPSEL64N32", "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",  "SCMP_ARCH_PPC64LE",
-    "SCMP_ARCH_S390",        "SCMP_ARCH_S390X",       "SCMP_ARCH_SH",     "SCMP_ARCH_SHEB",
-    "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",    "SCMP_ARCH_RISCV64"};
-constexpr std::string_view kTimeClocks[] = {"monotonic", "boottime"};
 
 bool contains(Names names, std::string_view v) {
   return std::find(names.begin(), names.end(), v) != names.end();
@@ -183,6 +60,17 @@ void checkEnumList(const std::vector<std::string>& vs, Names names, const std::s
   for (size_t i = 0; i < vs.size(); ++i) checkEnum(vs[i], names, element(path, i), what);
 }
 
+// The same, against a table of names and values (names.h).
+void checkEnum(const std::string& v, NameTable table, const std::string& path,
+               std::string_view what) {
+  if (!valueOf(table, v)) fail(path, "unknown " + std::string(what) + " " + quote(v));
+}
+
+void checkEnumList(const std::vector<std::string>& vs, NameTable table, const std::string& path,
+                   std::string_view what) {
+  for (size_t i = 0; i < vs.size(); ++i) checkEnum(vs[i], table, element(path, i), what);
+}
+
 bool isAbsolute(std::string_view p) {
   return !p.empty() && p.front() == '/';
 }
@@ -200,7 +88,6 @@ void checkEnv(const std::vector<std::string>& env, const std::string& path) {
 }
 
 using Strings = std::vector<std::string>;
-
 // ---------------------------------------------------------------------------
 // Parsing. Each function takes an object node and its path; failures throw
 // Invalid, caught at the API boundary.
@@ -580,7 +467,7 @@ SeccompArg parseSeccompArg(const Obj& o) {
   a.value = o.req<uint64_t>("value");
   a.valueTwo = o.get<uint64_t>("valueTwo");
   a.op = o.req<std::string>("op");
-  checkEnum(a.op, kSeccompOps, o.at("op"), "seccomp operator");
+  checkEnum(a.op, kSeccompOperators, o.at("op"), "seccomp operator");
   return a;
 }
 
@@ -750,349 +637,10 @@ Config parseConfigObj(const Obj& o) {
   applyPre13PidsLimit(c);
   return c;
 }
+}  // namespace
 
 // ---------------------------------------------------------------------------
-// Serialization, in Go struct field order with Go's omitempty rules.
-
-template <class T>
-void putOpt(ojson& j, const char* key, const std::optional<T>& v) {
-  if (v) j[key] = *v;
-}
-void putStr(ojson& j, const char* key, const std::string& v) {
-  if (!v.empty()) j[key] = v;
-}
-void putBool(ojson& j, const char* key, bool v) {
-  if (v) j[key] = true;
-}
-template <class T>
-void putNum(ojson& j, const char* key, T v) {
-  if (v != 0) j[key] = v;
-}
-template <class T>
-void putList(ojson& j, const char* key, const std::vector<T>& v) {
-  if (!v.empty()) j[key] = v;
-}
-template <class T, class F>
-void putList(ojson& j, const char* key, const std::vector<T>& v, F f) {
-  if (v.empty()) return;
-  ojson a = ojson::array();
-  for (const T& x : v) a.push_back(f(x));
-  j[key] = std::move(a);
-}
-template <class T, class F>
-void putMap(ojson& j, const char* key, const std::map<std::string, T>& m, F f) {
-  if (m.empty()) return;
-  ojson o = ojson::object();
-  for (const auto& [k, v] : m) o[k] = f(v);
-  j[key] = std::move(o);
-}
-void putStrMap(ojson& j, const char* key, const std::map<std::string, std::string>& m) {
-  putMap(j, key, m, [](const std::string& v) { return v; });
-}
-
-ojson idMappingJson(const IdMapping& m) {
-  ojson j;
-  j["containerID"] = m.containerID;
-  j["hostID"] = m.hostID;
-  j["size"] = m.size;
-  return j;
-}
-
-ojson processJson(const Process& p) {
-  ojson j = ojson::object();
-  putBool(j, "terminal", p.terminal);
-  if (p.consoleSize)
-    j["consoleSize"] = {{"height", p.consoleSize->height}, {"width", p.consoleSize->width}};
-  ojson u;
-  u["uid"] = p.user.uid;
-  u["gid"] = p.user.gid;
-  putOpt(u, "umask", p.user.umask);
-  putList(u, "additionalGids", p.user.additionalGids);
-  putStr(u, "username", p.user.username);
-  j["user"] = std::move(u);
-  putList(j, "args", p.args);
-  putStr(j, "commandLine", p.commandLine);
-  putList(j, "env", p.env);
-  j["cwd"] = p.cwd;
-  if (p.capabilities) {
-    ojson c = ojson::object();
-    putList(c, "bounding", p.capabilities->bounding);
-    putList(c, "effective", p.capabilities->effective);
-    putList(c, "inheritable", p.capabilities->inheritable);
-    putList(c, "permitted", p.capabilities->permitted);
-    putList(c, "ambient", p.capabilities->ambient);
-    j["capabilities"] = std::move(c);
-  }
-  putList(j, "rlimits", p.rlimits, [](const Rlimit& r) {
-    ojson o;
-    o["type"] = r.type;
-    o["hard"] = r.hard;
-    o["soft"] = r.soft;
-    return o;
-  });
-  putBool(j, "noNewPrivileges", p.noNewPrivileges);
-  putStr(j, "apparmorProfile", p.apparmorProfile);
-  putOpt(j, "oomScoreAdj", p.oomScoreAdj);
-  if (const auto& s = p.scheduler) {
-    ojson o;
-    o["policy"] = s->policy;
-    putNum(o, "nice", s->nice);
-    putNum(o, "priority", s->priority);
-    putList(o, "flags", s->flags);
-    putNum(o, "runtime", s->runtime);
-    putNum(o, "deadline", s->deadline);
-    putNum(o, "period", s->period);
-    j["scheduler"] = std::move(o);
-  }
-  putStr(j, "selinuxLabel", p.selinuxLabel);
-  if (p.ioPriority) {
-    ojson o;
-    o["class"] = p.ioPriority->ioClass;
-    o["priority"] = p.ioPriority->priority;
-    j["ioPriority"] = std::move(o);
-  }
-  if (p.execCPUAffinity) {
-    ojson o = ojson::object();
-    putStr(o, "initial", p.execCPUAffinity->initial);
-    putStr(o, "final", p.execCPUAffinity->final);
-    j["execCPUAffinity"] = std::move(o);
-  }
-  return j;
-}
-
-ojson hookJson(const Hook& h) {
-  ojson j;
-  j["path"] = h.path;
-  putList(j, "args", h.args);
-  putList(j, "env", h.env);
-  putOpt(j, "timeout", h.timeout);
-  return j;
-}
-
-ojson throttleJson(const ThrottleDevice& t) {
-  ojson j;
-  j["major"] = t.major;
-  j["minor"] = t.minor;
-  j["rate"] = t.rate;
-  return j;
-}
-
-ojson resourcesJson(const Resources& r) {
-  ojson j = ojson::object();
-  putList(j, "devices", r.devices, [](const DeviceCgroupRule& d) {
-    ojson o;
-    o["allow"] = d.allow;
-    putStr(o, "type", d.type);
-    putOpt(o, "major", d.major);
-    putOpt(o, "minor", d.minor);
-    putStr(o, "access", d.access);
-    return o;
-  });
-  if (const auto& m = r.memory) {
-    ojson o = ojson::object();
-    putOpt(o, "limit", m->limit);
-    putOpt(o, "reservation", m->reservation);
-    putOpt(o, "swap", m->swap);
-    putOpt(o, "kernel", m->kernel);
-    putOpt(o, "kernelTCP", m->kernelTCP);
-    putOpt(o, "swappiness", m->swappiness);
-    putOpt(o, "disableOOMKiller", m->disableOOMKiller);
-    putOpt(o, "useHierarchy", m->useHierarchy);
-    putOpt(o, "checkBeforeUpdate", m->checkBeforeUpdate);
-    j["memory"] = std::move(o);
-  }
-  if (const auto& c = r.cpu) {
-    ojson o = ojson::object();
-    putOpt(o, "shares", c->shares);
-    putOpt(o, "quota", c->quota);
-    putOpt(o, "burst", c->burst);
-    putOpt(o, "period", c->period);
-    putOpt(o, "realtimeRuntime", c->realtimeRuntime);
-    putOpt(o, "realtimePeriod", c->realtimePeriod);
-    putStr(o, "cpus", c->cpus);
-    putStr(o, "mems", c->mems);
-    putOpt(o, "idle", c->idle);
-    j["cpu"] = std::move(o);
-  }
-  if (r.pids) {
-    ojson o = ojson::object();
-    putOpt(o, "limit", r.pids->limit);
-    j["pids"] = std::move(o);
-  }
-  if (const auto& b = r.blockIO) {
-    ojson o = ojson::object();
-    putOpt(o, "weight", b->weight);
-    putOpt(o, "leafWeight", b->leafWeight);
-    putList(o, "weightDevice", b->weightDevice, [](const WeightDevice& w) {
-      ojson d;
-      d["major"] = w.major;
-      d["minor"] = w.minor;
-      putOpt(d, "weight", w.weight);
-      putOpt(d, "leafWeight", w.leafWeight);
-      return d;
-    });
-    putList(o, "throttleReadBpsDevice", b->throttleReadBpsDevice, throttleJson);
-    putList(o, "throttleWriteBpsDevice", b->throttleWriteBpsDevice, throttleJson);
-    putList(o, "throttleReadIOPSDevice", b->throttleReadIOPSDevice, throttleJson);
-    putList(o, "throttleWriteIOPSDevice", b->throttleWriteIOPSDevice, throttleJson);
-    j["blockIO"] = std::move(o);
-  }
-  putList(j, "hugepageLimits", r.hugepageLimits, [](const HugepageLimit& h) {
-    ojson o;
-    o["pageSize"] = h.pageSize;
-    o["limit"] = h.limit;
-    return o;
-  });
-  if (const auto& n = r.network) {
-    ojson o = ojson::object();
-    putOpt(o, "classID", n->classID);
-    putList(o, "priorities", n->priorities, [](const InterfacePriority& p) {
-      ojson x;
-      x["name"] = p.name;
-      x["priority"] = p.priority;
-      return x;
-    });
-    j["network"] = std::move(o);
-  }
-  putMap(j, "rdma", r.rdma, [](const Rdma& d) {
-    ojson o = ojson::object();
-    putOpt(o, "hcaHandles", d.hcaHandles);
-    putOpt(o, "hcaObjects", d.hcaObjects);
-    return o;
-  });
-  putStrMap(j, "unified", r.unified);
-  return j;
-}
-
-ojson linuxJson(const Linux& l) {
-  ojson j = ojson::object();
-  putList(j, "uidMappings", l.uidMappings, idMappingJson);
-  putList(j, "gidMappings", l.gidMappings, idMappingJson);
-  putStrMap(j, "sysctl", l.sysctl);
-  if (l.resources) j["resources"] = resourcesJson(*l.resources);
-  putStr(j, "cgroupsPath", l.cgroupsPath);
-  putList(j, "namespaces", l.namespaces, [](const Namespace& ns) {
-    ojson o;
-    o["type"] = namespaceTypeName(ns.type);
-    if (ns.path) o["path"] = *ns.path;
-    return o;
-  });
-  putList(j, "devices", l.devices, [](const Device& d) {
-    ojson o;
-    o["path"] = d.path;
-    o["type"] = std::string(1, d.type);
-    o["major"] = d.major;
-    o["minor"] = d.minor;
-    putOpt(o, "fileMode", d.fileMode);
-    putOpt(o, "uid", d.uid);
-    putOpt(o, "gid", d.gid);
-    return o;
-  });
-  putMap(j, "netDevices", l.netDevices, [](const NetDevice& d) {
-    ojson o = ojson::object();
-    putStr(o, "name", d.name);
-    return o;
-  });
-  if (const auto& s = l.seccomp) {
-    ojson o;
-    o["defaultAction"] = s->defaultAction;
-    putOpt(o, "defaultErrnoRet", s->defaultErrnoRet);
-    putList(o, "architectures", s->architectures);
-    putList(o, "flags", s->flags);
-    putStr(o, "listenerPath", s->listenerPath);
-    putStr(o, "listenerMetadata", s->listenerMetadata);
-    putList(o, "syscalls", s->syscalls, [](const Syscall& sc) {
-      ojson x;
-      x["names"] = sc.names;
-      x["action"] = sc.action;
-      putOpt(x, "errnoRet", sc.errnoRet);
-      putList(x, "args", sc.args, [](const SeccompArg& a) {
-        ojson y;
-        y["index"] = a.index;
-        y["value"] = a.value;
-        putNum(y, "valueTwo", a.valueTwo);
-        y["op"] = a.op;
-        return y;
-      });
-      return x;
-    });
-    j["seccomp"] = std::move(o);
-  }
-  putStr(j, "rootfsPropagation", l.rootfsPropagation);
-  putList(j, "maskedPaths", l.maskedPaths);
-  putList(j, "readonlyPaths", l.readonlyPaths);
-  putStr(j, "mountLabel", l.mountLabel);
-  if (const auto& r = l.intelRdt) {
-    ojson o = ojson::object();
-    putStr(o, "closID", r->closID);
-    putList(o, "schemata", r->schemata);
-    putStr(o, "l3CacheSchema", r->l3CacheSchema);
-    putStr(o, "memBwSchema", r->memBwSchema);
-    putBool(o, "enableMonitoring", r->enableMonitoring);
-    j["intelRdt"] = std::move(o);
-  }
-  if (const auto& m = l.memoryPolicy) {
-    ojson o;
-    o["mode"] = m->mode;
-    putStr(o, "nodes", m->nodes);
-    putList(o, "flags", m->flags);
-    j["memoryPolicy"] = std::move(o);
-  }
-  if (const auto& p = l.personality) {
-    ojson o;
-    o["domain"] = p->domain;
-    putList(o, "flags", p->flags);
-    j["personality"] = std::move(o);
-  }
-  putMap(j, "timeOffsets", l.timeOffsets, [](const TimeOffset& t) {
-    ojson o = ojson::object();
-    putNum(o, "secs", t.secs);
-    putNum(o, "nanosecs", t.nanosecs);
-    return o;
-  });
-  return j;
-}
-
-ojson configJson(const Config& c) {
-  ojson j;
-  j["ociVersion"] = c.ociVersion;
-  if (c.process) j["process"] = processJson(*c.process);
-  ojson root;
-  root["path"] = c.root.path;
-  putBool(root, "readonly", c.root.readonly);
-  j["root"] = std::move(root);
-  putStr(j, "hostname", c.hostname);
-  putStr(j, "domainname", c.domainname);
-  putList(j, "mounts", c.mounts, [](const Mount& m) {
-    ojson o;
-    o["destination"] = m.destination;
-    putStr(o, "type", m.type);
-    putStr(o, "source", m.source);
-    putList(o, "options", m.options);
-    putList(o, "uidMappings", m.uidMappings, idMappingJson);
-    putList(o, "gidMappings", m.gidMappings, idMappingJson);
-    return o;
-  });
-  if (!c.hooks.empty()) {
-    ojson h = ojson::object();
-    putList(h, "prestart", c.hooks.prestart, hookJson);
-    putList(h, "createRuntime", c.hooks.createRuntime, hookJson);
-    putList(h, "createContainer", c.hooks.createContainer, hookJson);
-    putList(h, "startContainer", c.hooks.startContainer, hookJson);
-    putList(h, "poststart", c.hooks.poststart, hookJson);
-    putList(h, "poststop", c.hooks.poststop, hookJson);
-    j["hooks"] = std::move(h);
-  }
-  putStrMap(j, "annotations", c.annotations);
-  if (c.linux) j["linux"] = linuxJson(*c.linux);
-  return j;
-}
-
-std::string dump(const ojson& j, int indent, char indentChar) {
-  return j.dump(indent, indentChar, false, ojson::error_handler_t::replace);
-}
-
-}  // namespace
+// Public API.
 
 // ---------------------------------------------------------------------------
 // Public API.
@@ -1115,53 +663,6 @@ Result<Process> parseProcess(std::string_view text, std::string_view what) {
 
 Result<Resources> parseResources(std::string_view text, std::string_view what) {
   return parseDocument<Resources>(text, what, parseResourcesObj);
-}
-
-std::string toJson(const Config& config, int indent, char indentChar) {
-  return dump(configJson(config), indent, indentChar);
-}
-
-std::string toJson(const Process& process, int indent, char indentChar) {
-  return dump(processJson(process), indent, indentChar);
-}
-
-std::string toJson(const Resources& resources, int indent, char indentChar) {
-  return dump(resourcesJson(resources), indent, indentChar);
-}
-
-std::optional<NamespaceType> namespaceType(std::string_view name) {
-  for (const NamespaceName& n : kNamespaces)
-    if (n.name == name) return n.type;
-  return std::nullopt;
-}
-
-std::string_view namespaceTypeName(NamespaceType type) {
-  for (const NamespaceName& n : kNamespaces)
-    if (n.type == type) return n.name;
-  return "";
-}
-
-int namespaceCloneFlag(NamespaceType type) {
-  for (const NamespaceName& n : kNamespaces)
-    if (n.type == type) return n.cloneFlag;
-  return 0;
-}
-
-std::optional<int> rlimitResource(std::string_view name) {
-  for (const RlimitName& r : kRlimits)
-    if (r.name == name) return r.resource;
-  return std::nullopt;
-}
-
-std::optional<int> capabilityNumber(std::string_view name) {
-  for (size_t i = 0; i < kCapabilityNames.size(); ++i)
-    if (kCapabilityNames[i] == name) return static_cast<int>(i);
-  return std::nullopt;
-}
-
-std::string_view capabilityName(int number) {
-  if (number < 0 || number > kLastCapability) return "";
-  return kCapabilityNames[static_cast<size_t>(number)];
 }
 
 }  // namespace sangja::spec

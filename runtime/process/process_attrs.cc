@@ -15,38 +15,12 @@
 
 #include "base/file.h"
 #include "base/procfs.h"
+#include "spec/names.h"
 
 namespace sangja {
 
 namespace {
 
-// Values from the kernel's uapi (linux/sched.h, linux/ioprio.h,
-// linux/mempolicy.h); glibc does not export all of them.
-struct NamedValue {
-  std::string_view name;
-  uint64_t value;
-};
-
-constexpr NamedValue kSchedPolicies[] = {{"SCHED_OTHER", 0}, {"SCHED_FIFO", 1},
-                                         {"SCHED_RR", 2},    {"SCHED_BATCH", 3},
-                                         {"SCHED_IDLE", 5},  {"SCHED_DEADLINE", 6}};
-constexpr NamedValue kSchedFlags[] = {
-    {"SCHED_FLAG_RESET_ON_FORK", 0x01}, {"SCHED_FLAG_RECLAIM", 0x02},
-    {"SCHED_FLAG_DL_OVERRUN", 0x04},    {"SCHED_FLAG_KEEP_POLICY", 0x08},
-    {"SCHED_FLAG_KEEP_PARAMS", 0x10},   {"SCHED_FLAG_UTIL_CLAMP_MIN", 0x20},
-    {"SCHED_FLAG_UTIL_CLAMP_MAX", 0x40}};
-constexpr NamedValue kIoClasses[] = {
-    {"IOPRIO_CLASS_RT", 1}, {"IOPRIO_CLASS_BE", 2}, {"IOPRIO_CLASS_IDLE", 3}};
-constexpr NamedValue kMpolModes[] = {{"MPOL_DEFAULT", 0},
-                                     {"MPOL_PREFERRED", 1},
-                                     {"MPOL_BIND", 2},
-                                     {"MPOL_INTERLEAVE", 3},
-                                     {"MPOL_LOCAL", 4},
-                                     {"MPOL_PREFERRED_MANY", 5},
-                                     {"MPOL_WEIGHTED_INTERLEAVE", 6}};
-constexpr NamedValue kMpolFlags[] = {{"MPOL_F_STATIC_NODES", 1u << 15},
-                                     {"MPOL_F_RELATIVE_NODES", 1u << 14},
-                                     {"MPOL_F_NUMA_BALANCING", 1u << 13}};
 constexpr int kIoPrioClassShift = 13;
 
 // struct sched_attr, first version (48 bytes); glibc's <sched.h> clashes
@@ -62,17 +36,11 @@ struct SchedAttr {
   uint64_t period;
 };
 static_assert(sizeof(SchedAttr) == 48);
+static_assert(spec::valueOf(spec::kPersonalityDomains, "LINUX") == PER_LINUX);
+static_assert(spec::valueOf(spec::kPersonalityDomains, "LINUX32") == PER_LINUX32);
 // Far more nodes than any machine has; keeps the mask small and bounded.
 constexpr unsigned kMaxNodes = 1024;
 constexpr unsigned kBitsPerWord = sizeof(unsigned long) * CHAR_BIT;
-
-template <size_t N>
-std::optional<uint64_t> lookup(const NamedValue (&table)[N], std::string_view name) {
-  for (const NamedValue& entry : table) {
-    if (entry.name == name) return entry.value;
-  }
-  return std::nullopt;
-}
 
 Result<unsigned> parseNumber(std::string_view text, std::string_view list, std::string_view where) {
   unsigned value = 0;
@@ -112,13 +80,15 @@ bool hostHasResctrl() {
 
 Result<SchedulerPlan> planScheduler(const spec::Scheduler& s) {
   SchedulerPlan plan;
-  std::optional<uint64_t> policy = lookup(kSchedPolicies, s.policy);
-  if (!policy) {
+  std::optional<uint64_t> policy = spec::valueOf(spec::kSchedPolicies, s.policy);
+  // A name of the spec that Linux never implemented.
+  if (!policy || s.policy == "SCHED_ISO") {
     return Error::invalid(
         "process.scheduler.policy: " + s.policy + " is not a policy this kernel offers", EINVAL);
   }
   plan.policy = static_cast<uint32_t>(*policy);
-  for (const std::string& f : s.flags) plan.flags |= lookup(kSchedFlags, f).value_or(0);
+  for (const std::string& f : s.flags)
+    plan.flags |= spec::valueOf(spec::kSchedFlags, f).value_or(0);
   if (s.nice < -20 || s.nice > 19) {
     return Error::invalid("process.scheduler.nice: " + std::to_string(s.nice) +
                           " is outside -20..19");
@@ -145,7 +115,7 @@ Result<SchedulerPlan> planScheduler(const spec::Scheduler& s) {
 }
 
 Result<int> planIoPriority(const spec::IoPriority& p) {
-  std::optional<uint64_t> ioClass = lookup(kIoClasses, p.ioClass);
+  std::optional<uint64_t> ioClass = spec::valueOf(spec::kIoClasses, p.ioClass);
   if (!ioClass) return Error::invalid("process.ioPriority.class: unknown class " + p.ioClass);
   if (p.priority < 0 || p.priority > 7) {
     return Error::invalid("process.ioPriority.priority: " + std::to_string(p.priority) +
@@ -179,11 +149,11 @@ Result<std::vector<unsigned>> parseCpuList(std::string_view list, std::string_vi
 
 Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m) {
   MemoryPolicyPlan plan;
-  std::optional<uint64_t> mode = lookup(kMpolModes, m.mode);
+  std::optional<uint64_t> mode = spec::valueOf(spec::kMpolModes, m.mode);
   if (!mode) return Error::invalid("linux.memoryPolicy.mode: unknown mode " + m.mode);
   plan.mode = static_cast<int>(*mode);
   for (const std::string& f : m.flags) {
-    std::optional<uint64_t> flag = lookup(kMpolFlags, f);
+    std::optional<uint64_t> flag = spec::valueOf(spec::kMpolFlags, f);
     if (!flag) return Error::invalid("linux.memoryPolicy.flags: unknown flag " + f);
     plan.mode |= static_cast<int>(*flag);
   }
@@ -221,9 +191,9 @@ Result<unsigned long> planPersonality(const spec::Personality& p) {
   if (!p.flags.empty()) {
     return Error::invalid("linux.personality.flags: the spec defines no flags yet");
   }
-  if (p.domain == "LINUX") return static_cast<unsigned long>(PER_LINUX);
-  if (p.domain == "LINUX32") return static_cast<unsigned long>(PER_LINUX32);
-  return Error::invalid("linux.personality.domain: unknown domain " + p.domain);
+  std::optional<uint64_t> domain = spec::valueOf(spec::kPersonalityDomains, p.domain);
+  if (!domain) return Error::invalid("linux.personality.domain: unknown domain " + p.domain);
+  return static_cast<unsigned long>(*domain);
 }
 
 Result<ProcessAttrs> planProcessAttrs(const spec::Process& process, const spec::Linux* linux,

@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/unique_fd.h"
 #include "runtime/process/seccomp_cache.h"
+#include "spec/names.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -38,35 +39,44 @@ constexpr unsigned kMaxArgs = 6;
 
 // Actions whose value carries the errno (runtime-spec: errnoRet).
 enum class ActionKind { kPlain, kErrno, kTrace };
-struct ActionName {
-  std::string_view name;
-  uint32_t value;
-  ActionKind kind;
-};
-constexpr std::array kActions = {
-    ActionName{"SCMP_ACT_KILL", SCMP_ACT_KILL, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_KILL_PROCESS", SCMP_ACT_KILL_PROCESS, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_KILL_THREAD", SCMP_ACT_KILL_THREAD, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_TRAP", SCMP_ACT_TRAP, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_ERRNO", SCMP_ACT_ERRNO(0), ActionKind::kErrno},
-    ActionName{"SCMP_ACT_TRACE", SCMP_ACT_TRACE(0), ActionKind::kTrace},
-    ActionName{"SCMP_ACT_ALLOW", SCMP_ACT_ALLOW, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_LOG", SCMP_ACT_LOG, ActionKind::kPlain},
-    ActionName{"SCMP_ACT_NOTIFY", SCMP_ACT_NOTIFY, ActionKind::kPlain},
-};
+ActionKind kindOf(std::string_view action) {
+  if (action == "SCMP_ACT_ERRNO") return ActionKind::kErrno;
+  if (action == "SCMP_ACT_TRACE") return ActionKind::kTrace;
+  return ActionKind::kPlain;
+}
+
+// The spec's tables (spec/names.h) hold the kernel's numbers; libseccomp
+// must agree with them.
+constexpr uint64_t specValue(spec::NameTable table, std::string_view name) {
+  return spec::valueOf(table, name).value_or(~0ULL);
+}
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_KILL") == SCMP_ACT_KILL);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_KILL_PROCESS") == SCMP_ACT_KILL_PROCESS);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_KILL_THREAD") == SCMP_ACT_KILL_THREAD);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_TRAP") == SCMP_ACT_TRAP);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_ERRNO") == SCMP_ACT_ERRNO(0));
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_TRACE") == SCMP_ACT_TRACE(0));
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_ALLOW") == SCMP_ACT_ALLOW);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_LOG") == SCMP_ACT_LOG);
+static_assert(specValue(spec::kSeccompActions, "SCMP_ACT_NOTIFY") == SCMP_ACT_NOTIFY);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_NE") == SCMP_CMP_NE);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_LT") == SCMP_CMP_LT);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_LE") == SCMP_CMP_LE);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_EQ") == SCMP_CMP_EQ);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_GE") == SCMP_CMP_GE);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_GT") == SCMP_CMP_GT);
+static_assert(specValue(spec::kSeccompOperators, "SCMP_CMP_MASKED_EQ") == SCMP_CMP_MASKED_EQ);
+static_assert(specValue(spec::kSeccompFlags, "SECCOMP_FILTER_FLAG_TSYNC") ==
+              SECCOMP_FILTER_FLAG_TSYNC);
+static_assert(specValue(spec::kSeccompFlags, "SECCOMP_FILTER_FLAG_LOG") == SECCOMP_FILTER_FLAG_LOG);
+static_assert(specValue(spec::kSeccompFlags, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") ==
+              SECCOMP_FILTER_FLAG_SPEC_ALLOW);
+static_assert(specValue(spec::kSeccompFlags, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV") ==
+              SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV);
 
 struct IntName {
   std::string_view name;
   uint32_t value;
-};
-constexpr std::array kOperators = {
-    IntName{"SCMP_CMP_NE", SCMP_CMP_NE},
-    IntName{"SCMP_CMP_LT", SCMP_CMP_LT},
-    IntName{"SCMP_CMP_LE", SCMP_CMP_LE},
-    IntName{"SCMP_CMP_EQ", SCMP_CMP_EQ},
-    IntName{"SCMP_CMP_GE", SCMP_CMP_GE},
-    IntName{"SCMP_CMP_GT", SCMP_CMP_GT},
-    IntName{"SCMP_CMP_MASKED_EQ", SCMP_CMP_MASKED_EQ},
 };
 
 // The arches this libseccomp has tokens for; runtime-spec also lists a few
@@ -105,13 +115,6 @@ constexpr std::array kArches = {
 constexpr std::string_view kNewerArches[] = {"SCMP_ARCH_LOONGARCH64", "SCMP_ARCH_M68K",
                                              "SCMP_ARCH_SH", "SCMP_ARCH_SHEB"};
 
-constexpr std::array kFlags = {
-    IntName{"SECCOMP_FILTER_FLAG_TSYNC", SECCOMP_FILTER_FLAG_TSYNC},
-    IntName{"SECCOMP_FILTER_FLAG_LOG", SECCOMP_FILTER_FLAG_LOG},
-    IntName{"SECCOMP_FILTER_FLAG_SPEC_ALLOW", SECCOMP_FILTER_FLAG_SPEC_ALLOW},
-    IntName{"SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV},
-};
-
 template <size_t N>
 std::optional<uint32_t> lookup(const std::array<IntName, N>& table, std::string_view name) {
   for (const IntName& e : table) {
@@ -127,8 +130,8 @@ std::vector<std::string> names(const Table& table) {
   return out;
 }
 
-const ActionName* findAction(std::string_view name) {
-  for (const ActionName& a : kActions) {
+const spec::NamedValue* findAction(std::string_view name) {
+  for (const spec::NamedValue& a : spec::kSeccompActions) {
     if (a.name == name) return &a;
   }
   return nullptr;
@@ -136,8 +139,8 @@ const ActionName* findAction(std::string_view name) {
 
 // The name of an action value, for messages ("SCMP_ACT_ERRNO").
 std::string_view actionName(uint32_t value) {
-  for (const ActionName& a : kActions) {
-    if (a.value == (value & (a.kind == ActionKind::kPlain ? 0xffffffffU : 0xffff0000U))) {
+  for (const spec::NamedValue& a : spec::kSeccompActions) {
+    if (a.value == (value & (kindOf(a.name) == ActionKind::kPlain ? 0xffffffffU : 0xffff0000U))) {
       return a.name;
     }
   }
@@ -165,8 +168,8 @@ bool kernelHasFlag(unsigned flag) {
 Result<uint32_t> errnoFor(const std::optional<uint32_t>& errnoRet, std::string_view action,
                           const std::string& where) {
   if (!errnoRet) return uint32_t{EPERM};
-  const ActionName* a = findAction(action);
-  if (a != nullptr && a->kind == ActionKind::kPlain) {
+  const spec::NamedValue* a = findAction(action);
+  if (a != nullptr && kindOf(a->name) == ActionKind::kPlain) {
     return Error::invalid(where + ": only allowed with SCMP_ACT_ERRNO or SCMP_ACT_TRACE, not " +
                           std::string(action));
   }
@@ -261,9 +264,9 @@ struct FilterCtx {
 }  // namespace
 
 std::optional<uint32_t> actionValue(std::string_view name, uint32_t errnoRet) {
-  const ActionName* a = findAction(name);
+  const spec::NamedValue* a = findAction(name);
   if (a == nullptr) return std::nullopt;
-  switch (a->kind) {
+  switch (kindOf(a->name)) {
     case ActionKind::kErrno:
       return SCMP_ACT_ERRNO(errnoRet);
     case ActionKind::kTrace:
@@ -271,11 +274,11 @@ std::optional<uint32_t> actionValue(std::string_view name, uint32_t errnoRet) {
     case ActionKind::kPlain:
       break;
   }
-  return a->value;
+  return static_cast<uint32_t>(a->value);
 }
 
 std::optional<int> operatorValue(std::string_view name) {
-  std::optional<uint32_t> v = lookup(kOperators, name);
+  std::optional<uint64_t> v = spec::valueOf(spec::kSeccompOperators, name);
   if (!v) return std::nullopt;
   return static_cast<int>(*v);
 }
@@ -285,16 +288,19 @@ std::optional<uint32_t> archValue(std::string_view name) {
 }
 
 std::optional<unsigned> flagValue(std::string_view name) {
-  return lookup(kFlags, name);
+  std::optional<uint64_t> v = spec::valueOf(spec::kSeccompFlags, name);
+  if (!v) return std::nullopt;
+  return static_cast<unsigned>(*v);
 }
 
 Features features() {
-  return Features{names(kActions), names(kOperators), names(kArches), names(kFlags)};
+  return Features{names(spec::kSeccompActions), names(spec::kSeccompOperators), names(kArches),
+                  names(spec::kSeccompFlags)};
 }
 
 std::vector<std::string> supportedFlags() {
   std::vector<std::string> out;
-  for (const IntName& f : kFlags) {
+  for (const spec::NamedValue& f : spec::kSeccompFlags) {
     if (kernelHasFlag(f.value)) out.emplace_back(f.name);
   }
   return out;
@@ -468,7 +474,7 @@ Status checkKernelSupport(const RulePlan& plan) {
   };
   TRY(check(plan.defaultAction));
   for (const Rule& r : plan.rules) TRY(check(r.action));
-  for (const IntName& f : kFlags) {
+  for (const spec::NamedValue& f : spec::kSeccompFlags) {
     if ((plan.flags & f.value) && !kernelHasFlag(f.value)) {
       return Error::invalid(
           "linux.seccomp.flags: " + std::string(f.name) + " is not supported by this kernel",
