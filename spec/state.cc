@@ -12,6 +12,7 @@ namespace sangja::spec {
 using json_detail::fail;
 using json_detail::Obj;
 using json_detail::parseDocument;
+using json_detail::quote;
 using ojson = nlohmann::ordered_json;
 
 namespace {
@@ -30,11 +31,31 @@ using Annotations = std::map<std::string, std::string>;
 
 }  // namespace
 
+constexpr std::pair<Status, const char*> kStatusNames[] = {{Status::kCreating, "creating"},
+                                                           {Status::kCreated, "created"},
+                                                           {Status::kRunning, "running"},
+                                                           {Status::kPaused, "paused"},
+                                                           {Status::kStopped, "stopped"}};
+
+const char* statusName(Status status) {
+  for (const auto& [value, name] : kStatusNames) {
+    if (value == status) return name;
+  }
+  return "unknown";
+}
+
+std::optional<Status> statusFromName(std::string_view name) {
+  for (const auto& [value, text] : kStatusNames) {
+    if (name == text) return value;
+  }
+  return std::nullopt;
+}
+
 std::string toJson(const State& s) {
   ojson j;
   j["ociVersion"] = s.ociVersion;
   j["id"] = s.id;
-  j["status"] = s.status;
+  j["status"] = statusName(s.status);
   if (s.pid != 0) j["pid"] = s.pid;
   j["bundle"] = s.bundle;
   if (!s.annotations.empty()) j["annotations"] = annotationsJson(s.annotations);
@@ -46,7 +67,10 @@ Result<State> parseState(std::string_view text) {
     State s;
     s.ociVersion = o.req<std::string>("ociVersion");
     s.id = o.req<std::string>("id");
-    s.status = o.req<std::string>("status");
+    std::string status = o.req<std::string>("status");
+    std::optional<Status> known = statusFromName(status);
+    if (!known) fail(o.at("status"), "unknown status " + quote(status));
+    s.status = *known;
     s.pid = o.get<int>("pid");
     if (s.pid < 0) fail(o.at("pid"), "must not be negative");
     s.bundle = o.req<std::string>("bundle");

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,12 +14,17 @@
 
 namespace sangja::spec {
 
-// The runtime-spec state (runtime.md "State"); statuses are "creating",
-// "created", "running", "stopped" (and "paused", as runc reports).
+// A container's status: runtime.md's "creating", "created", "running",
+// "stopped", and "paused" (as runc reports).
+enum class Status { kCreating, kCreated, kRunning, kPaused, kStopped };
+const char* statusName(Status status);
+std::optional<Status> statusFromName(std::string_view name);
+
+// The runtime-spec state (runtime.md "State").
 struct State {
   std::string ociVersion = "1.3.0";
   std::string id;
-  std::string status;
+  Status status = Status::kCreating;
   int pid = 0;  // omitted from JSON when 0, as in specs-go
   std::string bundle;
   std::map<std::string, std::string> annotations;

@@ -193,7 +193,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // state as it is then ("creating").
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State creating{.id = opts.id,
-                         .status = "creating",
+                         .status = spec::Status::kCreating,
                          .pid = pid,
                          .bundle = bundle,
                          .annotations = config.annotations};

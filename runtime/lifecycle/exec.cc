@@ -290,7 +290,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   callbacks.placeInCgroup = [&](pid_t pid) { return attachTo(c.cgroupFd.get(), pid); };
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State running{.id = opts.id,
-                        .status = std::string(statusName(c.status)),
+                        .status = c.status,
                         .pid = pid,
                         .bundle = c.state.bundle,
                         .annotations = c.state.annotations};

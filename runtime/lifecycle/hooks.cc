@@ -49,20 +49,20 @@ std::string_view phaseName(Phase phase) {
   return "?";
 }
 
-std::string_view stateStatus(Phase phase) {
+spec::Status stateStatus(Phase phase) {
   switch (phase) {
     case Phase::kPrestart:
     case Phase::kCreateRuntime:
     case Phase::kCreateContainer:
-      return "creating";  // create has not finished
+      return spec::Status::kCreating;  // create has not finished
     case Phase::kStartContainer:
-      return "created";  // the user's program has not run yet
+      return spec::Status::kCreated;  // the user's program has not run yet
     case Phase::kPoststart:
-      return "running";
+      return spec::Status::kRunning;
     case Phase::kPoststop:
-      return "stopped";
+      return spec::Status::kStopped;
   }
-  return "?";
+  return spec::Status::kStopped;  // not reached: every phase is named above
 }
 
 bool runsInContainer(Phase phase) {
@@ -104,7 +104,7 @@ Command commandFor(const spec::Hook& hook) {
 }
 
 std::string stateJson(Phase phase, spec::State base, int pid) {
-  base.status = std::string(stateStatus(phase));
+  base.status = stateStatus(phase);
   base.pid = phase == Phase::kPoststop ? 0 : pid;
   return spec::toJson(base);
 }

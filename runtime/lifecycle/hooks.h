@@ -58,7 +58,7 @@ std::string_view phaseName(Phase phase);
 // The container status the state on the hook's stdin carries: "creating"
 // for create's phases, "created" for startContainer, "running" for
 // poststart, "stopped" for poststop.
-std::string_view stateStatus(Phase phase);
+spec::Status stateStatus(Phase phase);
 // createContainer and startContainer run in the container's namespaces;
 // the others in the runtime's.
 bool runsInContainer(Phase phase);

@@ -10,20 +10,6 @@
 
 namespace sangja {
 
-const char* statusName(ContainerStatus status) {
-  switch (status) {
-    case ContainerStatus::kCreated:
-      return "created";
-    case ContainerStatus::kRunning:
-      return "running";
-    case ContainerStatus::kPaused:
-      return "paused";
-    case ContainerStatus::kStopped:
-      return "stopped";
-  }
-  return "unknown";
-}
-
 std::optional<uint64_t> liveProcessStartTime(pid_t pid) {
   if (pid <= 0) return std::nullopt;
   char path[32];

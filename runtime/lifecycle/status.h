@@ -12,9 +12,10 @@
 
 namespace sangja {
 
-enum class ContainerStatus { kCreated, kRunning, kPaused, kStopped };
-
-const char* statusName(ContainerStatus status);
+// The runtime finds containers created, running, paused or stopped; only
+// create itself reports one "creating".
+using ContainerStatus = spec::Status;
+using spec::statusName;
 
 // The start time (clock ticks since boot, /proc/<pid>/stat field 22) of a
 // live, non-zombie process; nullopt if there is none.

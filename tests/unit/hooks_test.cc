@@ -103,18 +103,18 @@ TEST(Hooks, ContainerPhasesRunInTheContainer) {
 }
 
 TEST(Hooks, StateStatusPerPhase) {
-  EXPECT_EQ(stateStatus(Phase::kPrestart), "creating");
-  EXPECT_EQ(stateStatus(Phase::kCreateRuntime), "creating");
-  EXPECT_EQ(stateStatus(Phase::kCreateContainer), "creating");
-  EXPECT_EQ(stateStatus(Phase::kStartContainer), "created");
-  EXPECT_EQ(stateStatus(Phase::kPoststart), "running");
-  EXPECT_EQ(stateStatus(Phase::kPoststop), "stopped");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kPrestart)), "creating");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kCreateRuntime)), "creating");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kCreateContainer)), "creating");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kStartContainer)), "created");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kPoststart)), "running");
+  EXPECT_STREQ(spec::statusName(stateStatus(Phase::kPoststop)), "stopped");
 }
 
 TEST(Hooks, StateJsonCarriesStatusAndPid) {
   Result<spec::State> s = spec::parseState(stateJson(Phase::kCreateRuntime, base(), 4242));
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->status, "creating");
+  EXPECT_EQ(s->status, spec::Status::kCreating);
   EXPECT_EQ(s->pid, 4242);
   EXPECT_EQ(s->id, "c1");
   EXPECT_EQ(s->bundle, "/srv/c1");
@@ -122,12 +122,12 @@ TEST(Hooks, StateJsonCarriesStatusAndPid) {
 
   s = spec::parseState(stateJson(Phase::kStartContainer, base(), 1));
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->status, "created");
+  EXPECT_EQ(s->status, spec::Status::kCreated);
   EXPECT_EQ(s->pid, 1);
 
   s = spec::parseState(stateJson(Phase::kPoststart, base(), 77));
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->status, "running");
+  EXPECT_EQ(s->status, spec::Status::kRunning);
   EXPECT_EQ(s->pid, 77);
 }
 
@@ -136,7 +136,7 @@ TEST(Hooks, PoststopStateHasNoPid) {
   EXPECT_EQ(text.find("\"pid\""), std::string::npos) << text;
   Result<spec::State> s = spec::parseState(text);
   ASSERT_TRUE(s.ok()) << s.error().message();
-  EXPECT_EQ(s->status, "stopped");
+  EXPECT_EQ(s->status, spec::Status::kStopped);
 }
 
 TEST(Hooks, ArgsAbsentMeansArgvIsThePath) {

@@ -597,7 +597,7 @@ TEST(SeccompLoaded, EveryFlagWithAListener) {
 TEST(SeccompListener, ContainerProcessStateShape) {
   spec::State st;
   st.id = "c1";
-  st.status = "creating";
+  st.status = spec::Status::kCreating;
   st.pid = 4422;
   st.bundle = "/b";
   st.annotations = {{"k", "v"}};
@@ -632,7 +632,7 @@ TEST(SeccompListener, SendsTheFdAndTheState) {
   program.listenerMetadata = "meta";
   spec::State st;
   st.id = "c2";
-  st.status = "creating";
+  st.status = spec::Status::kCreating;
   st.pid = 77;
   Status sent = sendToListener(program, st, readEnd.get());
   ASSERT_TRUE(sent.ok()) << sent.error().message();

@@ -96,7 +96,7 @@ TEST(SpecState, RenderStoppedWithoutAnnotations) {
 TEST(SpecState, OciStateForHooks) {
   State s;
   s.id = "c1";
-  s.status = "created";
+  s.status = Status::kCreated;
   s.pid = 77;
   s.bundle = "/b";
   s.annotations = {{"k", "v"}};
@@ -111,7 +111,7 @@ TEST(SpecState, OciStateForHooks) {
 TEST(SpecState, OciStateOmitsZeroPidAndEmptyAnnotations) {
   State s;
   s.id = "c1";
-  s.status = "stopped";
+  s.status = Status::kStopped;
   s.bundle = "/b";
   EXPECT_EQ(toJson(s), R"({"ociVersion":"1.3.0","id":"c1","status":"stopped","bundle":"/b"})");
   Result<State> back = parseState(toJson(s));
@@ -125,6 +125,22 @@ TEST(SpecState, Rfc3339Nano) {
   EXPECT_EQ(formatRfc3339Nano({1714566896, 5}), "2024-05-01T12:34:56.000000005Z");
   EXPECT_EQ(formatRfc3339Nano({1714566896, 0}), "2024-05-01T12:34:56Z");
   EXPECT_EQ(formatRfc3339Nano({0, 0}), "1970-01-01T00:00:00Z");
+}
+
+TEST(SpecState, StatusNamesGoBothWays) {
+  for (Status st :
+       {Status::kCreating, Status::kCreated, Status::kRunning, Status::kPaused, Status::kStopped}) {
+    EXPECT_EQ(statusFromName(statusName(st)), st) << statusName(st);
+  }
+  EXPECT_FALSE(statusFromName("Running").has_value());
+}
+
+TEST(SpecState, UnknownStatusIsRefusedByName) {
+  Result<State> s =
+      parseState(R"({"ociVersion":"1.3.0","id":"c1","status":"sleeping","bundle":"/b"})");
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.error().message().find("status: unknown status \"sleeping\""), std::string::npos)
+      << s.error().message();
 }
 
 }  // namespace
