@@ -26,13 +26,17 @@ struct PsArgs {
   char* const* argv;
 };
 
-// Child: ps, writing to our pipe.
+namespace child {
+
+// ps, writing to our pipe.
 void execPs(void* p) {
   const auto* args = static_cast<const PsArgs*>(p);
   if (::dup2(args->out, 1) < 0) ::_exit(127);
   ::execvp("ps", args->argv);
   ::_exit(127);
 }
+
+}  // namespace child
 
 // Runs `ps ARGS` and keeps the header and the lines whose PID column is one
 // of pids.
@@ -46,7 +50,7 @@ Result<std::string> psTable(const std::vector<int>& pids, std::vector<std::strin
   argv.insert(argv.end(), psArgs.begin(), psArgs.end());
   CStringArray cargv(argv);
   PsArgs args{writeEnd.get(), cargv.data()};
-  Spawned ps = TRY(spawn({}, execPs, &args).context("start ps"));
+  Spawned ps = TRY(spawn({}, child::execPs, &args).context("start ps"));
   writeEnd.reset();
   std::string out = TRY(readFd(readEnd.get(), "ps output"));
   int status = TRY(ps.child.wait());

@@ -447,7 +447,7 @@ void makeRootfsAMountPoint(const RootfsPlan& plan, const ChildChannel& channel) 
 
 }  // namespace
 
-void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
+void child::finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
   ScopedFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) channel.fail(errno, "open / to finish the rootfs");
   Ctx ctx{plan, channel, root.get()};
@@ -469,8 +469,8 @@ void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel) {
   }
 }
 
-void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel, const int* openedSources,
-                 void (*beforeEnterRoot)(const ChildChannel&)) {
+void child::setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
+                        const int* openedSources, void (*beforeEnterRoot)(const ChildChannel&)) {
   if (plan.ownMountNamespace) makeRootfsAMountPoint(plan, channel);
   ScopedFd root(::open(plan.rootfs.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) channel.fail(errno, "open rootfs", plan.rootfs);

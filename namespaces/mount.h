@@ -88,6 +88,8 @@ struct RootfsPlan {
 // binds (ns::makeIdmappedTrees) must be among them.
 inline constexpr size_t kMaxParentOpenedSources = 256;
 
+namespace child {
+
 // Child side: builds the container's filesystem view and ends with the
 // process's root at the rootfs. Exits through channel.fail on error.
 // openedSources: kMaxParentOpenedSources fds (-1: none), by mount index:
@@ -100,5 +102,7 @@ void setupRootfs(const RootfsPlan& plan, const ChildChannel& channel, const int*
 // Child side, after setupRootfs (and what must still write to the root,
 // like /dev/console): the root turns read-only and gets its propagation.
 void finishRootfs(const RootfsPlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja::mnt

@@ -50,7 +50,7 @@ Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& request
   return plan;
 }
 
-void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel) {
+void child::joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel) {
   // Joining a mount namespace changes what paths mean: do it last.
   for (int pass = 0; pass < 2; ++pass) {
     for (const Join& j : plan.joins) {
@@ -60,13 +60,13 @@ void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel) {
   }
 }
 
-void enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
+void child::enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
   if (plan.ipcNsAfterRoot && ::unshare(CLONE_NEWIPC) < 0) {
     channel.fail(errno, "unshare ipc namespace");
   }
 }
 
-void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
+void child::enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel) {
   if (plan.newCgroupNs && ::unshare(CLONE_NEWCGROUP) < 0) {
     channel.fail(errno, "unshare cgroup namespace");
   }

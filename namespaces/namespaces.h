@@ -50,6 +50,8 @@ struct NamespacePlan {
 // when config.json is parsed).
 Result<NamespacePlan> planNamespaces(const std::vector<spec::Namespace>& requests);
 
+namespace child {
+
 // Child side: setns() into every namespace in plan.joins, in an order that
 // keeps the needed privileges (the mount namespace last).
 void joinNamespaces(const NamespacePlan& plan, const ChildChannel& channel);
@@ -59,6 +61,8 @@ void enterNewIpcNamespace(const NamespacePlan& plan, const ChildChannel& channel
 
 // Child side: unshare the cgroup namespace, once placed in the cgroup.
 void enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 // Parent side. Joining a pid namespace only affects later children, so the
 // runtime joins one for the length of a clone and then returns to its own

@@ -11,7 +11,7 @@
 
 namespace sangja::ns {
 
-void bringUpLoopback(const ChildChannel& channel) {
+void child::bringUpLoopback(const ChildChannel& channel) {
   alignas(nlmsghdr) char buf[MNL_SOCKET_BUFFER_SIZE < 1024 ? MNL_SOCKET_BUFFER_SIZE : 1024];
   nlmsghdr* nlh = mnl_nlmsg_put_header(buf);
   nlh->nlmsg_type = RTM_NEWLINK;

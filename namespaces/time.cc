@@ -44,7 +44,7 @@ Result<TimePlan> planTimeNamespace(const spec::Config& config, const NamespacePl
   return plan;
 }
 
-void enterNewTimeNamespace(const TimePlan& plan, const ChildChannel& channel) {
+void child::enterNewTimeNamespace(const TimePlan& plan, const ChildChannel& channel) {
   if (!plan.unshare) return;
   if (::unshare(CLONE_NEWTIME) < 0) channel.fail(errno, "unshare time namespace");
   if (!plan.offsets.empty()) {

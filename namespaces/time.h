@@ -31,8 +31,12 @@ Result<std::string> renderTimensOffsets(const std::map<std::string, spec::TimeOf
 // path, whose offsets are already fixed).
 Result<TimePlan> planTimeNamespace(const spec::Config& config, const NamespacePlan& namespaces);
 
+namespace child {
+
 // Child side, with the host's /proc still in view and before the init
 // changes its uid (the file belongs to its owner).
 void enterNewTimeNamespace(const TimePlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja::ns

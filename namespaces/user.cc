@@ -228,7 +228,12 @@ struct ReadMapsArgs {
   int writeEnd;
 };
 
-// Child: inside the namespace, its own maps read as they were written.
+}  // namespace
+
+namespace child {
+namespace {
+
+// Inside the namespace, its own maps read as they were written.
 void readMapsInside(void* p) {
   const auto* args = static_cast<const ReadMapsArgs*>(p);
   bool ok = ::setns(args->userNsFd, CLONE_NEWUSER) == 0 &&
@@ -239,6 +244,7 @@ void readMapsInside(void* p) {
 }
 
 }  // namespace
+}  // namespace child
 
 Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
                   std::vector<spec::IdMapping>* gidMap) {
@@ -247,7 +253,7 @@ Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
   UniqueFd readEnd(p[0]);
   UniqueFd writeEnd(p[1]);
   ReadMapsArgs args{userNsFd, writeEnd.get()};
-  Spawned reader = TRY(spawn({}, readMapsInside, &args).context("read id maps"));
+  Spawned reader = TRY(spawn({}, child::readMapsInside, &args).context("read id maps"));
   writeEnd.reset();
   std::string text = TRY(readFd(readEnd.get(), "id maps of the user namespace"));
   size_t nul = text.find('\0');
@@ -269,10 +275,6 @@ Status writeIdMaps(const UserPlan& plan, pid_t pid) {
 
 namespace {
 
-[[noreturn]] void waitToBeKilled(void*) {
-  for (;;) ::pause();  // killed by its owner once it holds the namespace
-}
-
 struct HelperArgs {
   int report;  // the helper's end of the socket
   int userNsFd;
@@ -281,6 +283,16 @@ struct HelperArgs {
   void (*childMain)(const void*);
   const void* arg;
 };
+
+}  // namespace
+
+// The helpers' children, between clone and exec (or _exit).
+namespace child {
+namespace {
+
+[[noreturn]] void waitToBeKilled(void*) {
+  for (;;) ::pause();  // killed by its owner once it holds the namespace
+}
 
 void initInJoinedNamespace(void* p) {
   const auto* args = static_cast<const HelperArgs*>(p);
@@ -310,9 +322,10 @@ void joinAndCloneInit(void* p) {
 }
 
 }  // namespace
+}  // namespace child
 
 Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap) {
-  Spawned holder = TRY(spawn({CLONE_NEWUSER}, waitToBeKilled, nullptr)
+  Spawned holder = TRY(spawn({CLONE_NEWUSER}, child::waitToBeKilled, nullptr)
                            .context("create a user namespace for an idmapped mount"));
   TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false}, holder.pid));
   return openFile("/proc/" + std::to_string(holder.pid) + "/ns/user", O_RDONLY);
@@ -327,7 +340,8 @@ Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long clon
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
   HelperArgs args{theirs.get(), userNsFd, pidNsFd, cloneFlags, childMain, arg};
-  Spawned helper = TRY(spawn({}, joinAndCloneInit, &args).context("fork user namespace helper"));
+  Spawned helper =
+      TRY(spawn({}, child::joinAndCloneInit, &args).context("fork user namespace helper"));
   theirs.reset();
   TRY(helper.child.wait().context("user namespace helper"));
   Result<SyncMessage> msg = receiveSync(ours.get());
@@ -339,9 +353,9 @@ Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long clon
   return static_cast<pid_t>(msg->pid);
 }
 
-void becomeRoot(const UserPlan& plan, const ChildChannel& channel) {
+void child::becomeRoot(const UserPlan& plan, const ChildChannel& channel) {
   if (!plan.becomeRoot) return;
-  if (int err = child::setIdentity(0, 0, nullptr, -1); err != 0) {
+  if (int err = sangja::child::setIdentity(0, 0, nullptr, -1); err != 0) {
     channel.fail(err, "become root in the user namespace");
   }
 }

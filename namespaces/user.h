@@ -83,9 +83,13 @@ Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string&
 Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long cloneFlags,
                                    void (*childMain)(const void*), const void* arg);
 
+namespace child {
+
 // Child side, once the maps are written and every namespace is joined:
 // setresgid/setresuid(0), so that what the init creates belongs to the
 // container's root. Keeps the capabilities it has in the namespace.
 void becomeRoot(const UserPlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja::ns

@@ -4,7 +4,7 @@
 
 namespace sangja::ns {
 
-void applyUts(const UtsPlan& plan, const ChildChannel& channel) {
+void child::applyUts(const UtsPlan& plan, const ChildChannel& channel) {
   if (!plan.hostname.empty() && ::sethostname(plan.hostname.data(), plan.hostname.size()) < 0) {
     channel.fail(errno, "set hostname", plan.hostname);
   }

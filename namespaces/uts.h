@@ -12,7 +12,11 @@ struct UtsPlan {
   std::string domainname;
 };
 
+namespace child {
+
 // Child side.
 void applyUts(const UtsPlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja::ns

@@ -101,7 +101,7 @@ Result<InitNamespaces> openInitNamespaces(pid_t initPid, int pidfd) {
   return out;
 }
 
-int enterInitRoot(int rootFd) {
+int child::enterInitRoot(int rootFd) {
   if (::fchdir(rootFd) < 0 || ::chroot(".") < 0 || ::chdir("/") < 0) return errno;
   return 0;
 }

@@ -47,8 +47,12 @@ struct InitNamespaces {
 // (its start time); -1: one is opened here.
 Result<InitNamespaces> openInitNamespaces(pid_t initPid, int pidfd);
 
+namespace child {
+
 // Child side (no allocation): fchdir to rootFd, chroot there, chdir("/").
 // Returns 0 or an errno.
 int enterInitRoot(int rootFd);
+
+}  // namespace child
 
 }  // namespace sangja

@@ -28,9 +28,10 @@
 
 namespace sangja {
 
-namespace {
+// ---- Child side: everything in `child` runs between clone and execve. ----
 
-// ---- Child side: everything below runs between clone and execve. ----
+namespace child {
+namespace {
 
 // A keyring of its own, so the container cannot read the runtime's keys.
 void joinSessionKeyring(const LaunchPlan& plan, const ChildChannel& channel) {
@@ -106,16 +107,16 @@ void pauseForHooks(const ChildChannel& ch) {
   }
   // From the runtime's /proc, before a joined mount namespace replaces it.
   int lsmExecFd = openLsmExecAttr(plan.attrs, ch);
-  ns::joinNamespaces(plan.namespaces, ch);
+  ns::child::joinNamespaces(plan.namespaces, ch);
   // Both write our own /proc files, which stop being ours once we change
   // uid in a user namespace.
-  ns::enterNewTimeNamespace(plan.time, ch);
+  ns::child::enterNewTimeNamespace(plan.time, ch);
   writeOomScoreAdj(plan.process, ch);
-  ns::becomeRoot(plan.user, ch);
-  ns::enterNewIpcNamespace(plan.namespaces, ch);
-  ns::enterNewCgroupNamespace(plan.namespaces, ch);
-  if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::bringUpLoopback(ch);
-  ns::applyUts(plan.uts, ch);
+  ns::child::becomeRoot(plan.user, ch);
+  ns::child::enterNewIpcNamespace(plan.namespaces, ch);
+  ns::child::enterNewCgroupNamespace(plan.namespaces, ch);
+  if (plan.namespaces.hasNew(CLONE_NEWNET)) ns::child::bringUpLoopback(ch);
+  ns::child::applyUts(plan.uts, ch);
   joinSessionKeyring(plan, ch);
   phaseNs[kPhaseNamespaces] = trace::nowNs();
   if (plan.joinsContainer()) {
@@ -123,11 +124,12 @@ void pauseForHooks(const ChildChannel& ch) {
       ch.fail(err, "enter the root of the container init");
     }
   } else {
-    mnt::setupRootfs(plan.rootfs, ch, openedSources, plan.pauseForHooks ? pauseForHooks : nullptr);
+    mnt::child::setupRootfs(plan.rootfs, ch, openedSources,
+                            plan.pauseForHooks ? pauseForHooks : nullptr);
   }
   // In the new root, before it turns read-only.
-  console::setupConsole(plan.console, ch);
-  if (!plan.joinsContainer()) mnt::finishRootfs(plan.rootfs, ch);
+  console::child::setupConsole(plan.console, ch);
+  if (!plan.joinsContainer()) mnt::child::finishRootfs(plan.rootfs, ch);
   phaseNs[kPhaseRootfs] = trace::nowNs();
   applyProcessAttrs(plan.attrs, lsmExecFd, ch);
   applyRlimits(plan.process, ch);
@@ -136,7 +138,7 @@ void pauseForHooks(const ChildChannel& ch) {
   // the identity change when only CAP_SYS_ADMIN allows it, before ready
   // when its listener fd must reach `create`, else just before execve.
   // What follows must not need a syscall a profile may deny, or fall back.
-  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
+  seccomp::child::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeIdentity, ch);
   applyIdentity(plan.process, ch);
   applyNoNewPrivileges(plan.process, ch);
   closeAllButWhatTheWaitNeeds(plan, wiring, ch);
@@ -148,17 +150,22 @@ void pauseForHooks(const ChildChannel& ch) {
                         ? nullptr
                         : resolveExecutable(plan.process, pathBuf, sizeof pathBuf, ch);
   ::umask(plan.process.umask.value_or(022));
-  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
+  seccomp::child::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeReady, ch);
   phaseNs[kPhaseReady] = trace::nowNs();
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(wiring.execFifoFd, ch);
   if (exe == nullptr) ::_exit(127);
   if (int err = child::resetSignals(); err != 0) ch.fail(err, "reset signal mask");
-  seccomp::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
+  seccomp::child::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
   execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());
 }
 
+}  // namespace
+}  // namespace child
+
 // ---- Parent side. ----
+
+namespace {
 
 struct Cloned {
   ChildProcess process;
@@ -185,13 +192,13 @@ bool initWaitsForGo(const LaunchPlan& plan, int cgroupFd, bool inCgroup) {
 
 void initMain(void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
-  containerInit(*args->plan, *args->wiring, ChildChannel(args->channel),
-                initWaitsForGo(*args->plan, args->cgroupFd, *args->inCgroup));
+  child::containerInit(*args->plan, *args->wiring, ChildChannel(args->channel),
+                       initWaitsForGo(*args->plan, args->cgroupFd, *args->inCgroup));
 }
 
 [[noreturn]] void initFromHelper(const void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
-  containerInit(*args->plan, *args->wiring, ChildChannel(args->channel), true);
+  child::containerInit(*args->plan, *args->wiring, ChildChannel(args->channel), true);
 }
 
 // A user namespace given by path: a helper joins it and clones the init,

@@ -295,6 +295,8 @@ struct ChildPlan {
 
 // ---- Child side: between clone and execve. No allocation, no locks. ----
 
+namespace child {
+
 [[noreturn]] void childFail(int err, const char* what, const char* detail) {
   FixedText<512> msg("sangja: ");
   msg.append(what)
@@ -327,21 +329,28 @@ struct ChildPlan {
     // runtime's uid may have no name there.
     if (joinedUser) {
       // EINVAL: uid 0 is not mapped there; the hook keeps the ids it joined with.
-      int err = child::setIdentity(0, 0, nullptr, -1);
+      int err = sangja::child::setIdentity(0, 0, nullptr, -1);
       if (err != 0 && err != EINVAL)
         childFail(err, "become root in", "the container's user namespace");
     }
-    if (int err = enterInitRoot(p.join->root()); err != 0) {
+    if (int err = sangja::child::enterInitRoot(p.join->root()); err != 0) {
       childFail(err, "enter the root of", "the container init");
     }
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) < 0) childFail(errno, "enter", p.cwd);
-  if (int err = child::resetSignals(); err != 0) childFail(err, "reset signals for", p.path);
+  if (int err = sangja::child::resetSignals(); err != 0)
+    childFail(err, "reset signals for", p.path);
   // Only stdin, stdout and stderr reach the hook.
   if (int err = closeFdsExcept(3, nullptr, 0); err != 0) childFail(err, "close fds for", p.path);
   ::execve(p.path, p.argv, p.envp);
   childFail(errno, "exec", p.path);
 }
+
+void hookMain(void* plan) {
+  hookChild(*static_cast<const ChildPlan*>(plan));
+}
+
+}  // namespace child
 
 // ---- Parent side. ----
 
@@ -370,18 +379,14 @@ Result<UniqueFd> stdinWithState(std::string_view state) {
   return std::move(p.read);
 }
 
-void hookMain(void* plan) {
-  hookChild(*static_cast<const ChildPlan*>(plan));
-}
-
 // In the container's pid namespace and straight in its cgroup when the
 // hook joins it.
 Result<ChildProcess> cloneHook(const ChildPlan& plan) {
   auto pidns = TRY(ns::PidNamespaceSwitch::enter(plan.join != nullptr ? plan.join->pidNs() : -1));
   SpawnOptions options;
   options.cgroupFd = plan.join != nullptr ? plan.join->cgroupFd() : -1;
-  Spawned hook =
-      TRY(spawn(options, hookMain, const_cast<ChildPlan*>(&plan)).context("clone hook process"));
+  Spawned hook = TRY(
+      spawn(options, child::hookMain, const_cast<ChildPlan*>(&plan)).context("clone hook process"));
   if (options.cgroupFd >= 0 && !hook.inCgroup) {
     return Error::invalid("clone hook process: this kernel cannot clone into a cgroup", ENOSYS);
   }

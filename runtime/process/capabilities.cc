@@ -43,7 +43,7 @@ Result<CapabilitySets> capabilitySets(const spec::Capabilities& caps) {
   return out;
 }
 
-void dropBoundingSet(const CapabilitySets& caps, const ChildChannel& channel) {
+void child::dropBoundingSet(const CapabilitySets& caps, const ChildChannel& channel) {
   for (int cap = 0; cap <= caps.lastCap; ++cap) {
     if (caps.bounding & (uint64_t{1} << cap)) continue;
     if (::prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
@@ -54,7 +54,7 @@ void dropBoundingSet(const CapabilitySets& caps, const ChildChannel& channel) {
   }
 }
 
-void applyCapabilitySets(const CapabilitySets& caps, const ChildChannel& channel) {
+void child::applyCapabilitySets(const CapabilitySets& caps, const ChildChannel& channel) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
   __user_cap_data_struct data[2]{};
   for (int word = 0; word < 2; ++word) {

@@ -26,10 +26,14 @@ struct CapabilitySets {
 // ambient ones not also permitted and inheritable are dropped too.
 Result<CapabilitySets> capabilitySets(const spec::Capabilities& caps);
 
+namespace child {
+
 // Child side, step 1 (while still root): drop from the bounding set.
 void dropBoundingSet(const CapabilitySets& caps, const ChildChannel& channel);
 // Child side, step 2 (after the uid change, with keep-caps set): the
 // effective, permitted and inheritable sets, then the ambient ones.
 void applyCapabilitySets(const CapabilitySets& caps, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja

@@ -149,7 +149,7 @@ void mountDevConsole(int root, int slave, const ChildChannel& ch) {
 
 }  // namespace
 
-void setupConsole(const ConsolePlan& plan, const ChildChannel& ch) {
+void child::setupConsole(const ConsolePlan& plan, const ChildChannel& ch) {
   if (!plan.enabled) return;
   ScopedFd root(::open("/", O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root.get() < 0) ch.fail(errno, "process.terminal: open /");

@@ -48,6 +48,8 @@ std::string ptyName(int ptyNumber);
 
 // ---- Child side (between clone and execve; no allocation). ----
 
+namespace child {
+
 // With plan.enabled: opens the pty master from the container's devpts
 // (/dev/pts/ptmx, else /dev/ptmx, resolved under the current root), its
 // slave through the master (TIOCGPTPEER), applies the size, binds the slave
@@ -57,6 +59,8 @@ std::string ptyName(int ptyNumber);
 // is the container's (after pivot_root, or after joining its mount
 // namespace). Exits through channel.fail on error.
 void setupConsole(const ConsolePlan& plan, const ChildChannel& channel);
+
+}  // namespace child
 
 // ---- Parent side. ----
 

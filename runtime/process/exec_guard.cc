@@ -133,8 +133,8 @@ Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp) {
   return guard;
 }
 
-[[noreturn]] void execContainerProgram(const ExecGuard& guard, const char* path, char* const argv[],
-                                       char* const envp[]) {
+[[noreturn]] void child::execContainerProgram(const ExecGuard& guard, const char* path,
+                                              char* const argv[], char* const envp[]) {
   int err;
   const char* through = "";
   if (guard.active()) {

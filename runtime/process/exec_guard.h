@@ -101,10 +101,14 @@ bool seccompAllowsExecveat(const spec::Seccomp& profile);
 // seccomp: the container's profile, if any.
 Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp);
 
+namespace child {
+
 // Child side, the init's last step: execs path through the trampoline when
 // the guard is active, directly otherwise. On failure it writes
 // "sangja: exec PATH: <error>" to stderr and _exits 127.
 [[noreturn]] void execContainerProgram(const ExecGuard& guard, const char* path, char* const argv[],
                                        char* const envp[]);
+
+}  // namespace child
 
 }  // namespace sangja

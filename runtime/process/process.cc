@@ -151,7 +151,7 @@ Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd) {
   return plan;
 }
 
-void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel) {
+void child::writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel) {
   if (plan.oomScoreAdj.empty()) return;
   int fd = openVerifiedProc("/proc/self/oom_score_adj", O_WRONLY);
   if (fd < 0) channel.fail(-fd, "open /proc/self/oom_score_adj");
@@ -161,7 +161,7 @@ void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel) {
   ::close(fd);
 }
 
-void applyRlimits(const ProcessPlan& plan, const ChildChannel& channel) {
+void child::applyRlimits(const ProcessPlan& plan, const ChildChannel& channel) {
   for (const RlimitSetting& r : plan.rlimits) {
     if (::setrlimit(static_cast<__rlimit_resource>(r.resource), &r.value) < 0) {
       channel.fail(errno, "set rlimit", r.name);
@@ -169,7 +169,7 @@ void applyRlimits(const ProcessPlan& plan, const ChildChannel& channel) {
   }
 }
 
-void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
+void child::applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
   if (plan.caps) dropBoundingSet(*plan.caps, channel);
   // Keep the permitted set across the uid change so capset can pick from it.
   bool changeUser = plan.uid != 0;
@@ -186,7 +186,7 @@ void applyIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
   if (plan.caps) applyCapabilitySets(*plan.caps, channel);
 }
 
-void applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel) {
+void child::applyNoNewPrivileges(const ProcessPlan& plan, const ChildChannel& channel) {
   if (plan.noNewPrivileges && ::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
     channel.fail(errno, "set no_new_privs");
   }
@@ -216,7 +216,7 @@ void checkCwdInsideRoot(const ProcessPlan& plan, bool filterMayDenyGetcwd,
 // change: a non-root user may lack search permission on the cwd's parents
 // and still work there (runc enters it here too), and no profile can deny
 // the check.
-bool enterCwdBeforeIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
+bool child::enterCwdBeforeIdentity(const ProcessPlan& plan, const ChildChannel& channel) {
   if (::chdir(plan.cwd.c_str()) < 0) {
     // Root refused (a user namespace, root-squashed NFS): the container's
     // user may be let in; enterCwdAfterIdentity tries again.
@@ -227,14 +227,15 @@ bool enterCwdBeforeIdentity(const ProcessPlan& plan, const ChildChannel& channel
   return true;
 }
 
-void enterCwdAfterIdentity(const ProcessPlan& plan, bool entered, const ChildChannel& channel) {
+void child::enterCwdAfterIdentity(const ProcessPlan& plan, bool entered,
+                                  const ChildChannel& channel) {
   if (entered) return;
   if (::chdir(plan.cwd.c_str()) < 0) channel.fail(errno, "chdir to cwd", plan.cwd);
   checkCwdInsideRoot(plan, true, channel);
 }
 
-const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
-                              const ChildChannel& channel) {
+const char* child::resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
+                                     const ChildChannel& channel) {
   const std::string& name = plan.args[0];
   // With the effective ids and capabilities, as execve will judge: access()
   // uses the real ones and ignores CAP_DAC_OVERRIDE of a non-root user.

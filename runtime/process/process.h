@@ -51,6 +51,8 @@ std::vector<std::string> keepLastOfEachName(const std::vector<std::string>& env)
 // rootfs's /etc/passwd when the config does not set it, as runc does.
 Result<ProcessPlan> planProcess(const spec::Process& process, int rootfsFd);
 
+namespace child {
+
 // Child side, in this order: before the rootfs is set up (host /proc).
 void writeOomScoreAdj(const ProcessPlan& plan, const ChildChannel& channel);
 // After the rootfs: limits, identity and capabilities, no_new_privs.
@@ -64,5 +66,7 @@ void enterCwdAfterIdentity(const ProcessPlan& plan, bool entered, const ChildCha
 // Finds args[0] in the container's PATH; pathBuf holds the result.
 const char* resolveExecutable(const ProcessPlan& plan, char* pathBuf, size_t size,
                               const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja

@@ -244,7 +244,7 @@ bool wantsLsm(const spec::Process& process, const spec::Linux* linux) {
          (linux != nullptr && !linux->mountLabel.empty());
 }
 
-int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {
+int child::openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {
   if (!attrs.apparmorProfile.empty()) {
     // Kernels with LSM stacking have a per-LSM directory; older ones only
     // the shared file.
@@ -261,7 +261,8 @@ int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel) {
   return -1;
 }
 
-void applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd, const ChildChannel& channel) {
+void child::applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd,
+                              const ChildChannel& channel) {
   if (attrs.finalCpuAffinity &&
       ::sched_setaffinity(0, sizeof(cpu_set_t), &*attrs.finalCpuAffinity) < 0) {
     channel.fail(errno, "set the CPU affinity (process.execCPUAffinity.final)");

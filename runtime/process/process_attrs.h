@@ -80,11 +80,15 @@ bool hostHasResctrl();
 
 // ---- child side ----
 
+namespace child {
+
 // While / is still the host's: the LSM exec attribute of this thread, from
 // the host's /proc and verified to be procfs; -1 when no label is set.
 int openLsmExecAttr(const ProcessAttrs& attrs, const ChildChannel& channel);
 // Before the capabilities are dropped: raising a scheduling class or I/O
 // priority and choosing an LSM exec label may need them. Closes lsmExecFd.
 void applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd, const ChildChannel& channel);
+
+}  // namespace child
 
 }  // namespace sangja

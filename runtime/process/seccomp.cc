@@ -565,7 +565,7 @@ Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& pro
   return program;
 }
 
-void loadFilter(const Program& program, LoadPoint at, const ChildChannel& channel) {
+void child::loadFilter(const Program& program, LoadPoint at, const ChildChannel& channel) {
   if (program.filter.empty() || program.when != at) return;
   sock_fprog prog{static_cast<unsigned short>(program.filter.size()),
                   const_cast<sock_filter*>(program.filter.data())};

@@ -159,11 +159,15 @@ struct Program {
 Result<Program> planProgram(const spec::Seccomp& profile, const ProcessPlan& process,
                             const std::string& cacheDir = "");
 
+namespace child {
+
 // Child side: loads the program if `at` is its load point. With a listener
 // the notify fd goes to the runtime as a kSeccompFd message and is closed
 // here: the container never holds it. A failure at kBeforeExec (nobody
 // reads the channel then) goes to the container's stderr.
 void loadFilter(const Program& program, LoadPoint at, const ChildChannel& channel);
+
+}  // namespace child
 
 // ---- The listener (parent side). ----
 

@@ -187,7 +187,7 @@ class TrampolineTest : public ::testing::Test {
     std::string path = args[0];
     return inChild([&] {
       if (before) before();
-      execContainerProgram(guard_, path.c_str(), argv_.data(), envp);
+      child::execContainerProgram(guard_, path.c_str(), argv_.data(), envp);
     });
   }
 
@@ -330,12 +330,12 @@ TEST(ExecGuardTest, InactiveGuardExecsDirectly) {
   std::string a0 = "/bin/sh", a1 = "-c", a2 = "readlink /proc/$$/exe";
   char* argv[] = {a0.data(), a1.data(), a2.data(), nullptr};
   char* envp[] = {nullptr};
-  ChildResult r = inChild([&] { execContainerProgram(guard, argv[0], argv, envp); });
+  ChildResult r = inChild([&] { child::execContainerProgram(guard, argv[0], argv, envp); });
   EXPECT_EQ(r.status, 0) << r.output;
   char real[PATH_MAX];
   ASSERT_NE(::realpath("/bin/sh", real), nullptr);
   EXPECT_EQ(r.output, std::string(real) + "\n");
-  r = inChild([&] { execContainerProgram(guard, "/nonexistent", argv, envp); });
+  r = inChild([&] { child::execContainerProgram(guard, "/nonexistent", argv, envp); });
   EXPECT_EQ(r.status, 127);
   EXPECT_EQ(r.output, "sangja: exec /nonexistent: No such file or directory\n");
 }

@@ -482,7 +482,7 @@ TEST_F(SeccompCacheDir, FilterFromTheCacheStillDenies) {
   if (pid == 0) {
     ChildChannel ch(pair[1]);
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(200);
-    loadFilter(cached, cached.when, ch);
+    child::loadFilter(cached, cached.when, ch);
     ::_exit(::mkdir(made.c_str(), 0700) < 0 ? errno : 0);
   }
   ::close(pair[0]);

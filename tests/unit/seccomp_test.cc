@@ -350,7 +350,7 @@ int runFiltered(const Program& program, const std::function<int()>& body, int ch
     rlimit noCore{0, 0};
     ::setrlimit(RLIMIT_CORE, &noCore);  // SIGSYS would dump core
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(200);
-    loadFilter(program, program.when, ch);
+    child::loadFilter(program, program.when, ch);
     // exit_group itself, not _exit: ASan's _exit runs syscalls of its own
     // first, which a deny-by-default filter fails.
     ::syscall(SYS_exit_group, body());
@@ -532,7 +532,7 @@ TEST(SeccompLoaded, NotifyFdReachesTheRuntimeAndAnswers) {
   if (pid == 0) {
     ChildChannel ch(childEnd.get());
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) ::_exit(200);
-    loadFilter(p, p.when, ch);
+    child::loadFilter(p, p.when, ch);
     long first = ::syscall(SYS_getppid);  // answered: a fake success
     int firstErr = errnoOf(::syscall(SYS_getppid));
     ::_exit(first == 4242 && firstErr == EXDEV ? 0 : 1);
