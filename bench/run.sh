@@ -87,7 +87,7 @@ install_deps() {
 # /sys/fs/cgroup/unified. crun refuses to run in that layout. In a private mount namespace
 # with a fresh cgroup2 mount on /sys/fs/cgroup it sees a v2-only host (the same v2 hierarchy,
 # so the same kernel work). By default every row runs in that "v2" view, so every runtime
-# builds one cgroup v2 leaf, as in DESIGN.md's benchmark; -H adds rows in the "host" view.
+# builds one cgroup v2 leaf (docs/ARCHITECTURE.md, "Speed"); -H adds rows in the "host" view.
 
 # Runs a command in VIEW (untimed: setup, clean-up, starting the agents).
 in_view() {
@@ -173,7 +173,7 @@ compile_helpers() {
 }
 
 # A busybox rootfs plus `runc spec`'s default config with terminal off, args /bin/true and no
-# device rules (DESIGN.md's benchmark config; crun cannot load its device eBPF program here
+# device rules (the benchmark config, docs/ARCHITECTURE.md "Speed"; crun cannot load its device eBPF program here
 # anyway, since it insists on raising RLIMIT_MEMLOCK, which root on this host cannot do).
 build_base_bundle() {
   local dir=$TMP/base a

@@ -14,6 +14,9 @@
 //
 // Instead of any of its messages the child may send kError, which ends
 // the conversation; anything else out of turn is "expected X, got Y".
+//
+// The idmapped-tree helper (namespaces/idmap.h) speaks the same messages
+// to the parent: kMountSource per tree, then kReady (or kError).
 #pragma once
 
 #include "base/result.h"
