@@ -10,7 +10,7 @@
 
 #include "base/file.h"
 #include "base/fixed_text.h"
-#include "namespaces/mountinfo.h"
+#include "base/mountinfo.h"
 
 namespace sangja::mnt {
 

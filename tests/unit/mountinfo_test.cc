@@ -1,8 +1,8 @@
-#include "namespaces/mountinfo.h"
+#include "base/mountinfo.h"
 
 #include <gtest/gtest.h>
 
-namespace sangja::mnt {
+namespace sangja {
 namespace {
 
 TEST(Mountinfo, IdsParentsAndUnescapedMountPoints) {
@@ -22,5 +22,20 @@ TEST(Mountinfo, IdsParentsAndUnescapedMountPoints) {
   EXPECT_EQ(m[3].mountPoint, "/trailing\\04");  // not a whole escape: kept as is
 }
 
+TEST(Mountinfo, RootFilesystemAndSuperOptions) {
+  std::vector<MountinfoEntry> m = parseMountinfo(
+      "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+      "22 1 0:21 /sub\\040dir /proc rw,nosuid shared:12 master:3 - proc proc rw\n"
+      "23 1 0:22 / /no-tail rw\n");
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(m[0].root, "/");
+  EXPECT_EQ(m[0].fstype, "cgroup");
+  EXPECT_EQ(m[0].superOptions, "rw,cpu,cpuacct");
+  EXPECT_EQ(m[1].root, "/sub dir");
+  EXPECT_EQ(m[1].fstype, "proc") << "past the optional fields";
+  EXPECT_EQ(m[1].superOptions, "rw");
+  EXPECT_EQ(m[2].fstype, "");
+}
+
 }  // namespace
-}  // namespace sangja::mnt
+}  // namespace sangja

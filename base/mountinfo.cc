@@ -1,8 +1,8 @@
-#include "namespaces/mountinfo.h"
+#include "base/mountinfo.h"
 
 #include "base/numbers.h"
 
-namespace sangja::mnt {
+namespace sangja {
 
 namespace {
 
@@ -45,17 +45,27 @@ std::vector<MountinfoEntry> parseMountinfo(std::string_view text) {
     size_t eol = text.find('\n');
     std::string_view line = text.substr(0, eol);
     text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
-    // id parent major:minor root mount-point options ...
+    // id parent major:minor root mount-point options [optional...] - fstype source super-options
     MountinfoEntry e;
     if (!parseWhole(nextField(line), e.id) || !parseWhole(nextField(line), e.parent)) continue;
     nextField(line);  // major:minor
-    nextField(line);  // root
+    e.root = unescapeOctal(nextField(line));
     std::string_view point = nextField(line);
     if (point.empty()) continue;
     e.mountPoint = unescapeOctal(point);
+    size_t dash = line.find("- ");
+    while (dash != std::string_view::npos && dash != 0 && line[dash - 1] != ' ') {
+      dash = line.find("- ", dash + 1);
+    }
+    if (dash != std::string_view::npos) {
+      std::string_view tail = line.substr(dash + 2);
+      e.fstype = std::string(nextField(tail));
+      nextField(tail);  // source
+      e.superOptions = std::string(nextField(tail));
+    }
     out.push_back(std::move(e));
   }
   return out;
 }
 
-}  // namespace sangja::mnt
+}  // namespace sangja
