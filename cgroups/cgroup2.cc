@@ -12,9 +12,11 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/mountinfo.h"
 #include "cgroups/cgroup_manager.h"
 #include "cgroups/device_filter.h"  // [device filter]
 #include "cgroups/resources.h"
+#include "cgroups/stats.h"
 
 namespace sangja::cgroups {
 
@@ -69,13 +71,23 @@ class Cgroup2Manager final : public CgroupManager {
     }
   }
 
-  Result<UniqueFd> openDir() const override {
-    return openFile(fullPath(), O_RDONLY | O_DIRECTORY).context("open cgroup");
+  Result<UniqueFd> openDir(std::string_view sub) const override {
+    UniqueFd dir = TRY(openFile(fullPath(), O_RDONLY | O_DIRECTORY).context("open cgroup"));
+    if (sub.empty()) return dir;
+    std::string name(sub);
+    int fd = ::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) return Error::fromErrno("sub-cgroup " + fullPath() + "/" + name);
+    return UniqueFd(fd);
   }
 
-  Status attach(pid_t pid) const override {
-    return writeExisting(fullPath() + "/cgroup.procs", std::to_string(pid))
-        .context("join cgroup " + path_);
+  Status attach(pid_t pid, std::string_view sub) const override {
+    if (sub.empty()) {
+      return writeExisting(fullPath() + "/cgroup.procs", std::to_string(pid))
+          .context("join cgroup " + path_);
+    }
+    UniqueFd dir = TRY(openDir(sub));
+    UniqueFd procs = TRY(openAt(dir.get(), "cgroup.procs", O_WRONLY).context("join cgroup"));
+    return writeAll(procs.get(), std::to_string(pid), "cgroup.procs");
   }
 
   Result<std::vector<pid_t>> pids() const override {
@@ -131,7 +143,7 @@ class Cgroup2Manager final : public CgroupManager {
 
   Status applyResources(const spec::Resources& resources, bool forUpdate) const override {
     TRY(enableControllers(controllersNeeded(resources)));
-    UniqueFd dir = TRY(openDir());
+    UniqueFd dir = TRY(openDir(""));
     CgroupFacts facts = TRY(probeCgroup(dir.get()));
     std::vector<CgroupWrite> writes = TRY(translateResources(resources, facts));
     if (forUpdate && resources.memory && resources.memory->checkBeforeUpdate.value_or(false)) {
@@ -174,6 +186,25 @@ class Cgroup2Manager final : public CgroupManager {
       };
       ::poll(&p, 1, 100);
     }
+  }
+
+  bool isFrozen() const override {
+    Result<std::string> frozen = readFile(fullPath() + "/cgroup.freeze");
+    return frozen.ok() && frozen->starts_with("1");
+  }
+
+  Result<nlohmann::ordered_json> stats() const override { return readStats(fullPath()); }
+
+  CurrentLimits currentLimits() const override {
+    // An unreadable memory.max (no memory controller) is no limit.
+    return parseCurrentLimits(readFile(fullPath() + "/memory.max").valueOr("max"),
+                              readFile(fullPath() + "/cpu.max").valueOr(""));
+  }
+
+  uint64_t oomKills() const override { return oomKillCount(fullPath()); }
+
+  UniqueFd watchOomKills() const override {
+    return UniqueFd(::open((fullPath() + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
   }
 
   std::string createdFrom() const override { return createdFrom_; }
@@ -256,27 +287,12 @@ std::string hostCgroup2Flags(std::string_view mountinfo, std::string_view mountP
   constexpr std::string_view kRootFlags[] = {"nsdelegate", "favordynmods", "memory_localevents",
                                              "memory_recursiveprot", "memory_hugetlb_accounting"};
   std::string flags;
-  while (!mountinfo.empty()) {
-    size_t eol = mountinfo.find('\n');
-    std::string_view line = mountinfo.substr(0, eol);
-    mountinfo = eol == std::string_view::npos ? std::string_view{} : mountinfo.substr(eol + 1);
-    // id parent dev root point options [optional...] - fstype source superoptions
-    size_t sep = line.find(" - ");
-    if (sep == std::string_view::npos) continue;
-    std::string_view head = line.substr(0, sep);
-    size_t pos = 0;
-    std::string_view point;
-    for (int field = 0; field < 5 && pos != std::string_view::npos; ++field) {
-      size_t next = head.find(' ', pos);
-      if (field == 4) point = head.substr(pos, next == std::string_view::npos ? next : next - pos);
-      pos = next == std::string_view::npos ? next : next + 1;
-    }
-    std::string_view tail = line.substr(sep + 3);
-    if (point != mountPoint || !tail.starts_with("cgroup2 ")) continue;
-    std::string_view super = tail.substr(tail.rfind(' ') + 1);
+  // The last cgroup2 mount at mountPoint is the one in view.
+  for (const MountinfoEntry& m : parseMountinfo(mountinfo)) {
+    if (m.mountPoint != mountPoint || m.fstype != "cgroup2") continue;
     flags.clear();
     for (std::string_view flag : kRootFlags) {
-      if (hasWord(std::string(super), flag, ',')) {
+      if (hasWord(m.superOptions, flag, ',')) {
         if (!flags.empty()) flags += ',';
         flags += flag;
       }

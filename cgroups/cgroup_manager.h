@@ -1,16 +1,23 @@
-// The container's cgroup, behind a small interface so that v1 and systemd
-// drivers can sit beside the cgroupfs v2 one later.
+// The container's cgroup, behind one interface: every cgroup file the
+// runtime reads or writes goes through a CgroupManager, so that v1 and
+// systemd drivers can sit beside the cgroupfs v2 one, and the lifecycle can
+// be unit-tested against a fake (tests/unit/fake_cgroup_manager.h).
 #pragma once
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "cgroups/resources.h"
 #include "spec/config.h"
 
 namespace sangja::cgroups {
@@ -33,15 +40,28 @@ class CgroupManager {
   // Sets linux.resources on the cgroup: enables the controllers they need,
   // then writes the files. With forUpdate, memory.checkBeforeUpdate applies.
   virtual Status applyResources(const spec::Resources& resources, bool forUpdate) const = 0;
-  // An O_DIRECTORY fd of the cgroup, for clone3's CLONE_INTO_CGROUP.
-  virtual Result<UniqueFd> openDir() const = 0;
-  virtual Status attach(pid_t pid) const = 0;
+  // An O_DIRECTORY fd of the cgroup (sub "") or of a sub-cgroup of it that
+  // must exist (exec --cgroup), for clone3's CLONE_INTO_CGROUP.
+  virtual Result<UniqueFd> openDir(std::string_view sub) const = 0;
+  // Moves pid into the cgroup (sub "") or into a sub-cgroup of it.
+  virtual Status attach(pid_t pid, std::string_view sub) const = 0;
   virtual Result<std::vector<pid_t>> pids() const = 0;
   // Sends sig to every process of the cgroup.
   virtual Status signalAll(int sig) const = 0;
   // Freezes or thaws the cgroup (cgroup.freeze) and waits until
   // cgroup.events says it is done.
   virtual Status setFrozen(bool frozen) const = 0;
+  // Whether it is frozen now (pause); a cgroup that is gone is not.
+  virtual bool isFrozen() const = 0;
+  // Usage in runc's types.Stats JSON shape (cgroups/stats.h).
+  virtual Result<nlohmann::ordered_json> stats() const = 0;
+  // The limits in force (an unreadable one is left empty).
+  virtual CurrentLimits currentLimits() const = 0;
+  // OOM kills in the cgroup so far (0 without the memory controller), and
+  // an fd that polls POLLPRI when that count may have changed (invalid
+  // where there is nothing to poll).
+  virtual uint64_t oomKills() const = 0;
+  virtual UniqueFd watchOomKills() const = 0;
   // The topmost directory create() made ("" if the cgroup existed).
   virtual std::string createdFrom() const = 0;
   // Removes the cgroup and the parents create() made (up to createdFrom)
@@ -81,5 +101,10 @@ std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string
 // Convenience: find the mount and build the manager.
 Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
                                                   const std::string& createdFrom = "");
+
+// How the lifecycle opens a container's cgroup (path, createdFrom):
+// openCgroup, or a fake in unit tests.
+using CgroupOpener = std::function<Result<std::unique_ptr<CgroupManager>>(
+    const std::string& path, const std::string& createdFrom)>;
 
 }  // namespace sangja::cgroups

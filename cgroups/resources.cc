@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <optional>
 #include <set>
@@ -587,6 +588,46 @@ uint64_t blkioWeightToIoWeight(uint16_t weight) {
   // above 1000: clamp to the range it was made for.
   uint64_t w = std::clamp<uint64_t>(weight, 10, 1000);
   return 1 + (w - 10) * 9999 / 990;
+}
+
+namespace {
+
+std::optional<int64_t> leadingNumber(std::string_view text) {
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || (end != text.data() + text.size() && *end != '\n' && *end != ' ')) {
+    return std::nullopt;
+  }
+  return v;
+}
+
+}  // namespace
+
+CurrentLimits parseCurrentLimits(std::string_view memoryMax, std::string_view cpuMax) {
+  CurrentLimits current;
+  if (memoryMax.starts_with("max")) {
+    current.memoryLimit = -1;
+  } else {
+    current.memoryLimit = leadingNumber(memoryMax);
+  }
+  size_t sp = cpuMax.find(' ');
+  if (sp != std::string_view::npos) {
+    if (std::optional<int64_t> period = leadingNumber(cpuMax.substr(sp + 1));
+        period && *period > 0) {
+      current.cpuPeriod = static_cast<uint64_t>(*period);
+    }
+  }
+  return current;
+}
+
+spec::Resources mergeWithCurrent(spec::Resources update, const CurrentLimits& current) {
+  if (update.memory && update.memory->swap && !update.memory->limit) {
+    update.memory->limit = current.memoryLimit;
+  }
+  if (update.cpu && update.cpu->quota && !update.cpu->period) {
+    update.cpu->period = current.cpuPeriod;
+  }
+  return update;
 }
 
 }  // namespace sangja::cgroups

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -94,6 +95,23 @@ Status checkMemoryBeforeUpdate(const spec::Memory& m, uint64_t currentUsage);
 // [1, 10000], default 100): runc's and crun's quadratic fit in log2 space.
 // 0 stays 0 ("unset").
 uint64_t cpuSharesToWeight(uint64_t shares);
+
+// The limits in force that an update merges with (runc merges with the
+// cgroup's current resources).
+struct CurrentLimits {
+  std::optional<int64_t> memoryLimit;  // -1: unlimited
+  std::optional<uint64_t> cpuPeriod;
+  bool operator==(const CurrentLimits&) const = default;
+};
+
+// From the v2 files' text: memory.max ("max" or bytes) and cpu.max
+// ("QUOTA PERIOD"); empty or unreadable text leaves the field empty.
+CurrentLimits parseCurrentLimits(std::string_view memoryMax, std::string_view cpuMax);
+
+// An update names only what changes; fields that only make sense together
+// take their partner from the limits in force: swap without a memory limit
+// gets the current one, a quota without a period the current period.
+spec::Resources mergeWithCurrent(spec::Resources update, const CurrentLimits& current);
 
 // blkio.weight ([10, 1000]) to io.weight ([1, 10000]): runc's linear map.
 // 0 stays 0 ("unset"); values outside [10, 1000] are clamped to the ends.

@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cgroups/cgroup_manager.h"
 #include "spec/config.h"
 
 namespace sangja {
 
 struct RuntimeOptions {
   std::string root = "/run/sangja";  // state directory (--root)
+  // How containers' cgroups are opened (a fake one in unit tests).
+  cgroups::CgroupOpener openCgroup = cgroups::openCgroup;
 };
 
 struct CreateOptions {

@@ -135,7 +135,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   trace::mark("launch plan built");
   std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
       config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
-  auto cgroup = TRY(cgroups::openCgroup(cgroupPath));
+  auto cgroup = TRY(rt.openCgroup(cgroupPath, ""));
   StateStore store = TRY(StateStore::open(rt.root));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
   PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
@@ -184,11 +184,11 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (config.linux && config.linux->resources) {
     TRY(cgroup->applyResources(*config.linux->resources, false));
   }
-  UniqueFd cgroupDir = TRY(cgroup->openDir());
+  UniqueFd cgroupDir = TRY(cgroup->openDir(""));
   wiring.closeFirst.push_back(cgroupDir.get());
   trace::mark("state dir and cgroup made");
   LaunchCallbacks callbacks;
-  callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid); };
+  callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid, ""); };
   // A seccomp listener gets the init's notify fd during create, with the
   // state as it is then ("creating").
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {

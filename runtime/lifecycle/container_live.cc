@@ -28,12 +28,12 @@ std::string eventJson(std::string_view type, const std::string& id, nlohmann::or
   return event.dump();
 }
 
-// The container's cgroup directory, while it runs.
-Result<std::string> liveCgroupDir(const RuntimeOptions& rt, const std::string& id) {
+// The container's cgroup, while it runs.
+Result<std::unique_ptr<cgroups::CgroupManager>> liveCgroup(const RuntimeOptions& rt,
+                                                           const std::string& id) {
   OpenedContainer c = TRY(openContainer(rt, id));
   if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
-  auto cgroup = TRY(c.cgroup());
-  return cgroup->directory();
+  return c.cgroup();
 }
 
 }  // namespace
@@ -65,59 +65,28 @@ Result<std::vector<int>> containerPids(const RuntimeOptions& rt, const std::stri
   return std::vector<int>(found.begin(), found.end());
 }
 
-namespace {
-
-// An update names only what changes; fields that only make sense together
-// take their partner from the cgroup as it is (swap needs the memory limit,
-// a quota its period), as runc merges with the current resources.
-spec::Resources mergeWithCurrent(spec::Resources r, const std::string& dir) {
-  auto firstNumber = [](const std::string& text) -> std::optional<int64_t> {
-    int64_t v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (ec != std::errc()) return std::nullopt;
-    return v;
-  };
-  if (r.memory && r.memory->swap && !r.memory->limit) {
-    std::string current = readFile(dir + "/memory.max").valueOr("max");
-    r.memory->limit =
-        current.starts_with("max") ? std::optional<int64_t>(-1) : firstNumber(current);
-  }
-  if (r.cpu && r.cpu->quota && !r.cpu->period) {
-    std::string current = readFile(dir + "/cpu.max").valueOr("");
-    size_t sp = current.find(' ');
-    if (sp != std::string::npos) {
-      if (auto period = firstNumber(current.substr(sp + 1))) {
-        r.cpu->period = static_cast<uint64_t>(*period);
-      }
-    }
-  }
-  return r;
-}
-
-}  // namespace
-
 Status updateContainer(const RuntimeOptions& rt, const std::string& id,
                        const spec::Resources& resources) {
   OpenedContainer c = TRY(openContainer(rt, id));
   if (c.status == ContainerStatus::kStopped) return Error::invalid("container not running", ESRCH);
   auto cgroup = TRY(c.cgroup());
-  spec::Resources merged = mergeWithCurrent(resources, cgroup->directory());
+  spec::Resources merged = cgroups::mergeWithCurrent(resources, cgroup->currentLimits());
   return cgroup->applyResources(merged, true).context("update " + id);
 }
 
 Result<std::string> containerStatsEvent(const RuntimeOptions& rt, const std::string& id) {
-  std::string dir = TRY(liveCgroupDir(rt, id));
-  nlohmann::ordered_json stats = TRY(cgroups::readStats(dir));
+  auto cgroup = TRY(liveCgroup(rt, id));
+  nlohmann::ordered_json stats = TRY(cgroup->stats());
   return eventJson("stats", id, std::move(stats));
 }
 
 Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int intervalMs,
                             const std::function<void(const std::string&)>& emit) {
-  std::string dir = TRY(liveCgroupDir(rt, id));
-  uint64_t oomKills = cgroups::oomKillCount(dir);
-  // memory.events wakes poll (POLLPRI) when it changes: OOM kills are
-  // reported at once, stats every interval.
-  UniqueFd events(::open((dir + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+  auto cgroup = TRY(liveCgroup(rt, id));
+  uint64_t oomKills = cgroup->oomKills();
+  // The watch wakes poll (POLLPRI) when the count may have changed: OOM
+  // kills are reported at once, stats every interval.
+  UniqueFd events = cgroup->watchOomKills();
   auto nextStats = std::chrono::steady_clock::now();
   for (;;) {
     auto now = std::chrono::steady_clock::now();
@@ -130,7 +99,7 @@ Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int
       emit(*stats);
       nextStats = now + std::chrono::milliseconds(intervalMs);
     }
-    uint64_t kills = cgroups::oomKillCount(dir);
+    uint64_t kills = cgroup->oomKills();
     if (kills > oomKills) emit(eventJson("oom", id, nullptr));
     oomKills = kills;
     auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(

@@ -83,7 +83,7 @@ spec::State hookState(const spec::StoredState& state) {
 Status runStartContainerHooks(const OpenedContainer& c, const spec::Hooks& hooks) {
   if (hooks.startContainer.empty()) return {};
   auto cgroup = TRY(c.cgroup());
-  UniqueFd cgroupDir = TRY(cgroup->openDir());
+  UniqueFd cgroupDir = TRY(cgroup->openDir(""));
   return hooks::runPhase(hooks, hooks::Phase::kStartContainer, hookState(c.state), c.state.pid,
                          cgroupDir.get());
 }
@@ -117,8 +117,8 @@ Result<OpenedContainer> openContainer(const RuntimeOptions& rt, const std::strin
   StateStore store = TRY(std::move(opened));
   ContainerDir dir = TRY(store.lookup(id));
   spec::StoredState state = TRY(loadState(dir));
-  ContainerStatus status = containerStatus(dir, state);
-  return OpenedContainer{std::move(dir), std::move(state), status};
+  ContainerStatus status = containerStatus(dir, state, rt.openCgroup);
+  return OpenedContainer{std::move(dir), std::move(state), status, rt.openCgroup};
 }
 
 Status startContainer(const RuntimeOptions& rt, const std::string& id) {
@@ -182,12 +182,12 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
 // The cgroup a create killed half-way recorded: once verified free, all in
 // it is that create's (the init, if it has not noticed yet that its creator
 // died) and is killed; before that it is only removed if empty.
-Status destroyRecordedCgroup(const ContainerDir& dir) {
+Status destroyRecordedCgroup(const ContainerDir& dir, const cgroups::CgroupOpener& openCgroup) {
   Result<std::string> text = dir.readEntry(kCgroupRecord);
   if (!text.ok() && text.error().code() == ENOENT) return {};  // killed before the cgroup
   std::optional<CgroupRecord> record = parseCgroupRecord(TRY(std::move(text)));
   if (!record) return {};  // killed while writing it: the cgroup was not made yet
-  auto cgroup = TRY(cgroups::openCgroup(record->path, record->createdFrom));
+  auto cgroup = TRY(openCgroup(record->path, record->createdFrom));
   Result<std::vector<pid_t>> pids = cgroup->pids();
   if (!pids.ok()) return pids.error().code() == ENOENT ? Status{} : Status(pids.error());
   if (!record->verifiedFree && !pids->empty()) {
@@ -206,8 +206,8 @@ Result<bool> removeIncompleteContainer(const RuntimeOptions& rt, const std::stri
   StateStore store = TRY(std::move(opened));
   return store.removeIncomplete(
       id, [](const ContainerDir& dir) { return !loadState(dir).ok(); },
-      [](const ContainerDir& dir) -> Status {
-        TRY(destroyRecordedCgroup(dir));
+      [&rt](const ContainerDir& dir) -> Status {
+        TRY(destroyRecordedCgroup(dir, rt.openCgroup));
         return detachRecordedRootfsBind(dir);
       });
 }

@@ -203,34 +203,19 @@ Result<UniqueFd> initPidfd(const spec::StoredState& state) {
   return pidfd;
 }
 
-// The cgroup the process is cloned into: the container's, or --cgroup's
-// sub-cgroup of it, which must exist.
-Result<UniqueFd> targetCgroup(const OpenedContainer& c, const std::vector<std::string>& args) {
-  std::string sub = TRY(exec::subCgroupPath(args));
-  auto cgroup = TRY(c.cgroup());
-  UniqueFd dir = TRY(cgroup->openDir().context("the container's cgroup"));
-  if (sub.empty()) return dir;
-  int fd = ::openat(dir.get(), sub.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    return Error::fromErrno("--cgroup " + sub + ": sub-cgroup " + cgroup->directory() + "/" + sub);
-  }
-  return UniqueFd(fd);
-}
-
-// Without clone3's CLONE_INTO_CGROUP (or from a joined user namespace):
-// the process goes into the cgroup through its cgroup.procs.
-Status attachTo(int cgroupFd, pid_t pid) {
-  UniqueFd procs = TRY(openAt(cgroupFd, "cgroup.procs", O_WRONLY).context("move into the cgroup"));
-  return writeAll(procs.get(), std::to_string(pid), "cgroup.procs");
-}
-
 // The container as exec found it, its lock released: a paused container
 // resumed while the process waits frozen (--ignore-paused) needs it. From
 // here on the init's pidfd guards against its pid being reused.
 struct Found {
   spec::StoredState state;
   ContainerStatus status;
-  UniqueFd cgroupFd;  // where the process goes
+  // Where the process goes: the container's cgroup, or --cgroup's
+  // sub-cgroup of it (which must exist), cloned into through cgroupFd or
+  // (without clone3's CLONE_INTO_CGROUP, or from a joined user namespace)
+  // attached.
+  std::unique_ptr<cgroups::CgroupManager> cgroup;
+  std::string sub;
+  UniqueFd cgroupFd;
 };
 
 Result<Found> findContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
@@ -241,8 +226,12 @@ Result<Found> findContainer(const RuntimeOptions& rt, const ExecOptions& opts) {
   if (c.status == ContainerStatus::kPaused && !opts.ignorePaused) {
     return Error::invalid("cannot exec in a paused container (use --ignore-paused to override)");
   }
-  UniqueFd cgroupFd = TRY(targetCgroup(c, opts.cgroup));
-  return Found{std::move(c.state), c.status, std::move(cgroupFd)};
+  std::string sub = TRY(exec::subCgroupPath(opts.cgroup));
+  auto cgroup = TRY(c.cgroup());
+  UniqueFd cgroupFd =
+      TRY(cgroup->openDir(sub).context(sub.empty() ? "the container's cgroup" : "--cgroup " + sub));
+  return Found{std::move(c.state), c.status, std::move(cgroup), std::move(sub),
+               std::move(cgroupFd)};
 }
 
 // process.execCPUAffinity.initial: we, and so the process until it is in
@@ -287,7 +276,7 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   trace::mark("exec plan built");
 
   LaunchCallbacks callbacks;
-  callbacks.placeInCgroup = [&](pid_t pid) { return attachTo(c.cgroupFd.get(), pid); };
+  callbacks.placeInCgroup = [&](pid_t pid) { return c.cgroup->attach(pid, c.sub); };
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State running{.id = opts.id,
                         .status = c.status,

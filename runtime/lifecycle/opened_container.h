@@ -17,9 +17,10 @@ struct OpenedContainer {
   ContainerDir dir;
   spec::StoredState state;
   ContainerStatus status;
+  cgroups::CgroupOpener openCgroup;  // RuntimeOptions's
 
   Result<std::unique_ptr<cgroups::CgroupManager>> cgroup() const {
-    return cgroups::openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
+    return openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
   }
 };
 

@@ -33,14 +33,13 @@ std::optional<uint64_t> liveProcessStartTime(pid_t pid) {
   return start;
 }
 
-ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state) {
+ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state,
+                                const cgroups::CgroupOpener& openCgroup) {
   std::optional<uint64_t> start = liveProcessStartTime(state.pid);
   if (!start || *start != state.pidStartTime) return ContainerStatus::kStopped;
   if (dir.hasExecFifo()) return ContainerStatus::kCreated;
-  if (Result<std::string> mount = cgroups::findCgroup2Mount(); mount.ok()) {
-    Result<std::string> frozen = readFile(*mount + state.cgroupPath + "/cgroup.freeze");
-    if (frozen.ok() && frozen->starts_with("1")) return ContainerStatus::kPaused;
-  }
+  auto cgroup = openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
+  if (cgroup.ok() && (*cgroup)->isFrozen()) return ContainerStatus::kPaused;
   return ContainerStatus::kRunning;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "cgroups/cgroup_manager.h"
 #include "runtime/lifecycle/state_store.h"
 #include "spec/state.h"
 
@@ -23,7 +24,8 @@ std::optional<uint64_t> liveProcessStartTime(pid_t pid);
 
 // stopped: the init is gone (or its pid now names another process);
 // created: the exec fifo is still there; paused: the cgroup is frozen.
-ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state);
+ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state,
+                                const cgroups::CgroupOpener& openCgroup);
 
 // Loads state.json of a locked directory.
 Result<spec::StoredState> loadState(const ContainerDir& dir);

@@ -162,7 +162,7 @@ TEST_F(Cgroup2Test, CreateUnderAFileFails) {
 TEST_F(Cgroup2Test, OpenDir) {
   auto m = makeCgroup2Manager(mount(), "/a");
   ASSERT_TRUE(m->create().ok());
-  auto fd = m->openDir();
+  auto fd = m->openDir("");
   ASSERT_TRUE(fd.ok()) << fd.error().message();
   struct stat st;
   ASSERT_EQ(::fstat(fd->get(), &st), 0);
@@ -171,7 +171,7 @@ TEST_F(Cgroup2Test, OpenDir) {
 
 TEST_F(Cgroup2Test, OpenDirOfAMissingCgroup) {
   auto m = makeCgroup2Manager(mount(), "/missing");
-  auto fd = m->openDir();
+  auto fd = m->openDir("");
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(fd.error().message(),
             "open cgroup: open " + tmp_.sub("missing") + ": No such file or directory");
@@ -217,7 +217,7 @@ TEST_F(Cgroup2Test, AttachWritesThePid) {
   auto m = makeCgroup2Manager(mount(), "/c");
   ASSERT_TRUE(m->create().ok());
   tmp_.write("c/cgroup.procs", "old content that is longer");
-  Status st = m->attach(4321);
+  Status st = m->attach(4321, "");
   ASSERT_TRUE(st.ok()) << st.error().message();
   auto text = readFile(tmp_.sub("c/cgroup.procs"));
   ASSERT_TRUE(text.ok()) << text.error().message();
@@ -227,11 +227,59 @@ TEST_F(Cgroup2Test, AttachWritesThePid) {
 TEST_F(Cgroup2Test, AttachWithoutCgroupProcsIsAnError) {
   auto m = makeCgroup2Manager(mount(), "/c");
   ASSERT_TRUE(m->create().ok());
-  Status st = m->attach(1);
+  Status st = m->attach(1, "");
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message(),
             "join cgroup /c: open " + tmp_.sub("c/cgroup.procs") + ": No such file or directory");
   EXPECT_FALSE(tmp_.exists("c/cgroup.procs"));
+}
+
+TEST_F(Cgroup2Test, SubCgroupIsOpenedAndJoinedBelowTheCgroup) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  ASSERT_EQ(::mkdir(tmp_.sub("c/sub").c_str(), 0755), 0);
+  tmp_.write("c/sub/cgroup.procs", "");
+  auto fd = m->openDir("sub");
+  ASSERT_TRUE(fd.ok()) << fd.error().message();
+  Status st = m->attach(77, "sub");
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  EXPECT_EQ(readFile(tmp_.sub("c/sub/cgroup.procs")).valueOr(""), "77");
+}
+
+TEST_F(Cgroup2Test, MissingOrSymlinkedSubCgroupIsRefused) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  auto missing = m->openDir("nope");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.error().message(),
+            "sub-cgroup " + tmp_.sub("c") + "/nope: No such file or directory");
+  ASSERT_EQ(::symlink(tmp_.path().c_str(), tmp_.sub("c/link").c_str()), 0);
+  EXPECT_FALSE(m->openDir("link").ok()) << "a symlink out of the cgroup is not followed";
+  EXPECT_FALSE(m->attach(1, "link").ok());
+}
+
+TEST_F(Cgroup2Test, FrozenIsWhatCgroupFreezeSays) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  EXPECT_FALSE(m->isFrozen()) << "no cgroup.freeze: not frozen";
+  tmp_.write("c/cgroup.freeze", "1\n");
+  EXPECT_TRUE(m->isFrozen());
+  tmp_.write("c/cgroup.freeze", "0\n");
+  EXPECT_FALSE(m->isFrozen());
+}
+
+TEST_F(Cgroup2Test, CurrentLimitsAndOomKillsAreRead) {
+  auto m = makeCgroup2Manager(mount(), "/c");
+  ASSERT_TRUE(m->create().ok());
+  EXPECT_EQ(m->currentLimits(), (CurrentLimits{-1, std::nullopt})) << "no files: no limit";
+  EXPECT_EQ(m->oomKills(), 0u);
+  EXPECT_FALSE(m->watchOomKills().valid());
+  tmp_.write("c/memory.max", "1048576\n");
+  tmp_.write("c/cpu.max", "max 20000\n");
+  tmp_.write("c/memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n");
+  EXPECT_EQ(m->currentLimits(), (CurrentLimits{1048576, 20000u}));
+  EXPECT_EQ(m->oomKills(), 2u);
+  EXPECT_TRUE(m->watchOomKills().valid());
 }
 
 // Signal 0 only checks the processes exist; a pid that is gone is skipped.

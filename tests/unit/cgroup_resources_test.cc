@@ -897,5 +897,42 @@ TEST_F(CgroupResourcesApply, ProbeNeedsCgroupControllers) {
   EXPECT_EQ(facts.error().message(), "open cgroup.controllers: No such file or directory");
 }
 
+// ---- update's merge with the limits in force ----
+
+TEST(CurrentLimits, ParsedFromTheV2Files) {
+  EXPECT_EQ(parseCurrentLimits("max\n", "max 100000\n"), (CurrentLimits{-1, 100000u}));
+  EXPECT_EQ(parseCurrentLimits("536870912\n", "50000 100000\n"),
+            (CurrentLimits{536870912, 100000u}));
+  EXPECT_EQ(parseCurrentLimits("", ""), (CurrentLimits{std::nullopt, std::nullopt}));
+  EXPECT_EQ(parseCurrentLimits("12x", "50000 abc"), (CurrentLimits{std::nullopt, std::nullopt}));
+  EXPECT_EQ(parseCurrentLimits("1", "50000 0"), (CurrentLimits{1, std::nullopt}))
+      << "a zero period is no period";
+}
+
+TEST(CurrentLimits, AnUpdateTakesOnlyTheMissingPartner) {
+  CurrentLimits current{1000, 20000u};
+  spec::Resources swapOnly;
+  swapOnly.memory.emplace().swap = 3000;
+  spec::Resources merged = mergeWithCurrent(swapOnly, current);
+  EXPECT_EQ(merged.memory->limit, 1000);
+  EXPECT_EQ(merged.memory->swap, 3000);
+
+  spec::Resources both;
+  both.memory.emplace().swap = 3000;
+  both.memory->limit = 2000;
+  EXPECT_EQ(mergeWithCurrent(both, current).memory->limit, 2000) << "the update's own limit wins";
+
+  spec::Resources quota;
+  quota.cpu.emplace().quota = 5000;
+  EXPECT_EQ(mergeWithCurrent(quota, current).cpu->period, 20000u);
+  quota.cpu->period = 10000;
+  EXPECT_EQ(mergeWithCurrent(quota, current).cpu->period, 10000u);
+
+  spec::Resources limitOnly;
+  limitOnly.memory.emplace().limit = 5;
+  EXPECT_FALSE(mergeWithCurrent(limitOnly, current).memory->swap.has_value())
+      << "nothing is added that the update did not pair";
+}
+
 }  // namespace
 }  // namespace sangja::cgroups

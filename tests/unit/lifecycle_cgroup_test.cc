@@ -1,0 +1,109 @@
+// The lifecycle's cgroup operations against a fake CgroupManager: the
+// container is this test process itself (a live pid with its start time),
+// recorded in a state directory under a temporary root.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "runtime/lifecycle/container.h"
+#include "runtime/lifecycle/opened_container.h"
+#include "runtime/lifecycle/state_store.h"
+#include "runtime/lifecycle/status.h"
+#include "tests/unit/fake_cgroup_manager.h"
+#include "tests/unit/temp_dir.h"
+
+namespace sangja {
+namespace {
+
+using testutil::FakeCgroup;
+
+class LifecycleCgroupTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rt_.root = tmp_.sub("state");
+    rt_.openCgroup = testutil::fakeOpener(cgroup_);
+    Result<StateStore> store = StateStore::open(rt_.root);
+    ASSERT_TRUE(store.ok()) << store.error().message();
+    Result<ContainerDir> dir = store->create("c1");
+    ASSERT_TRUE(dir.ok()) << dir.error().message();
+    spec::StoredState state;
+    state.id = "c1";
+    state.bundle = tmp_.path();
+    state.rootfs = tmp_.path();
+    state.pid = ::getpid();
+    state.pidStartTime = liveProcessStartTime(::getpid()).value_or(0);
+    state.created = "2026-12-07T00:00:00Z";
+    state.cgroupPath = "/sangja/c1";
+    state.cgroupCreatedFrom = "/sangja";
+    ASSERT_TRUE(dir->writeState(spec::toJson(state)).ok());
+  }
+
+  ContainerStatus status() {
+    Result<OpenedContainer> c = openContainer(rt_, "c1");
+    EXPECT_TRUE(c.ok()) << c.error().message();
+    return c.ok() ? c->status : ContainerStatus::kStopped;
+  }
+
+  testutil::TempDir tmp_;
+  std::shared_ptr<FakeCgroup> cgroup_ = std::make_shared<FakeCgroup>();
+  RuntimeOptions rt_;
+};
+
+TEST_F(LifecycleCgroupTest, TheStatesCgroupIsOpened) {
+  EXPECT_EQ(status(), ContainerStatus::kRunning);
+  ASSERT_FALSE(cgroup_->opened.empty());
+  EXPECT_EQ(cgroup_->opened.back(),
+            std::make_pair(std::string("/sangja/c1"), std::string("/sangja")));
+}
+
+TEST_F(LifecycleCgroupTest, PauseAndResumeGoThroughTheManagerAndStatusFollows) {
+  ASSERT_TRUE(pauseContainer(rt_, "c1").ok());
+  EXPECT_EQ(cgroup_->freezes, std::vector<bool>{true});
+  EXPECT_EQ(status(), ContainerStatus::kPaused);
+
+  Status again = pauseContainer(rt_, "c1");
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message(),
+            "cannot pause a container that is paused (only a running one)");
+
+  ASSERT_TRUE(resumeContainer(rt_, "c1").ok());
+  EXPECT_EQ(cgroup_->freezes, (std::vector<bool>{true, false}));
+  EXPECT_EQ(status(), ContainerStatus::kRunning);
+}
+
+TEST_F(LifecycleCgroupTest, UpdateTakesTheMemoryLimitInForceForSwap) {
+  cgroup_->limits.memoryLimit = 64 << 20;
+  spec::Resources update;
+  update.memory.emplace().swap = 128 << 20;
+  ASSERT_TRUE(updateContainer(rt_, "c1", update).ok());
+  ASSERT_EQ(cgroup_->applied.size(), 1u);
+  const auto& [applied, forUpdate] = cgroup_->applied[0];
+  EXPECT_TRUE(forUpdate);
+  ASSERT_TRUE(applied.memory.has_value());
+  EXPECT_EQ(applied.memory->limit, 64 << 20);
+  EXPECT_EQ(applied.memory->swap, 128 << 20);
+}
+
+TEST_F(LifecycleCgroupTest, UpdateTakesThePeriodInForceForAQuota) {
+  cgroup_->limits.cpuPeriod = 50000;
+  spec::Resources update;
+  update.cpu.emplace().quota = 25000;
+  ASSERT_TRUE(updateContainer(rt_, "c1", update).ok());
+  ASSERT_EQ(cgroup_->applied.size(), 1u);
+  EXPECT_EQ(cgroup_->applied[0].first.cpu->period, 50000u);
+}
+
+TEST_F(LifecycleCgroupTest, StatsAndPidsAreTheManagers) {
+  cgroup_->stats = {{"pids", {{"current", 3}}}};
+  cgroup_->pids = {11, 12};
+  Result<std::string> event = containerStatsEvent(rt_, "c1");
+  ASSERT_TRUE(event.ok()) << event.error().message();
+  EXPECT_EQ(*event, R"({"type":"stats","id":"c1","data":{"pids":{"current":3}}})");
+  Result<std::vector<int>> pids = containerPids(rt_, "c1");
+  ASSERT_TRUE(pids.ok()) << pids.error().message();
+  EXPECT_EQ(*pids, (std::vector<int>{11, 12}));
+}
+
+}  // namespace
+}  // namespace sangja
