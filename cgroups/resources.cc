@@ -17,57 +17,25 @@
 
 #include "base/file.h"
 #include "base/unique_fd.h"
+#include "cgroups/resource_fields.h"
 
 namespace sangja::cgroups {
 
 namespace {
 
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  out += s;
-  out += '"';
-  return out;
-}
-
-// A configuration that cannot be right on any host.
-Error fieldError(std::string_view field, std::string_view message) {
-  std::string text = "linux.resources.";
-  text += field;
-  text += ": ";
-  text += message;
-  return Error::invalid(std::move(text));
-}
+using namespace fields;  // NOLINT: the helpers every emitter uses
 
 // A field that cgroup v2 has no file for.
 Error notOnV2(std::string_view field, std::string_view what) {
-  std::string text = "linux.resources.";
-  text += field;
-  text += ": ";
-  text += what;
-  text += " is not available on cgroup v2";
-  return Error::invalid(std::move(text), ENOTSUP);
+  return fieldError(field, std::string(what) + " is not available on cgroup v2", ENOTSUP);
 }
 
 Status requireController(const CgroupFacts& facts, std::string_view field,
                          std::string_view controller) {
   if (facts.controllers.has(controller)) return {};
-  std::string text = "linux.resources.";
-  text += field;
-  text += ": the ";
-  text += controller;
-  text += " controller is not available in this cgroup";
-  return Error::invalid(std::move(text), ENOENT);
-}
-
-std::string num(int64_t v) {
-  return std::to_string(v);
-}
-std::string num(uint64_t v) {
-  return std::to_string(v);
-}
-
-std::string device(int64_t major, int64_t minor) {
-  return num(major) + ":" + num(minor);
+  return fieldError(
+      field, "the " + std::string(controller) + " controller is not available in this cgroup",
+      ENOENT);
 }
 
 // ---- "is this field set?" predicates, shared by translateResources and
@@ -95,21 +63,6 @@ bool ioSet(const spec::BlockIo& b) {
 
 bool pidsSet(const spec::Pids& p) {
   return p.limit.has_value();
-}
-
-// "2MB", "1GB", "64KB": it becomes part of a file name, so nothing but
-// letters and digits.
-bool validPageSize(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-  });
-}
-
-// An RDMA device name becomes the first token of an rdma.max line.
-bool validRdmaDevice(std::string_view s) {
-  return !s.empty() && std::none_of(s.begin(), s.end(), [](char c) {
-    return static_cast<unsigned char>(c) <= ' ' || c == 0x7f;
-  });
 }
 
 // The controller of a unified key ("memory" for "memory.high"), or an error
@@ -143,13 +96,6 @@ Result<std::string> unifiedController(const std::string& key) {
 
 // ---- validation: everything that is wrong whatever the host. Runs before
 // any controller check, so a bad config fails the same way everywhere.
-
-Status checkBytes(const std::optional<int64_t>& v, std::string_view field) {
-  if (v && *v < -1) {
-    return fieldError(field, num(*v) + " is neither a byte count nor -1 (unlimited)");
-  }
-  return {};
-}
 
 // memory.swap.max as runc computes it (ConvertMemorySwapToCgroupV2Value):
 // the spec's swap is memory+swap, v2's is swap alone. nullopt: no write.
@@ -236,20 +182,7 @@ Status validate(const spec::Resources& r) {
   if (r.cpu) TRY(validateCpu(*r.cpu));
   if (r.blockIO) TRY(validateBlockIo(*r.blockIO));
   if (r.network) TRY(validateNetwork(*r.network));
-  for (size_t i = 0; i < r.hugepageLimits.size(); ++i) {
-    const std::string& size = r.hugepageLimits[i].pageSize;
-    if (!validPageSize(size)) {
-      return fieldError("hugepageLimits[" + std::to_string(i) + "].pageSize",
-                        quoted(size) + " is not a page size such as \"2MB\"");
-    }
-  }
-  for (const auto& [name, limits] : r.rdma) {
-    std::string field = "rdma[" + quoted(name) + "]";
-    if (!validRdmaDevice(name)) return fieldError(field, "not a device name");
-    if (!limits.hcaHandles && !limits.hcaObjects) {
-      return fieldError(field, "needs hcaHandles or hcaObjects");
-    }
-  }
+  TRY(checkHugepagesAndRdma(r));
   for (const auto& entry : r.unified) TRY(unifiedController(entry.first));
   return {};
 }
@@ -404,12 +337,7 @@ Status emitRdma(const std::map<std::string, spec::Rdma>& rdma, const CgroupFacts
                 Writer& w) {
   if (rdma.empty()) return {};
   TRY(requireController(facts, "rdma", "rdma"));
-  for (const auto& [name, limits] : rdma) {
-    std::string value = name;
-    if (limits.hcaHandles) value += " hca_handle=" + num(uint64_t{*limits.hcaHandles});
-    if (limits.hcaObjects) value += " hca_object=" + num(uint64_t{*limits.hcaObjects});
-    w("rdma.max", std::move(value));
-  }
+  for (const auto& [name, limits] : rdma) w("rdma.max", rdmaLine(name, limits));
   return {};
 }
 
