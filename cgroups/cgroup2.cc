@@ -14,6 +14,7 @@
 #include "base/file.h"
 #include "base/mountinfo.h"
 #include "cgroups/cgroup_manager.h"
+#include "cgroups/cgroupfs.h"
 #include "cgroups/device_filter.h"  // [device filter]
 #include "cgroups/resources.h"
 #include "cgroups/stats.h"
@@ -21,8 +22,6 @@
 namespace sangja::cgroups {
 
 namespace {
-
-constexpr const char* kDefaultParent = "/sangja";
 
 bool isCgroup2(const char* path) {
   struct statfs fs;
@@ -40,18 +39,6 @@ bool hasWord(std::string_view list, std::string_view word, char sep = ' ') {
     pos = end + 1;
   }
   return false;
-}
-
-std::vector<std::string> components(const std::string& path) {
-  std::vector<std::string> parts;
-  size_t pos = 0;
-  while (pos < path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string::npos) next = path.size();
-    if (next > pos) parts.push_back(path.substr(pos, next - pos));
-    pos = next + 1;
-  }
-  return parts;
 }
 
 class Cgroup2Manager final : public CgroupManager {
@@ -91,18 +78,7 @@ class Cgroup2Manager final : public CgroupManager {
   }
 
   Result<std::vector<pid_t>> pids() const override {
-    std::string text = TRY(readFile(fullPath() + "/cgroup.procs"));
-    std::vector<pid_t> out;
-    const char* p = text.data();
-    const char* end = p + text.size();
-    while (p < end) {
-      pid_t pid = 0;
-      auto [next, ec] = std::from_chars(p, end, pid);
-      if (ec == std::errc()) out.push_back(pid);
-      p = next;
-      while (p < end && (*p < '0' || *p > '9')) ++p;
-    }
-    return out;
+    return fs::parsePids(TRY(readFile(fullPath() + "/cgroup.procs")));
   }
 
   Status signalAll(int sig) const override {
@@ -110,18 +86,13 @@ class Cgroup2Manager final : public CgroupManager {
     if (sig == SIGKILL && ::access((fullPath() + "/cgroup.kill").c_str(), W_OK) == 0) {
       return writeExisting(fullPath() + "/cgroup.kill", "1");
     }
-    for (pid_t pid : TRY(pids())) {
-      if (::kill(pid, sig) < 0 && errno != ESRCH) {
-        return Error::fromErrno("signal process " + std::to_string(pid));
-      }
-    }
-    return {};
+    return fs::signalEach(TRY(pids()), sig);
   }
 
   Status enableControllers(const std::vector<std::string>& names) const override {
     if (names.empty()) return {};
     std::string dir = mount_;
-    std::vector<std::string> parts = components(path_);
+    std::vector<std::string> parts = fs::components(path_);
     // The root, then every parent down to the leaf's own.
     for (size_t i = 0; i < parts.size(); ++i) {
       std::string available = readFile(dir + "/cgroup.controllers").valueOr("");
@@ -209,29 +180,14 @@ class Cgroup2Manager final : public CgroupManager {
 
   std::string createdFrom() const override { return createdFrom_; }
 
-  Status destroy() override {
-    TRY(removeLeaf());
-    // Parents we made go too while nothing else lives there (rmdir fails
-    // on a non-empty one, which ends the walk).
-    std::string rel = path_;
-    while (!createdFrom_.empty() && rel.size() > createdFrom_.size() &&
-           rel.starts_with(createdFrom_ + "/")) {
-      rel = rel.substr(0, rel.rfind('/'));
-      if (::rmdir((mount_ + rel).c_str()) < 0) break;
-    }
-    // The default parent is ours whoever made it; it goes when empty.
-    if (path_.starts_with(kDefaultParent + std::string("/"))) {
-      ::rmdir((mount_ + kDefaultParent).c_str());
-    }
-    return {};
-  }
+  Status destroy() override { return fs::removeCgroup(mount_, path_, createdFrom_); }
 
  private:
   std::string fullPath() const { return mount_ + path_; }
 
   Status makeDirs() {
     TRY(checkContainerCgroupPath(path_));
-    std::vector<std::string> parts = components(path_);
+    std::vector<std::string> parts = fs::components(path_);
     std::string dir = mount_;
     for (size_t i = 0; i < parts.size(); ++i) {
       dir += "/" + parts[i];
@@ -256,17 +212,6 @@ class Cgroup2Manager final : public CgroupManager {
       return Error::invalid("cgroup " + path_ + " already holds processes", EBUSY);
     }
     return {};
-  }
-
-  // rmdir fails with EBUSY while dying processes still hold the cgroup;
-  // give them a moment.
-  Status removeLeaf() {
-    std::string dir = fullPath();
-    for (int attempt = 0;; ++attempt) {
-      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return {};
-      if (errno != EBUSY || attempt >= 200) return Error::fromErrno("remove cgroup " + dir);
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
   }
 
   std::string mount_;
@@ -306,14 +251,14 @@ bool isUnifiedOnlyHost() {
 }
 
 Result<std::string> resolveCgroupPath(const std::string& cgroupsPath, const std::string& id) {
-  if (cgroupsPath.empty()) return std::string(kDefaultParent) + "/" + id;
+  if (cgroupsPath.empty()) return std::string(fs::kDefaultParent) + "/" + id;
   if (cgroupsPath.find('\0') != std::string::npos) {
     return Error::invalid("linux.cgroupsPath: must not contain a NUL byte");
   }
   // Lexically, as runc cleans it ("a/../b" is "/b"); what is left may not
   // name the root: the container would share it with the whole host.
   std::vector<std::string> kept;
-  for (const std::string& part : components(cgroupsPath)) {
+  for (const std::string& part : fs::components(cgroupsPath)) {
     if (part == ".") continue;
     if (part == "..") {
       if (!kept.empty()) kept.pop_back();
@@ -331,7 +276,7 @@ Result<std::string> resolveCgroupPath(const std::string& cgroupsPath, const std:
 }
 
 Status checkContainerCgroupPath(const std::string& path) {
-  std::vector<std::string> parts = components(path);
+  std::vector<std::string> parts = fs::components(path);
   bool clean =
       !path.empty() && path[0] == '/' && !parts.empty() && path.find('\0') == std::string::npos;
   for (const std::string& part : parts) clean = clean && part != "." && part != "..";

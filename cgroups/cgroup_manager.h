@@ -17,6 +17,7 @@
 
 #include "base/result.h"
 #include "base/unique_fd.h"
+#include "cgroups/layout.h"
 #include "cgroups/resources.h"
 #include "spec/config.h"
 
@@ -97,6 +98,11 @@ Status checkContainerCgroupPath(const std::string& path);
 // createdFrom as recorded by an earlier create().
 std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string path,
                                                   std::string createdFrom = "");
+
+// The cgroupfs v1 manager (cgroup1.cc) for path in every hierarchy of a
+// legacy or hybrid layout; createdFrom as recorded by an earlier create().
+std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::string path,
+                                                  std::string createdFrom);
 
 // Convenience: find the mount and build the manager.
 Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,

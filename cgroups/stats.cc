@@ -152,6 +152,61 @@ Json hugetlbStats(const std::string& dir) {
   return hugetlb;
 }
 
+// ---- cgroup v1 ----
+
+// "NAME VALUE" lines; v1 spells memory+swap usage as "memsw".
+Json cpuStatsV1(const std::string* cpu, const std::string* cpuacct) {
+  Json stats = Json::object();
+  if (cpuacct) {
+    Json usage = Json::object();
+    usage["total"] = readUint(*cpuacct + "/cpuacct.usage").value_or(0);
+    // cpuacct.stat counts USER_HZ ticks (100 per second on Linux).
+    auto ticks = flatKeyed(readOptional(*cpuacct + "/cpuacct.stat").value_or(""));
+    usage["kernel"] = ticks["system"] * 10'000'000;
+    usage["user"] = ticks["user"] * 10'000'000;
+    Json percpu = Json::array();
+    std::string list = readOptional(*cpuacct + "/cpuacct.usage_percpu").value_or("");
+    std::string_view rest = list;
+    while (!rest.empty()) {
+      size_t sp = rest.find_first_of(" \n");
+      std::string_view item = rest.substr(0, sp);
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+      if (!item.empty()) percpu.push_back(toUint(item));
+    }
+    if (!percpu.empty()) usage["percpu"] = std::move(percpu);
+    stats["usage"] = std::move(usage);
+  }
+  if (cpu) {
+    auto stat = flatKeyed(readOptional(*cpu + "/cpu.stat").value_or(""));
+    stats["throttling"] = {{"periods", stat["nr_periods"]},
+                           {"throttledPeriods", stat["nr_throttled"]},
+                           {"throttledTime", stat["throttled_time"]}};
+  }
+  return stats;
+}
+
+Json memoryEntryV1(const std::string& dir, const std::string& prefix) {
+  return {{"limit", readUint(dir + "/" + prefix + ".limit_in_bytes").value_or(0)},
+          {"usage", readUint(dir + "/" + prefix + ".usage_in_bytes").value_or(0)},
+          {"max", readUint(dir + "/" + prefix + ".max_usage_in_bytes").value_or(0)},
+          {"failcnt", readUint(dir + "/" + prefix + ".failcnt").value_or(0)}};
+}
+
+Json memoryStatsV1(const std::string& dir) {
+  Json memory = Json::object();
+  if (!readUint(dir + "/memory.usage_in_bytes")) return memory;
+  auto raw = flatKeyed(readOptional(dir + "/memory.stat").value_or(""));
+  memory["cache"] = raw["cache"];
+  memory["usage"] = memoryEntryV1(dir, "memory");
+  if (readUint(dir + "/memory.memsw.usage_in_bytes")) {
+    memory["swap"] = memoryEntryV1(dir, "memory.memsw");
+  }
+  Json rawJson = Json::object();
+  for (const auto& [key, value] : raw) rawJson[key] = value;
+  memory["raw"] = std::move(rawJson);
+  return memory;
+}
+
 }  // namespace
 
 Result<nlohmann::ordered_json> readStats(const std::string& dir) {
@@ -164,6 +219,23 @@ Result<nlohmann::ordered_json> readStats(const std::string& dir) {
   stats["pids"] = pidsStats(dir);
   stats["blkio"] = blkioStats(dir);
   stats["hugetlb"] = hugetlbStats(dir);
+  return stats;
+}
+
+Result<nlohmann::ordered_json> readStatsV1(const std::map<std::string, std::string>& dirs) {
+  auto dirOf = [&](const char* controller) -> const std::string* {
+    auto it = dirs.find(controller);
+    return it == dirs.end() ? nullptr : &it->second;
+  };
+  bool exists = false;
+  for (const auto& [controller, dir] : dirs) exists = exists || readOptional(dir + "/cgroup.procs");
+  if (!exists) return Error::invalid("the container's v1 cgroups do not exist", ENOENT);
+  Json stats = Json::object();
+  stats["cpu"] = cpuStatsV1(dirOf("cpu"), dirOf("cpuacct"));
+  stats["memory"] = dirOf("memory") ? memoryStatsV1(*dirOf("memory")) : Json::object();
+  stats["pids"] = dirOf("pids") ? pidsStats(*dirOf("pids")) : Json::object();
+  stats["blkio"] = Json::object();
+  stats["hugetlb"] = Json::object();
   return stats;
 }
 

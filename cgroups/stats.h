@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,6 +15,11 @@ namespace sangja::cgroups {
 // Reads stats from the cgroup directory dir (a real cgroup, or any
 // directory holding files of the same names).
 Result<nlohmann::ordered_json> readStats(const std::string& dir);
+
+// The same shape from cgroup v1 files; dirs maps each mounted controller
+// ("cpu", "cpuacct", "memory", "pids", "blkio", "hugetlb") to the cgroup's
+// directory in its hierarchy. A controller not in dirs is left out.
+Result<nlohmann::ordered_json> readStatsV1(const std::map<std::string, std::string>& dirs);
 
 // memory.events "oom_kill" count; 0 when the file is absent.
 uint64_t oomKillCount(const std::string& dir);

@@ -15,12 +15,8 @@
 namespace sangja::cgroups {
 namespace {
 
+using testutil::isDir;
 using testutil::TempDir;
-
-bool isDir(const std::string& path) {
-  struct stat st;
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
 
 // ---- resolveCgroupPath ----
 

@@ -15,6 +15,12 @@
 
 namespace sangja::testutil {
 
+// Whether path is a directory (following symlinks).
+inline bool isDir(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
 class TempDir {
  public:
   TempDir() {
