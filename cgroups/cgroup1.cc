@@ -64,6 +64,16 @@ class Cgroup1Manager final : public CgroupManager {
       std::from_chars(usage.data(), usage.data() + usage.size(), used);
       TRY(checkMemoryBeforeUpdate(*resources.memory, used));
     }
+    if (!resources.devices.empty()) {
+      if (!layout_.hierarchyOf("devices")) {
+        return Error::invalid(
+            "linux.resources.devices: the devices controller is not mounted on this host "
+            "(cgroup v1)",
+            ENOENT);
+      }
+      std::vector<DeviceRule> rules = TRY(effectiveDeviceRules(resources));
+      for (V1Write& w : deviceRulesV1(rules)) writes.push_back(std::move(w));
+    }
     for (const V1Write& w : writes) {
       TRY(writeExisting(dirOf(w.controller) + "/" + w.file, w.value)
               .context("write \"" + w.value + "\" to " + w.file));

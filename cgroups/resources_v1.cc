@@ -218,7 +218,35 @@ Status emitRdma(const std::map<std::string, spec::Rdma>& rdma, const V1Facts& fa
   return {};
 }
 
+// "c 1:3 rwm", "b *:* r", "a".
+std::string deviceLine(const DeviceRule& rule) {
+  if (rule.type == 'a' && !rule.major && !rule.minor && rule.access == kDevAccessAll) return "a";
+  std::string line(1, rule.type);
+  line += ' ';
+  line += rule.major ? num(*rule.major) : std::string("*");
+  line += ':';
+  line += rule.minor ? num(*rule.minor) : std::string("*");
+  line += ' ';
+  if (rule.access & kDevAccessRead) line += 'r';
+  if (rule.access & kDevAccessWrite) line += 'w';
+  if (rule.access & kDevAccessMknod) line += 'm';
+  return line;
+}
+
 }  // namespace
+
+std::vector<V1Write> deviceRulesV1(const std::vector<DeviceRule>& rules) {
+  std::vector<V1Write> out;
+  // A first rule about every device is that first write.
+  bool firstIsAll = !rules.empty() && deviceLine(rules.front()) == "a";
+  bool allowAll = firstIsAll && rules.front().allow;
+  out.push_back({"devices", allowAll ? "devices.allow" : "devices.deny", "a"});
+  for (size_t i = firstIsAll ? 1 : 0; i < rules.size(); ++i) {
+    const DeviceRule& rule = rules[i];
+    out.push_back({"devices", rule.allow ? "devices.allow" : "devices.deny", deviceLine(rule)});
+  }
+  return out;
+}
 
 Result<std::vector<V1Write>> translateResourcesV1(const spec::Resources& r, const V1Facts& facts) {
   if (!r.unified.empty()) {

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "cgroups/device_filter.h"
 #include "cgroups/resources.h"
 #include "spec/config.h"
 
@@ -46,5 +47,11 @@ struct V1Facts {
 // net_cls, net_prio, rdma). linux.resources.unified is refused (v2 only);
 // devices are the driver's (devices.allow/deny).
 Result<std::vector<V1Write>> translateResourcesV1(const spec::Resources& r, const V1Facts& facts);
+
+// The device rules (effectiveDeviceRules, device_filter.h) as devices.deny
+// and devices.allow lines: everything denied first (or allowed, when the
+// first rule allows every device), then each rule in order, so a later
+// rule overrides an earlier one for the same devices.
+std::vector<V1Write> deviceRulesV1(const std::vector<DeviceRule>& rules);
 
 }  // namespace sangja::cgroups

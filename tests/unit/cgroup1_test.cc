@@ -108,6 +108,28 @@ TEST_F(Cgroup1Test, ResourcesGoToTheirHierarchies) {
             "(cgroup v1)");
 }
 
+TEST_F(Cgroup1Test, DeviceRulesGoToTheDevicesHierarchy) {
+  spec::Resources r;
+  r.devices = {spec::DeviceCgroupRule{false, "a", std::nullopt, std::nullopt, "rwm"}};
+  auto without = manager();
+  ASSERT_TRUE(without->create().ok());
+  Status refused = without->applyResources(r, false);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().message(),
+            "linux.resources.devices: the devices controller is not mounted on this host (cgroup "
+            "v1)");
+
+  layout_.v1.push_back(V1Hierarchy{tmp_.mkdirs("devices"), "/", {"devices"}});
+  auto m = manager();
+  ASSERT_TRUE(m->create().ok());
+  kernelFiles("devices/sangja/c1", {"devices.allow", "devices.deny"});
+  Status st = m->applyResources(r, false);
+  ASSERT_TRUE(st.ok()) << st.error().message();
+  // A file keeps only the last line written to it here; the kernel takes each.
+  EXPECT_FALSE(readFile(tmp_.sub("devices/sangja/c1/devices.allow")).valueOr("").empty())
+      << "the default devices are allowed after the deny-all";
+}
+
 TEST_F(Cgroup1Test, FreezeThroughTheFreezer) {
   auto m = manager();
   ASSERT_TRUE(m->create().ok());

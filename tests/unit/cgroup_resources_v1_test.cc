@@ -212,5 +212,31 @@ TEST(ResourcesV1, UnifiedNeedsCgroupV2) {
             "linux.resources.unified: needs cgroup v2; this host's controllers are cgroup v1");
 }
 
+TEST(ResourcesV1, DeviceRulesDenyAllThenEachRuleInOrder) {
+  std::vector<DeviceRule> rules = {
+      {false, 'a', std::nullopt, std::nullopt, kDevAccessAll},
+      {true, 'c', 1, 3, kDevAccessRead | kDevAccessWrite | kDevAccessMknod},
+      {true, 'c', 136, std::nullopt, kDevAccessRead | kDevAccessWrite},
+      {false, 'b', std::nullopt, std::nullopt, kDevAccessMknod},
+  };
+  EXPECT_EQ(deviceRulesV1(rules), (Writes{{"devices", "devices.deny", "a"},
+                                          {"devices", "devices.allow", "c 1:3 rwm"},
+                                          {"devices", "devices.allow", "c 136:* rw"},
+                                          {"devices", "devices.deny", "b *:* m"}}));
+}
+
+TEST(ResourcesV1, DeviceRulesWithoutADenyAllStillStartFromOne) {
+  std::vector<DeviceRule> rules = {{true, 'c', 5, 1, kDevAccessRead}};
+  EXPECT_EQ(deviceRulesV1(rules),
+            (Writes{{"devices", "devices.deny", "a"}, {"devices", "devices.allow", "c 5:1 r"}}));
+}
+
+TEST(ResourcesV1, DeviceRulesStartingWithAllowAllAllowEverything) {
+  std::vector<DeviceRule> rules = {{true, 'a', std::nullopt, std::nullopt, kDevAccessAll},
+                                   {false, 'c', 10, 200, kDevAccessAll}};
+  EXPECT_EQ(deviceRulesV1(rules), (Writes{{"devices", "devices.allow", "a"},
+                                          {"devices", "devices.deny", "c 10:200 rwm"}}));
+}
+
 }  // namespace
 }  // namespace sangja::cgroups
