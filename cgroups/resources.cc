@@ -15,6 +15,7 @@
 #include <optional>
 #include <set>
 
+#include "base/dir_stream.h"
 #include "base/file.h"
 #include "base/unique_fd.h"
 #include "cgroups/resource_fields.h"
@@ -408,22 +409,14 @@ Result<CgroupFacts> probeCgroup(int cgroupDirFd) {
   facts.hugetlbRsvd = false;
   if (facts.controllers.has("hugetlb")) {
     // The page sizes vary by architecture: look for any rsvd file.
-    int fd = ::openat(cgroupDirFd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) return Error::fromErrno("open cgroup directory");
-    DIR* dir = ::fdopendir(fd);
-    if (dir == nullptr) {
-      Error err = Error::fromErrno("open cgroup directory");
-      ::close(fd);
-      return err;
-    }
-    while (struct dirent* e = ::readdir(dir)) {
+    DirStream dir = TRY(DirStream::open(cgroupDirFd, "cgroup directory"));
+    while (struct dirent* e = dir.next()) {
       std::string_view name = e->d_name;
       if (name.starts_with("hugetlb.") && name.ends_with(".rsvd.max")) {
         facts.hugetlbRsvd = true;
         break;
       }
     }
-    ::closedir(dir);
   }
   return facts;
 }

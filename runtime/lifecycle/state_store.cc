@@ -8,6 +8,7 @@
 
 #include <algorithm>
 
+#include "base/dir_stream.h"
 #include "base/file.h"
 #include "base/log.h"
 
@@ -95,20 +96,16 @@ bool ContainerDir::hasExecFifo() const {
 }
 
 Status ContainerDir::remove() {
-  UniqueFd scan(::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!scan) return Error::fromErrno("open " + path_);
-  DIR* dir = ::fdopendir(scan.release());
-  if (dir == nullptr) return Error::fromErrno("scan " + path_);
-  while (dirent* e = ::readdir(dir)) {
-    std::string_view name = e->d_name;
-    if (name == "." || name == "..") continue;
-    if (::unlinkat(fd_.get(), e->d_name, 0) < 0 && errno != ENOENT) {
-      Error err = Error::fromErrno("remove " + path_ + "/" + std::string(name));
-      ::closedir(dir);
-      return err;
+  {
+    DirStream dir = TRY(DirStream::open(fd_.get(), path_));
+    while (dirent* e = dir.next()) {
+      std::string_view name = e->d_name;
+      if (name == "." || name == "..") continue;
+      if (::unlinkat(fd_.get(), e->d_name, 0) < 0 && errno != ENOENT) {
+        return Error::fromErrno("remove " + path_ + "/" + std::string(name));
+      }
     }
   }
-  ::closedir(dir);
   if (::rmdir(path_.c_str()) < 0 && errno != ENOENT) return Error::fromErrno("remove " + path_);
   return {};
 }
@@ -188,16 +185,12 @@ Result<bool> StateStore::removeIncomplete(
 }
 
 Result<std::vector<std::string>> StateStore::list() const {
-  UniqueFd scan(::openat(fd_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!scan) return Error::fromErrno("open " + root_);
-  DIR* dir = ::fdopendir(scan.release());
-  if (dir == nullptr) return Error::fromErrno("scan " + root_);
+  DirStream dir = TRY(DirStream::open(fd_.get(), root_));
   std::vector<std::string> ids;
-  while (dirent* e = ::readdir(dir)) {
+  while (dirent* e = dir.next()) {
     if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN) continue;
     if (validateContainerId(e->d_name).ok()) ids.emplace_back(e->d_name);
   }
-  ::closedir(dir);
   std::sort(ids.begin(), ids.end());
   return ids;
 }

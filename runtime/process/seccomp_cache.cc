@@ -11,6 +11,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "base/dir_stream.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/trace.h"
@@ -240,18 +241,16 @@ Status FilterCache::store(const std::string& key, const std::vector<sock_filter>
 // The oldest entries by mtime beyond maxEntries_ (never `keep`, the one
 // just written), and temp files a crashed writer left.
 Status FilterCache::evict(int dirfd, const std::string& keep) const {
-  UniqueFd scan = TRY(openAt(dirfd, ".", O_RDONLY | O_DIRECTORY));
-  DIR* dir = ::fdopendir(scan.get());
-  if (dir == nullptr) return Error::fromErrno("scan " + dir_);
-  (void)scan.release();  // the DIR owns it now
   std::vector<std::string> entries;
   std::vector<std::string> temps;
-  while (dirent* e = ::readdir(dir)) {
-    std::string_view name = e->d_name;
-    if (isEntryName(name) && name != keep) entries.emplace_back(name);
-    if (isTempName(name)) temps.emplace_back(name);
+  {
+    DirStream dir = TRY(DirStream::open(dirfd, dir_));
+    while (dirent* e = dir.next()) {
+      std::string_view name = e->d_name;
+      if (isEntryName(name) && name != keep) entries.emplace_back(name);
+      if (isTempName(name)) temps.emplace_back(name);
+    }
   }
-  ::closedir(dir);
 
   struct timespec now;
   ::clock_gettime(CLOCK_REALTIME, &now);
