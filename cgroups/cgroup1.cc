@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <thread>
 
 #include "base/file.h"
@@ -35,6 +36,18 @@ std::string trimmed(std::string text) {
 
 // v1 reports "no limit" as the largest page-aligned value (9223372036854771712).
 constexpr int64_t kV1Unlimited = int64_t{1} << 62;
+
+// memory.limit_in_bytes of the cgroup in dir: -1 for no limit, nullopt
+// when it cannot be read.
+std::optional<int64_t> v1MemoryLimit(const std::string& dir) {
+  std::string text = trimmed(readFile(dir + "/memory.limit_in_bytes").valueOr(""));
+  int64_t limit = 0;
+  if (text.empty() ||
+      std::from_chars(text.data(), text.data() + text.size(), limit).ec != std::errc()) {
+    return std::nullopt;
+  }
+  return limit >= kV1Unlimited ? -1 : limit;
+}
 
 class Cgroup1Manager final : public CgroupManager {
  public:
@@ -143,14 +156,8 @@ class Cgroup1Manager final : public CgroupManager {
 
   CurrentLimits currentLimits() const override {
     CurrentLimits current;
-    std::string memory = trimmed(readFile(dirOf("memory") + "/memory.limit_in_bytes").valueOr(""));
-    int64_t limit = 0;
-    if (!memory.empty() &&
-        std::from_chars(memory.data(), memory.data() + memory.size(), limit).ec == std::errc()) {
-      current.memoryLimit = limit >= kV1Unlimited ? -1 : limit;
-    } else {
-      current.memoryLimit = -1;  // no memory controller: no limit
-    }
+    // No memory controller: no limit.
+    current.memoryLimit = v1MemoryLimit(dirOf("memory")).value_or(-1);
     std::string period = trimmed(readFile(dirOf("cpu") + "/cpu.cfs_period_us").valueOr(""));
     uint64_t us = 0;
     if (!period.empty() &&
@@ -232,12 +239,7 @@ class Cgroup1Manager final : public CgroupManager {
     f.leafWeight = exists(blkio + "/blkio.leaf_weight");
     std::string hugetlb = dirOf("hugetlb");
     f.hugetlbRsvd = exists(hugetlb + "/hugetlb.2MB.rsvd.limit_in_bytes");
-    std::string current = trimmed(readFile(memory + "/memory.limit_in_bytes").valueOr(""));
-    int64_t limit = 0;
-    if (!current.empty() &&
-        std::from_chars(current.data(), current.data() + current.size(), limit).ec == std::errc()) {
-      f.currentMemoryLimit = limit >= kV1Unlimited ? -1 : limit;
-    }
+    f.currentMemoryLimit = v1MemoryLimit(memory);
     return f;
   }
 
