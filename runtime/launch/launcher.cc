@@ -177,7 +177,11 @@ struct InitArgs {
   const LaunchPlan* plan;
   const InitWiring* wiring;
   int channel;
+  // Our end of the channel: the clone shares it, and the init closes it
+  // first, so that our death reads as EOF on its end.
+  int parentEnd;
   int cgroupFd;
+  bool hasCgroup;  // cloned into cgroupFd, or placed while it waits
   // Set by spawn before each clone it tries: what the child reads is the
   // answer for the clone that made it.
   const bool* inCgroup;
@@ -185,19 +189,21 @@ struct InitArgs {
 
 // The init waits for kGo while we still have work on it: its cgroup, if
 // the clone could not put it there, its id maps, its idmapped trees.
-bool initWaitsForGo(const LaunchPlan& plan, int cgroupFd, bool inCgroup) {
-  return (cgroupFd >= 0 && !inCgroup) || !plan.user.uidMap.empty() ||
+bool initWaitsForGo(const LaunchPlan& plan, bool hasCgroup, bool inCgroup) {
+  return (hasCgroup && !inCgroup) || !plan.user.uidMap.empty() ||
          (!plan.joinsContainer() && plan.rootfs.idmappedMounts);
 }
 
 void initMain(void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
+  ::close(args->parentEnd);
   child::containerInit(*args->plan, *args->wiring, ChildChannel(args->channel),
-                       initWaitsForGo(*args->plan, args->cgroupFd, *args->inCgroup));
+                       initWaitsForGo(*args->plan, args->hasCgroup, *args->inCgroup));
 }
 
 [[noreturn]] void initFromHelper(const void* p) {
   const auto* args = static_cast<const InitArgs*>(p);
+  ::close(args->parentEnd);
   child::containerInit(*args->plan, *args->wiring, ChildChannel(args->channel), true);
 }
 
@@ -209,15 +215,15 @@ Result<Cloned> cloneInJoinedUserNs(const InitArgs& args) {
                                            plan.namespaces.pidNsToJoin.get(),
                                            plan.namespaces.cloneFlags, initFromHelper, &args));
   UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  return Cloned{ChildProcess(pid, std::move(pidfd)), true, args.cgroupFd >= 0};
+  return Cloned{ChildProcess(pid, std::move(pidfd)), true, args.hasCgroup};
 }
 
 // Straight into its cgroup where the kernel can (clone3 CLONE_INTO_CGROUP),
 // else a cgroup.procs write while it waits.
 Result<Cloned> cloneInit(const LaunchPlan& plan, const InitWiring& wiring, int cgroupFd,
-                         int childEnd) {
+                         bool hasCgroup, int parentEnd, int childEnd) {
   bool inCgroup = false;
-  InitArgs args{&plan, &wiring, childEnd, cgroupFd, &inCgroup};
+  InitArgs args{&plan, &wiring, childEnd, parentEnd, cgroupFd, hasCgroup, &inCgroup};
   if (plan.namespaces.userNsToJoin) return cloneInJoinedUserNs(args);
   SpawnOptions options;
   options.namespaces = plan.namespaces.cloneFlags;
@@ -226,7 +232,7 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, const InitWiring& wiring, int c
   long pid = spawnFromChild(options, initMain, &args, &pidfd, &inCgroup);
   if (pid < 0) return Error::fromErrno(static_cast<int>(-pid), "clone container init");
   return Cloned{ChildProcess(static_cast<pid_t>(pid), UniqueFd(pidfd)),
-                initWaitsForGo(plan, cgroupFd, inCgroup), cgroupFd >= 0 && !inCgroup};
+                initWaitsForGo(plan, hasCgroup, inCgroup), hasCgroup && !inCgroup};
 }
 
 // The init is in its new namespaces and waits for kGo: its idmapped trees
@@ -307,7 +313,9 @@ Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring,
     // (The helper for a joined user namespace joins the pid namespace itself.)
     int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
     auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
-    cloned = TRY(cloneInit(plan, wiring, cgroupFd, childEnd.get()));
+    cloned =
+        TRY(cloneInit(plan, wiring, cgroupFd, cgroupFd >= 0 || callbacks.placeInCgroup != nullptr,
+                      parentEnd.get(), childEnd.get()));
   }
   trace::mark("clone3 returned");
   childEnd.reset();
@@ -315,7 +323,10 @@ Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring,
 
   TRY(ns::writeIdMaps(plan.user, init.pid()));
   TRY(passMountSources(plan, init, cloned.waitsForGo));
-  if (cloned.placeInCgroup) TRY(callbacks.placeInCgroup(init.pid()));
+  if (cloned.placeInCgroup) {
+    if (!callbacks.placeInCgroup) return Error::invalid("container init: no way into its cgroup");
+    TRY(callbacks.placeInCgroup(init.pid()));
+  }
   // Before any hook runs (runc's order too); the init does not touch them.
   TRY(ns::moveNetDevices(plan.netDevices, plan.namespaces, init.pid()));
   if (cloned.waitsForGo) TRY(init.start());

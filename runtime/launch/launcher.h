@@ -96,7 +96,10 @@ class InitProcess {
 
 // What launchInit calls back into while the init is being set up.
 struct LaunchCallbacks {
-  // Without clone3's CLONE_INTO_CGROUP: move the init into its cgroup.
+  // Moves the init into its cgroup while it waits, before it runs anything
+  // of the container: where it could not be cloned there (no cgroupFd, as
+  // on cgroup v1, or no clone3). Unset: the process has no cgroup of its
+  // own.
   std::function<Status(pid_t)> placeInCgroup;
   // The init's seccomp listener fd, as soon as it arrives (before the init
   // reports ready), to pass on to the seccomp agent.
@@ -109,8 +112,9 @@ struct LaunchCallbacks {
   std::function<Status(const InitProcess&)> runHooks;
 };
 
-// Clones the init into cgroupFd (-1: no cgroup) and waits until it is set
-// up. On error the child is gone and the error says what failed in it.
+// Clones the init into cgroupFd where the kernel can (-1: none to clone
+// into; callbacks.placeInCgroup places it) and waits until it is set up. On error the child is gone
+// and the error says what failed in it.
 [[nodiscard]] Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring,
                                              int cgroupFd, const LaunchCallbacks& callbacks);
 
