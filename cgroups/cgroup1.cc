@@ -1,10 +1,11 @@
 // cgroupfs v1 driver, for legacy and hybrid hosts: the container's cgroup
 // is the same path in every mounted v1 hierarchy (named ones such as
 // name=systemd included, as runc does) and, on a hybrid host, in the v2
-// hierarchy too. Not chosen by openCgroup yet: the lifecycle still uses
-// the v2 driver everywhere (issue 13 wires it in).
+// hierarchy too. openCgroup chooses it on hybrid and legacy hosts.
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -15,6 +16,7 @@
 #include <thread>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "cgroups/cgroup_manager.h"
 #include "cgroups/cgroupfs.h"
 #include "cgroups/resources_v1.h"
@@ -94,10 +96,18 @@ class Cgroup1Manager final : public CgroupManager {
     return {};
   }
 
-  // clone3 cannot place a process in v1 hierarchies: it is attached.
-  Result<UniqueFd> openDir(std::string_view) const override {
-    return Error::invalid("cgroup v1: a process is attached to its cgroups, not cloned into them",
-                          ENOTSUP);
+  // clone3 cannot place a process in v1 hierarchies: it is attached. The
+  // sub-cgroup must exist in every one.
+  Result<UniqueFd> openDir(std::string_view sub) const override {
+    if (sub.empty()) return UniqueFd();
+    for (const std::string& root : roots()) {
+      std::string dir = root + path_ + "/" + std::string(sub);
+      struct stat st;
+      if (::lstat(dir.c_str(), &st) < 0) return Error::fromErrno("sub-cgroup " + dir);
+      if (!S_ISDIR(st.st_mode))
+        return Error::invalid("sub-cgroup " + dir + ": not a cgroup", ENOTDIR);
+    }
+    return UniqueFd();
   }
 
   Status attach(pid_t pid, std::string_view sub) const override {
@@ -109,8 +119,9 @@ class Cgroup1Manager final : public CgroupManager {
         if (fd < 0) return Error::fromErrno("sub-cgroup " + root + path_ + "/" + name);
         dir = UniqueFd(fd);
       }
-      UniqueFd procs = TRY(openAt(dir.get(), "cgroup.procs", O_WRONLY).context("join cgroup"));
-      TRY(writeAll(procs.get(), std::to_string(pid), "cgroup.procs in " + root));
+      std::string where = root + path_ + (name.empty() ? "" : "/" + name);
+      UniqueFd procs = TRY(openAt(dir.get(), "cgroup.procs", O_WRONLY).context("join " + where));
+      TRY(writeAll(procs.get(), std::to_string(pid), "cgroup.procs of " + where));
     }
     return {};
   }
@@ -119,7 +130,14 @@ class Cgroup1Manager final : public CgroupManager {
     return fs::parsePids(TRY(readFile(procsRoot() + path_ + "/cgroup.procs")));
   }
 
-  Status signalAll(int sig) const override { return fs::signalEach(TRY(pids()), sig); }
+  // A v1 freezer holds a frozen task even against SIGKILL: a paused
+  // container killed (kill --all, delete --force) is thawed after the
+  // signal, so that it dies rather than wait for a resume (runc too).
+  Status signalAll(int sig) const override {
+    TRY(fs::signalEach(TRY(pids()), sig));
+    if (sig == SIGKILL && isFrozen()) TRY(setFrozen(false).context("thaw the killed container"));
+    return {};
+  }
 
   // freezer.state goes FREEZING -> FROZEN; a task forking meanwhile can
   // leave it FREEZING, so FROZEN is written again until it holds (runc).
@@ -178,10 +196,26 @@ class Cgroup1Manager final : public CgroupManager {
     return kills;
   }
 
-  // v1 notifies OOMs through an eventfd registered in cgroup.event_control,
-  // which polls POLLIN, not POLLPRI; until the watcher takes that, events
-  // sees kills at its stats interval.
-  UniqueFd watchOomKills() const override { return UniqueFd(); }
+  // v1 notifies OOMs through an eventfd registered with memory.oom_control
+  // in cgroup.event_control ("<eventfd> <oom_control fd>"); the
+  // registration lasts as long as the eventfd.
+  OomWatch watchOomKills() const override {
+    if (!layout_.hierarchyOf("memory")) return {};
+    std::string dir = dirOf("memory");
+    UniqueFd eventFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+    Result<UniqueFd> control = openFile(dir + "/memory.oom_control", O_RDONLY);
+    if (!eventFd || !control.ok()) {
+      log::warning("OOM notification for " + dir + " unavailable: OOM kills show at stats time");
+      return {};
+    }
+    std::string line = std::to_string(eventFd.get()) + " " + std::to_string(control->get());
+    if (Status st = writeExisting(dir + "/cgroup.event_control", line); !st.ok()) {
+      log::warning("OOM notification for " + dir + ": " + st.error().message() +
+                   "; OOM kills show at stats time");
+      return {};
+    }
+    return OomWatch{std::move(eventFd), POLLIN};
+  }
 
   std::string createdFrom() const override { return createdFrom_; }
 

@@ -174,8 +174,10 @@ class Cgroup2Manager final : public CgroupManager {
 
   uint64_t oomKills() const override { return oomKillCount(fullPath()); }
 
-  UniqueFd watchOomKills() const override {
-    return UniqueFd(::open((fullPath() + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC));
+  // memory.events polls POLLPRI when it changes.
+  OomWatch watchOomKills() const override {
+    return OomWatch{UniqueFd(::open((fullPath() + "/memory.events").c_str(), O_RDONLY | O_CLOEXEC)),
+                    POLLPRI};
   }
 
   std::string createdFrom() const override { return createdFrom_; }
@@ -288,13 +290,6 @@ std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string
                                                   std::string createdFrom) {
   return std::make_unique<Cgroup2Manager>(std::move(mount), std::move(path),
                                           std::move(createdFrom));
-}
-
-Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
-                                                  const std::string& createdFrom) {
-  TRY(checkContainerCgroupPath(path));
-  std::string mount = TRY(findCgroup2Mount());
-  return makeCgroup2Manager(std::move(mount), path, createdFrom);
 }
 
 }  // namespace sangja::cgroups

@@ -23,6 +23,14 @@
 
 namespace sangja::cgroups {
 
+// What wakes poll(2) when a cgroup's OOM-kill count may have changed.
+struct OomWatch {
+  UniqueFd fd;       // invalid: nothing to poll (no memory controller)
+  short events = 0;  // POLLPRI: memory.events (v2); POLLIN: an eventfd (v1)
+  // After a wake: an eventfd stays readable until read.
+  void drain() const;
+};
+
 class CgroupManager {
  public:
   virtual ~CgroupManager() = default;
@@ -42,7 +50,8 @@ class CgroupManager {
   // then writes the files. With forUpdate, memory.checkBeforeUpdate applies.
   virtual Status applyResources(const spec::Resources& resources, bool forUpdate) const = 0;
   // An O_DIRECTORY fd of the cgroup (sub "") or of a sub-cgroup of it that
-  // must exist (exec --cgroup), for clone3's CLONE_INTO_CGROUP.
+  // must exist (exec --cgroup), for clone3's CLONE_INTO_CGROUP; an invalid
+  // fd where no single directory holds a process (v1): attach it instead.
   virtual Result<UniqueFd> openDir(std::string_view sub) const = 0;
   // Moves pid into the cgroup (sub "") or into a sub-cgroup of it.
   virtual Status attach(pid_t pid, std::string_view sub) const = 0;
@@ -59,10 +68,9 @@ class CgroupManager {
   // The limits in force (an unreadable one is left empty).
   virtual CurrentLimits currentLimits() const = 0;
   // OOM kills in the cgroup so far (0 without the memory controller), and
-  // an fd that polls POLLPRI when that count may have changed (invalid
-  // where there is nothing to poll).
+  // what polls when that count may have changed.
   virtual uint64_t oomKills() const = 0;
-  virtual UniqueFd watchOomKills() const = 0;
+  virtual OomWatch watchOomKills() const = 0;
   // The topmost directory create() made ("" if the cgroup existed).
   virtual std::string createdFrom() const = 0;
   // Removes the cgroup and the parents create() made (up to createdFrom)
@@ -104,13 +112,26 @@ std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string
 std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::string path,
                                                   std::string createdFrom);
 
-// Convenience: find the mount and build the manager.
-Result<std::unique_ptr<CgroupManager>> openCgroup(const std::string& path,
-                                                  const std::string& createdFrom = "");
+// A container's cgroup as its state records it.
+struct CgroupRef {
+  std::string path;         // "/sangja/ID"
+  std::string createdFrom;  // as an earlier create() made it ("" if none)
+  // The host's mode when the cgroup was made, which chose its driver
+  // (unified: v2; hybrid, legacy: v1).
+  CgroupMode mode = CgroupMode::kUnified;
+  bool operator==(const CgroupRef&) const = default;
+};
 
-// How the lifecycle opens a container's cgroup (path, createdFrom):
-// openCgroup, or a fake in unit tests.
-using CgroupOpener = std::function<Result<std::unique_ptr<CgroupManager>>(
-    const std::string& path, const std::string& createdFrom)>;
+// The host's cgroup mode: a cgroup2 /sys/fs/cgroup is unified without
+// reading mountinfo (the common case stays one statfs).
+Result<CgroupMode> hostCgroupMode();
+
+// The manager for ref: the v2 driver in unified mode, the v1 driver
+// (every hierarchy mounted now) in hybrid and legacy mode.
+Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref);
+
+// How the lifecycle opens a container's cgroup: openCgroup, or a fake in
+// unit tests.
+using CgroupOpener = std::function<Result<std::unique_ptr<CgroupManager>>(const CgroupRef& ref)>;
 
 }  // namespace sangja::cgroups

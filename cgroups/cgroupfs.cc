@@ -1,5 +1,8 @@
 #include "cgroups/cgroupfs.h"
 
+#include "cgroups/cgroup_manager.h"
+
+#include <poll.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -68,3 +71,14 @@ Status removeCgroup(const std::string& root, const std::string& path,
 }
 
 }  // namespace sangja::cgroups::fs
+
+namespace sangja::cgroups {
+
+void OomWatch::drain() const {
+  if (events != POLLIN) return;
+  uint64_t count = 0;
+  // Non-blocking: nothing to read is as good as read.
+  [[maybe_unused]] ssize_t n = ::read(fd.get(), &count, sizeof count);
+}
+
+}  // namespace sangja::cgroups

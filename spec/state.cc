@@ -90,6 +90,7 @@ std::string toJson(const StoredState& s) {
   j["owner"] = s.owner;
   j["cgroupPath"] = s.cgroupPath;
   if (!s.cgroupCreatedFrom.empty()) j["cgroupCreatedFrom"] = s.cgroupCreatedFrom;
+  if (!s.cgroupMode.empty()) j["cgroupMode"] = s.cgroupMode;
   j["annotations"] = annotationsJson(s.annotations);
   if (s.noNewKeyring) j["noNewKeyring"] = true;
   if (s.noProcess) j["noProcess"] = true;
@@ -110,6 +111,7 @@ Result<StoredState> parseStoredState(std::string_view text) {
     s.owner = o.get<std::string>("owner");
     s.cgroupPath = o.get<std::string>("cgroupPath");
     s.cgroupCreatedFrom = o.get<std::string>("cgroupCreatedFrom");
+    s.cgroupMode = o.get<std::string>("cgroupMode");
     s.annotations = o.get<Annotations>("annotations");
     s.noNewKeyring = o.get<bool>("noNewKeyring");
     s.noProcess = o.get<bool>("noProcess");

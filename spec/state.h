@@ -48,6 +48,9 @@ struct StoredState {
   // The topmost cgroup directory create made (cgroupPath or one of its
   // parents); delete removes the empty ones from the leaf up to it.
   std::string cgroupCreatedFrom;
+  // The host's cgroup mode at create ("unified", "hybrid", "legacy"),
+  // which chose the cgroup driver every later command uses.
+  std::string cgroupMode;
   std::map<std::string, std::string> annotations;
   // Created with --no-new-keyring: `exec`'d processes keep the runtime's
   // session keyring too, instead of joining the container's.

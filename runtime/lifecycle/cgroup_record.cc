@@ -5,7 +5,8 @@
 namespace sangja {
 
 std::string formatCgroupRecord(const CgroupRecord& record) {
-  std::string out = record.path + "\n" + record.createdFrom + "\n";
+  std::string out = record.cgroup.path + "\n" + record.cgroup.createdFrom + "\n" +
+                    cgroups::cgroupModeName(record.cgroup.mode) + "\n";
   if (record.verifiedFree) out += "free\n";
   return out;
 }
@@ -18,9 +19,23 @@ std::optional<CgroupRecord> parseCgroupRecord(std::string_view text) {
     lines.push_back(text.substr(0, eol));
     text.remove_prefix(eol + 1);
   }
-  if (lines.size() < 2 || lines.size() > 3 || lines[0].empty()) return std::nullopt;
-  if (lines.size() == 3 && lines[2] != "free") return std::nullopt;
-  return CgroupRecord{std::string(lines[0]), std::string(lines[1]), lines.size() == 3};
+  if (lines.size() < 3 || lines.size() > 4 || lines[0].empty()) return std::nullopt;
+  if (lines.size() == 4 && lines[3] != "free") return std::nullopt;
+  std::optional<cgroups::CgroupMode> mode = cgroups::cgroupModeFromName(lines[2]);
+  if (!mode) return std::nullopt;
+  return CgroupRecord{{std::string(lines[0]), std::string(lines[1]), *mode}, lines.size() == 4};
+}
+
+Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state) {
+  cgroups::CgroupRef ref{state.cgroupPath, state.cgroupCreatedFrom, cgroups::CgroupMode::kUnified};
+  if (state.cgroupMode.empty()) return ref;
+  std::optional<cgroups::CgroupMode> mode = cgroups::cgroupModeFromName(state.cgroupMode);
+  if (!mode) {
+    return Error::invalid("state.json: cgroupMode \"" + state.cgroupMode +
+                          "\" is none of unified, hybrid, legacy");
+  }
+  ref.mode = *mode;
+  return ref;
 }
 
 }  // namespace sangja

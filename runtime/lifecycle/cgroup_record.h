@@ -8,21 +8,30 @@
 #include <string>
 #include <string_view>
 
+#include "base/result.h"
+#include "cgroups/cgroup_manager.h"
+#include "spec/state.h"
+
 namespace sangja {
 
 inline constexpr const char* kCgroupRecord = "cgroup";
 
 struct CgroupRecord {
-  std::string path;         // as in the state: "/sangja/ID"
-  std::string createdFrom;  // the topmost directory create made ("" if none)
+  // As in the state: its path ("/sangja/ID"), the topmost directory create
+  // made ("" if none), the host's mode that chose the driver.
+  cgroups::CgroupRef cgroup;
   // create() found it free (or made it): every process in it is the
   // container's. Until then it may be somebody else's and is never killed.
   bool verifiedFree = false;
 };
 
-// "path\ncreatedFrom\nfree\n" (the last line only once verified).
+// "path\ncreatedFrom\nmode\nfree\n" (the last line only once verified).
 std::string formatCgroupRecord(const CgroupRecord& record);
 // nullopt for text that is not a record.
 std::optional<CgroupRecord> parseCgroupRecord(std::string_view text);
+
+// The cgroup a stored state names. A state without a mode was written
+// before the v1 driver existed, when every cgroup was v2's: unified.
+Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state);
 
 }  // namespace sangja

@@ -135,7 +135,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   trace::mark("launch plan built");
   std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
       config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
-  auto cgroup = TRY(rt.openCgroup(cgroupPath, ""));
+  cgroups::CgroupRef cgroupRef{cgroupPath, "", TRY(cgroups::hostCgroupMode())};
+  auto cgroup = TRY(rt.openCgroup(cgroupRef));
   StateStore store = TRY(StateStore::open(rt.root));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));
   PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
@@ -171,21 +172,21 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   // create killed at any point leaves delete --force what to remove.
   // One small pwrite each time (a SIGKILL cannot tear it; the second text
   // is longer, so nothing of the first is left), no rename on the hot path.
-  CgroupRecord record{cgroupPath, "", false};
+  CgroupRecord record{cgroupRef, false};
   UniqueFd recordFd = TRY(dir.createEntry(kCgroupRecord));
   TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   trace::mark("cgroup recorded");
   TRY(cgroup->create());
   rollback.track(cgroup.get());
-  record.createdFrom = cgroup->createdFrom();
+  record.cgroup.createdFrom = cgroup->createdFrom();
   record.verifiedFree = true;
   TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   recordFd.reset();
   if (config.linux && config.linux->resources) {
     TRY(cgroup->applyResources(*config.linux->resources, false));
   }
-  UniqueFd cgroupDir = TRY(cgroup->openDir(""));
-  wiring.closeFirst.push_back(cgroupDir.get());
+  UniqueFd cgroupDir = TRY(cgroup->openDir(""));  // invalid on v1: attached
+  if (cgroupDir) wiring.closeFirst.push_back(cgroupDir.get());
   trace::mark("state dir and cgroup made");
   LaunchCallbacks callbacks;
   callbacks.placeInCgroup = [&](pid_t pid) { return cgroup->attach(pid, ""); };
@@ -221,6 +222,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.created = nowRfc3339();
   state.cgroupPath = cgroupPath;
   state.cgroupCreatedFrom = cgroup->createdFrom();
+  state.cgroupMode = cgroups::cgroupModeName(cgroupRef.mode);
   state.annotations = config.annotations;
   state.noNewKeyring = opts.noNewKeyring;
   state.noProcess = noProcess;

@@ -84,10 +84,13 @@ Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int
                             const std::function<void(const std::string&)>& emit) {
   auto cgroup = TRY(liveCgroup(rt, id));
   uint64_t oomKills = cgroup->oomKills();
-  // The watch wakes poll (POLLPRI) when the count may have changed: OOM
-  // kills are reported at once, stats every interval.
-  UniqueFd events = cgroup->watchOomKills();
+  // The watch wakes poll when the count may have changed: OOM kills are
+  // reported at once, stats every interval.
+  cgroups::OomWatch watch = cgroup->watchOomKills();
   auto nextStats = std::chrono::steady_clock::now();
+  // v1 notifies when the cgroup goes under OOM, a moment before the kill
+  // is counted: after a wake the count is looked at again for a while.
+  auto recheckUntil = nextStats;
   for (;;) {
     auto now = std::chrono::steady_clock::now();
     if (now >= nextStats) {
@@ -102,12 +105,16 @@ Status watchContainerEvents(const RuntimeOptions& rt, const std::string& id, int
     uint64_t kills = cgroup->oomKills();
     if (kills > oomKills) emit(eventJson("oom", id, nullptr));
     oomKills = kills;
-    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(
-        nextStats - std::chrono::steady_clock::now());
+    now = std::chrono::steady_clock::now();
+    auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(nextStats - now);
+    if (now < recheckUntil) wait = std::min(wait, std::chrono::milliseconds(20));
     struct pollfd p {
-      events.get(), POLLPRI, 0
+      watch.fd.get(), watch.events, 0
     };
-    ::poll(&p, events ? 1 : 0, static_cast<int>(std::max<int64_t>(wait.count(), 0)));
+    if (::poll(&p, watch.fd ? 1 : 0, static_cast<int>(std::max<int64_t>(wait.count(), 0))) > 0) {
+      watch.drain();
+      recheckUntil = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    }
   }
 }
 

@@ -187,11 +187,12 @@ Status destroyRecordedCgroup(const ContainerDir& dir, const cgroups::CgroupOpene
   if (!text.ok() && text.error().code() == ENOENT) return {};  // killed before the cgroup
   std::optional<CgroupRecord> record = parseCgroupRecord(TRY(std::move(text)));
   if (!record) return {};  // killed while writing it: the cgroup was not made yet
-  auto cgroup = TRY(openCgroup(record->path, record->createdFrom));
+  auto cgroup = TRY(openCgroup(record->cgroup));
   Result<std::vector<pid_t>> pids = cgroup->pids();
   if (!pids.ok()) return pids.error().code() == ENOENT ? Status{} : Status(pids.error());
   if (!record->verifiedFree && !pids->empty()) {
-    log::warning("cgroup " + record->path + " holds processes that are not the container's: left");
+    log::warning("cgroup " + record->cgroup.path +
+                 " holds processes that are not the container's: left");
     return {};
   }
   if (!pids->empty()) TRY(cgroup->signalAll(SIGKILL));

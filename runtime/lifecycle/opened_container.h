@@ -7,6 +7,7 @@
 
 #include "base/result.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/lifecycle/cgroup_record.h"
 #include "runtime/lifecycle/container.h"
 #include "runtime/lifecycle/state_store.h"
 #include "runtime/lifecycle/status.h"
@@ -20,7 +21,7 @@ struct OpenedContainer {
   cgroups::CgroupOpener openCgroup;  // RuntimeOptions's
 
   Result<std::unique_ptr<cgroups::CgroupManager>> cgroup() const {
-    return openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
+    return openCgroup(TRY(cgroupRefOf(state)));
   }
 };
 

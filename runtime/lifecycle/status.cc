@@ -7,6 +7,7 @@
 
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
+#include "runtime/lifecycle/cgroup_record.h"
 
 namespace sangja {
 
@@ -38,7 +39,9 @@ ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState
   std::optional<uint64_t> start = liveProcessStartTime(state.pid);
   if (!start || *start != state.pidStartTime) return ContainerStatus::kStopped;
   if (dir.hasExecFifo()) return ContainerStatus::kCreated;
-  auto cgroup = openCgroup(state.cgroupPath, state.cgroupCreatedFrom);
+  Result<cgroups::CgroupRef> ref = cgroupRefOf(state);
+  if (!ref.ok()) return ContainerStatus::kRunning;
+  auto cgroup = openCgroup(*ref);
   if (cgroup.ok() && (*cgroup)->isFrozen()) return ContainerStatus::kPaused;
   return ContainerStatus::kRunning;
 }

@@ -3,6 +3,7 @@
 // the v2 one; cpuset where a test adds it): no real cgroupfs is touched. Files the
 // kernel would make in a new cgroup are written by the test.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 
 #include <string>
@@ -85,7 +86,13 @@ TEST_F(Cgroup1Test, AttachJoinsEveryHierarchyAndSubCgroups) {
   Status missing = m->attach(78, "sub");
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.error().code(), ENOENT);
-  EXPECT_EQ(m->openDir("").error().code(), ENOTSUP) << "no CLONE_INTO_CGROUP on v1";
+  Result<UniqueFd> dir = m->openDir("");
+  ASSERT_TRUE(dir.ok());
+  EXPECT_FALSE(dir->valid()) << "no CLONE_INTO_CGROUP on v1: attached instead";
+  EXPECT_EQ(m->openDir("sub").error().code(), ENOENT) << "exec --cgroup of a missing sub-cgroup";
+  for (const char* h : all)
+    ASSERT_EQ(::mkdir(tmp_.sub(std::string(h) + "/sangja/c1/sub").c_str(), 0755), 0);
+  EXPECT_TRUE(m->openDir("sub").ok());
 }
 
 TEST_F(Cgroup1Test, ResourcesGoToTheirHierarchies) {
@@ -154,6 +161,23 @@ TEST_F(Cgroup1Test, PidsLimitsAndOomKillsAreRead) {
   EXPECT_EQ(m->oomKills(), 3u);
   tmp_.write("memory/sangja/c1/memory.limit_in_bytes", "1048576\n");
   EXPECT_EQ(m->currentLimits().memoryLimit, 1048576);
+}
+
+// The OOM watch registers an eventfd with memory.oom_control: the kernel's
+// cgroup.event_control takes "<eventfd> <oom_control fd>".
+TEST_F(Cgroup1Test, OomWatchRegistersAnEventfdForOomControl) {
+  auto m = manager();
+  ASSERT_TRUE(m->create().ok());
+  EXPECT_FALSE(m->watchOomKills().fd.valid()) << "no oom_control: nothing to watch";
+  tmp_.write("memory/sangja/c1/memory.oom_control", "oom_kill 0\n");
+  tmp_.write("memory/sangja/c1/cgroup.event_control", "");
+  OomWatch watch = m->watchOomKills();
+  ASSERT_TRUE(watch.fd.valid());
+  EXPECT_EQ(watch.events, POLLIN);
+  std::string line = readFile(tmp_.sub("memory/sangja/c1/cgroup.event_control")).valueOr("");
+  EXPECT_EQ(line.substr(0, line.find(' ')), std::to_string(watch.fd.get())) << line;
+  EXPECT_NE(line.find(' '), std::string::npos) << line;
+  watch.drain();  // nothing signalled: returns at once
 }
 
 TEST_F(Cgroup1Test, StatsInRuncsShape) {

@@ -1,6 +1,7 @@
 // The cgroup v2 manager against a plain temp directory standing in for the
 // hierarchy: no real cgroupfs is touched.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -269,13 +270,14 @@ TEST_F(Cgroup2Test, CurrentLimitsAndOomKillsAreRead) {
   ASSERT_TRUE(m->create().ok());
   EXPECT_EQ(m->currentLimits(), (CurrentLimits{-1, std::nullopt})) << "no files: no limit";
   EXPECT_EQ(m->oomKills(), 0u);
-  EXPECT_FALSE(m->watchOomKills().valid());
+  EXPECT_FALSE(m->watchOomKills().fd.valid());
   tmp_.write("c/memory.max", "1048576\n");
   tmp_.write("c/cpu.max", "max 20000\n");
   tmp_.write("c/memory.events", "low 0\nhigh 0\nmax 4\noom 2\noom_kill 2\n");
   EXPECT_EQ(m->currentLimits(), (CurrentLimits{1048576, 20000u}));
   EXPECT_EQ(m->oomKills(), 2u);
-  EXPECT_TRUE(m->watchOomKills().valid());
+  EXPECT_TRUE(m->watchOomKills().fd.valid());
+  EXPECT_EQ(m->watchOomKills().events, POLLPRI);
 }
 
 // Signal 0 only checks the processes exist; a pid that is gone is skipped.

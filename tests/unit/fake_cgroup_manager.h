@@ -20,9 +20,9 @@ struct FakeCgroup {
   uint64_t oomKills = 0;
   std::vector<pid_t> pids;
   // What it was asked.
-  std::vector<std::pair<std::string, std::string>> opened;  // path, createdFrom
-  std::vector<std::pair<spec::Resources, bool>> applied;    // resources, forUpdate
-  std::vector<std::pair<pid_t, std::string>> attached;      // pid, sub
+  std::vector<cgroups::CgroupRef> opened;
+  std::vector<std::pair<spec::Resources, bool>> applied;  // resources, forUpdate
+  std::vector<std::pair<pid_t, std::string>> attached;    // pid, sub
   std::vector<int> signals;
   std::vector<bool> freezes;
   int destroyed = 0;
@@ -62,7 +62,7 @@ class FakeCgroupManager final : public cgroups::CgroupManager {
   Result<nlohmann::ordered_json> stats() const override { return state_->stats; }
   cgroups::CurrentLimits currentLimits() const override { return state_->limits; }
   uint64_t oomKills() const override { return state_->oomKills; }
-  UniqueFd watchOomKills() const override { return UniqueFd(); }
+  cgroups::OomWatch watchOomKills() const override { return {}; }
   std::string createdFrom() const override { return createdFrom_; }
   Status destroy() override {
     ++state_->destroyed;
@@ -76,13 +76,11 @@ class FakeCgroupManager final : public cgroups::CgroupManager {
 };
 
 inline cgroups::CgroupOpener fakeOpener(std::shared_ptr<FakeCgroup> state) {
-  return
-      [state](const std::string& path,
-              const std::string& createdFrom) -> Result<std::unique_ptr<cgroups::CgroupManager>> {
-        state->opened.emplace_back(path, createdFrom);
-        return std::unique_ptr<cgroups::CgroupManager>(
-            std::make_unique<FakeCgroupManager>(state, path, createdFrom));
-      };
+  return [state](const cgroups::CgroupRef& ref) -> Result<std::unique_ptr<cgroups::CgroupManager>> {
+    state->opened.push_back(ref);
+    return std::unique_ptr<cgroups::CgroupManager>(
+        std::make_unique<FakeCgroupManager>(state, ref.path, ref.createdFrom));
+  };
 }
 
 }  // namespace sangja::testutil

@@ -36,7 +36,20 @@ class LifecycleCgroupTest : public ::testing::Test {
     state.created = "2026-12-07T00:00:00Z";
     state.cgroupPath = "/sangja/c1";
     state.cgroupCreatedFrom = "/sangja";
+    state.cgroupMode = "hybrid";
     ASSERT_TRUE(dir->writeState(spec::toJson(state)).ok());
+  }
+
+  // Rewrites c1's state with a different cgroupMode.
+  void setCgroupMode(const std::string& mode) {
+    Result<StateStore> store = StateStore::open(rt_.root);
+    ASSERT_TRUE(store.ok());
+    Result<ContainerDir> dir = store->lookup("c1");
+    ASSERT_TRUE(dir.ok()) << dir.error().message();
+    Result<spec::StoredState> state = loadState(*dir);
+    ASSERT_TRUE(state.ok());
+    state->cgroupMode = mode;
+    ASSERT_TRUE(dir->writeState(spec::toJson(*state)).ok());
   }
 
   ContainerStatus status() {
@@ -54,7 +67,27 @@ TEST_F(LifecycleCgroupTest, TheStatesCgroupIsOpened) {
   EXPECT_EQ(status(), ContainerStatus::kRunning);
   ASSERT_FALSE(cgroup_->opened.empty());
   EXPECT_EQ(cgroup_->opened.back(),
-            std::make_pair(std::string("/sangja/c1"), std::string("/sangja")));
+            (cgroups::CgroupRef{"/sangja/c1", "/sangja", cgroups::CgroupMode::kHybrid}));
+}
+
+// The driver follows the mode create recorded, not the host's now.
+TEST_F(LifecycleCgroupTest, TheRecordedModeChoosesTheDriver) {
+  setCgroupMode("legacy");
+  ASSERT_TRUE(pauseContainer(rt_, "c1").ok());
+  EXPECT_EQ(cgroup_->opened.back().mode, cgroups::CgroupMode::kLegacy);
+  // A state from before the v1 driver has no mode: its cgroup is v2's.
+  setCgroupMode("");
+  ASSERT_TRUE(resumeContainer(rt_, "c1").ok());
+  EXPECT_EQ(cgroup_->opened.back().mode, cgroups::CgroupMode::kUnified);
+}
+
+TEST_F(LifecycleCgroupTest, AnUnknownRecordedModeIsNamed) {
+  setCgroupMode("v3");
+  Status st = pauseContainer(rt_, "c1");
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("cgroupMode \"v3\" is none of unified, hybrid, legacy"),
+            std::string::npos)
+      << st.error().message();
 }
 
 TEST_F(LifecycleCgroupTest, PauseAndResumeGoThroughTheManagerAndStatusFollows) {

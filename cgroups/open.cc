@@ -1,0 +1,40 @@
+// Which driver serves a container's cgroup: chosen from the host's mode
+// once, at create, and recorded so that every later command opens the
+// same one.
+#include "base/file.h"
+#include "cgroups/cgroup_manager.h"
+
+namespace sangja::cgroups {
+
+namespace {
+
+Result<CgroupLayout> hostLayout() {
+  std::string mountinfo = TRY(readFile("/proc/self/mountinfo"));
+  return parseCgroupLayout(mountinfo);
+}
+
+}  // namespace
+
+Result<CgroupMode> hostCgroupMode() {
+  if (isUnifiedOnlyHost()) return CgroupMode::kUnified;
+  return TRY(hostLayout()).mode;
+}
+
+Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
+  TRY(checkContainerCgroupPath(ref.path));
+  CgroupMode mode = ref.mode;
+  if (mode == CgroupMode::kUnified) {
+    std::string mount = TRY(findCgroup2Mount());
+    return makeCgroup2Manager(std::move(mount), ref.path, ref.createdFrom);
+  }
+  CgroupLayout layout = TRY(hostLayout());
+  if (layout.mode != mode) {
+    return Error::invalid(std::string("cgroup ") + ref.path + " was made on a " +
+                              cgroupModeName(mode) + " cgroup host; this host is now " +
+                              cgroupModeName(layout.mode),
+                          ENOENT);
+  }
+  return makeCgroup1Manager(std::move(layout), ref.path, ref.createdFrom);
+}
+
+}  // namespace sangja::cgroups
