@@ -406,15 +406,13 @@ void writeFile(const std::string& path, const std::string& data) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
-namespace {
-// Writes to an existing file (cgroupfs) without creating or truncating.
-void writeExisting(const std::string& path, const std::string& data) {
+bool writeExisting(const std::string& path, const std::string& data) {
   int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return;
-  [[maybe_unused]] ssize_t n = ::write(fd, data.data(), data.size());
+  if (fd < 0) return false;
+  ssize_t n = ::write(fd, data.data(), data.size());
   close(fd);
+  return n == static_cast<ssize_t>(data.size());
 }
-}  // namespace
 
 bool pathExists(const std::string& path) {
   struct stat st {};
@@ -511,14 +509,69 @@ const std::string& unifiedRoot() {
   return root;
 }
 
+namespace {
+// Mount points of the host's cgroup hierarchies under /sys/fs/cgroup.
+std::vector<MountEntry> cgroupMounts() {
+  std::vector<MountEntry> out;
+  for (const MountEntry& m : parseMountinfo(readFile("/proc/self/mountinfo"))) {
+    if ((m.fstype == "cgroup" || m.fstype == "cgroup2") && m.point.rfind("/sys/fs/cgroup", 0) == 0)
+      out.push_back(m);
+  }
+  return out;
+}
+}  // namespace
+
+const std::string& hostCgroupMode() {
+  static const std::string mode = [] {
+    bool v1 = false, v2 = false;
+    for (const MountEntry& m : cgroupMounts()) (m.fstype == "cgroup" ? v1 : v2) = true;
+    return std::string(!v1 ? "unified" : v2 ? "hybrid" : "legacy");
+  }();
+  return mode;
+}
+
+bool v1Host() {
+  return hostCgroupMode() != "unified";
+}
+
+std::string controllerDir(const std::string& controller, const std::string& cgroupPath) {
+  if (!v1Host()) return unifiedRoot() + cgroupPath;
+  for (const MountEntry& m : cgroupMounts()) {
+    if (m.fstype == "cgroup" && m.hasSuperOption(controller)) return m.point + cgroupPath;
+  }
+  return "";
+}
+
+bool hostHasController(const std::string& controller) {
+  if (v1Host()) return !controllerDir(controller, "").empty();
+  std::istringstream words(readFile(unifiedRoot() + "/cgroup.controllers"));
+  for (std::string w; words >> w;) {
+    if (w == controller) return true;
+  }
+  return false;
+}
+
+std::string cgroupOf(pid_t pid, const std::string& controller) {
+  if (!v1Host()) return unifiedCgroupOf(pid);
+  for (const auto& line : splitLines(readFile("/proc/" + std::to_string(pid) + "/cgroup"))) {
+    size_t first = line.find(':'), second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    if (hasCommaItem(line.substr(first + 1, second - first - 1), controller))
+      return line.substr(second + 1);
+  }
+  return "";
+}
+
 HostSnapshot HostSnapshot::take() {
   HostSnapshot s;
   s.mounts = splitLines(readFile("/proc/self/mountinfo"));
-  std::error_code ec;
-  for (fs::recursive_directory_iterator it(unifiedRoot(), ec), end; !ec && it != end;
-       it.increment(ec)) {
-    std::error_code ec2;
-    if (it->is_directory(ec2) && !it->is_symlink(ec2)) s.cgroups.insert(it->path().string());
+  for (const MountEntry& m : cgroupMounts()) {
+    std::error_code ec;
+    for (fs::recursive_directory_iterator it(m.point, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      std::error_code ec2;
+      if (it->is_directory(ec2) && !it->is_symlink(ec2)) s.cgroups.insert(it->path().string());
+    }
   }
   return s;
 }
@@ -693,6 +746,10 @@ void Bundle::cleanUp() {
     for (const auto& cg : cgroups) {
       list += " " + cg;
       if (pathExists(cg + "/cgroup.kill")) writeExisting(cg + "/cgroup.kill", "1");
+      // v1: no cgroup.kill; a frozen task dies only once thawed.
+      for (const std::string& pid : splitLines(readFile(cg + "/cgroup.procs")))
+        ::kill(std::stoi(pid), SIGKILL);
+      if (pathExists(cg + "/freezer.state")) writeExisting(cg + "/freezer.state", "THAWED");
       waitUntil([&] { return rmdir(cg.c_str()) == 0 || errno != EBUSY; }, milliseconds(2000));
     }
     ADD_FAILURE() << "cgroups left behind after delete --force:" << list;

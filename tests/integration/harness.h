@@ -113,6 +113,9 @@ bool waitUntil(const std::function<bool()>& pred, milliseconds timeout = millise
 
 std::string readFile(const std::string& path);  // "" if unreadable
 void writeFile(const std::string& path, const std::string& data);
+// Writes to an existing file (cgroupfs) without creating or truncating;
+// false if it cannot.
+bool writeExisting(const std::string& path, const std::string& data);
 bool pathExists(const std::string& path);  // lstat succeeds
 std::vector<std::string> splitLines(const std::string& s);
 // The lines of s that are not blank (a one-line error has exactly one).
@@ -148,6 +151,21 @@ std::optional<MountEntry> findMount(const std::string& mountinfo, const std::str
 // /sys/fs/cgroup/unified.
 const std::string& unifiedRoot();
 
+// The host's cgroup layout as a runtime sees it: "unified" (v2 only),
+// "hybrid" (v1 controllers and a v2 mount) or "legacy" (v1 only); on the
+// last two, runtimes use the v1 controllers (runc's fs driver, sangja's v1).
+const std::string& hostCgroupMode();
+bool v1Host();  // hybrid or legacy
+// Where a container's cgroup files for controller live: the v1 hierarchy
+// that mounts it on a v1 host, the v2 hierarchy otherwise; "" when the
+// host has no such v1 hierarchy.
+std::string controllerDir(const std::string& controller, const std::string& cgroupPath);
+// Whether the runtime can use controller: a mounted v1 hierarchy on a v1
+// host, the v2 root's cgroup.controllers otherwise.
+bool hostHasController(const std::string& controller);
+// The cgroup of pid in controller's hierarchy (/proc/PID/cgroup), "" if none.
+std::string cgroupOf(pid_t pid, const std::string& controller);
+
 // The host's /dev/null as "mode=... uid=... gid=... rdev=M:m", to compare
 // before and after a step (a runtime must never chown or replace it).
 std::string devNullFingerprint();
@@ -155,7 +173,7 @@ std::string devNullFingerprint();
 // What a runtime could leave behind on the host.
 struct HostSnapshot {
   std::vector<std::string> mounts;  // lines of /proc/self/mountinfo
-  std::set<std::string> cgroups;    // every directory under unifiedRoot()
+  std::set<std::string> cgroups;    // every directory of every hierarchy
   static HostSnapshot take();
   // Human-readable list of what `after` has and this snapshot had not; "" if
   // nothing was added.

@@ -44,7 +44,25 @@ TEST_F(ProcessAttrsTest, SchedulerPolicyAndNiceAreSet) {
   EXPECT_EQ(statField(pid, 41), "3") << "policy (SCHED_BATCH)";
 }
 
+// A v1 cpu cgroup with realtime group scheduling (this host) starts with
+// no realtime time: the policy is refused, and the error says why.
+TEST_F(ProcessAttrsTest, RealtimeSchedulerInAV1CgroupWithoutRealtimeTimeIsExplained) {
+  if (controllerDir("cpu", "").empty() || !pathExists(controllerDir("cpu", "/cpu.rt_runtime_us")))
+    GTEST_SKIP() << "NOT RUN HERE: no cgroup v1 realtime group scheduling on this "
+                 << hostCgroupMode() << " host";
+  SKIP_FOR_PEER("runc 1.1 ignores process.scheduler");
+  b.config["process"]["scheduler"] = {{"policy", "SCHED_RR"}, {"priority", 12}};
+  b.setArgs({"true"});
+  RunResult r = b.create();
+  EXPECT_NE(r.status, 0);
+  EXPECT_TRUE(contains(r.err, "set scheduler (process.scheduler)")) << r;
+  EXPECT_TRUE(contains(r.err, "linux.resources.cpu.realtimeRuntime")) << r;
+}
+
 TEST_F(ProcessAttrsTest, RealtimeSchedulerWithPriority) {
+  if (v1Host() && pathExists(controllerDir("cpu", "/cpu.rt_runtime_us")))
+    GTEST_SKIP() << "NOT RUN HERE: a v1 cpu cgroup has no realtime time (the test above); this "
+                    "runs in the v2 guest";
   SKIP_FOR_PEER("runc 1.1 ignores process.scheduler");
   b.config["process"]["scheduler"] = {{"policy", "SCHED_RR"}, {"priority", 12}};
   pid_t pid = createSleeper();
