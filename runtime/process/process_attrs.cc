@@ -280,7 +280,16 @@ void child::applyProcessAttrs(const ProcessAttrs& attrs, int lsmExecFd,
   if (const auto& s = attrs.scheduler) {
     SchedAttr attr{sizeof(SchedAttr), s->policy,  s->flags,    s->nice,
                    s->priority,       s->runtime, s->deadline, s->period};
-    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0) channel.fail(errno, "set scheduler");
+    if (::syscall(SYS_sched_setattr, 0, &attr, 0) < 0) {
+      // With realtime group scheduling (cgroup v1's cpu.rt_runtime_us) a
+      // new cpu cgroup has no realtime time at all.
+      bool realtime = s->policy == SCHED_FIFO || s->policy == SCHED_RR;
+      channel.fail(errno, "set scheduler (process.scheduler)",
+                   errno == EPERM && realtime
+                       ? "- on cgroup v1 a realtime policy needs realtime time in the container's "
+                         "cpu cgroup (linux.resources.cpu.realtimeRuntime)"
+                       : "");
+    }
   }
   if (attrs.ioPriority &&
       ::syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, 0, *attrs.ioPriority) < 0) {
