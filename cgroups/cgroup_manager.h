@@ -126,6 +126,11 @@ struct CgroupRef {
 // reading mountinfo (the common case stays one statfs).
 Result<CgroupMode> hostCgroupMode();
 
+// What a "cgroup" mount of the container shows on this host: nothing
+// special on a unified one (cgroup2), its own cgroups on a v1 one
+// (containerCgroupView).
+Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref);
+
 // The manager for ref: the v2 driver in unified mode, the v1 driver
 // (every hierarchy mounted now) in hybrid and legacy mode.
 Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref);

@@ -65,6 +65,24 @@ const V1Hierarchy* CgroupLayout::hierarchyOf(std::string_view controller) const 
   return nullptr;
 }
 
+std::vector<CgroupViewBind> containerCgroupView(const CgroupLayout& layout,
+                                                const std::string& cgroupPath) {
+  std::vector<CgroupViewBind> out;
+  auto add = [&](const std::string& mountPoint) -> CgroupViewBind& {
+    return out.emplace_back(
+        CgroupViewBind{mountPoint + cgroupPath, mountPoint.substr(mountPoint.rfind('/') + 1), {}});
+  };
+  for (const V1Hierarchy& h : layout.v1) {
+    CgroupViewBind& bind = add(h.mountPoint);
+    if (bind.name.find(',') == std::string::npos) continue;
+    for (const std::string& c : h.controllers) {
+      if (c != bind.name && !c.starts_with("name=")) bind.aliases.push_back(c);
+    }
+  }
+  if (layout.mode == CgroupMode::kHybrid) add(layout.v2Mount);
+  return out;
+}
+
 Result<CgroupLayout> parseCgroupLayout(std::string_view mountinfo) {
   CgroupLayout layout;
   for (const MountinfoEntry& m : parseMountinfo(mountinfo)) {

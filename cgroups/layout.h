@@ -37,6 +37,21 @@ struct CgroupLayout {
   const V1Hierarchy* hierarchyOf(std::string_view controller) const;
 };
 
+// What a container's "cgroup" mount shows on a v1 host: a tmpfs with one
+// directory per hierarchy (its mount point's name: "memory", "systemd",
+// "unified"), each a bind of the container's own cgroup there, as runc
+// does; never the host's whole tree.
+struct CgroupViewBind {
+  std::string source;  // "/sys/fs/cgroup/memory/sangja/ID"
+  std::string name;    // "memory", "cpu,cpuacct"
+  // A joint hierarchy's controllers, each a symlink to name as on the host
+  // ("cpu" -> "cpu,cpuacct"); empty otherwise.
+  std::vector<std::string> aliases;
+  bool operator==(const CgroupViewBind&) const = default;
+};
+std::vector<CgroupViewBind> containerCgroupView(const CgroupLayout& layout,
+                                                const std::string& cgroupPath);
+
 // The layout under /sys/fs/cgroup from mountinfo's text (cgroup mounts
 // elsewhere, such as a container's view, are not the host's). A host with
 // none is an error naming /sys/fs/cgroup.

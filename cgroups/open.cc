@@ -20,6 +20,11 @@ Result<CgroupMode> hostCgroupMode() {
   return TRY(hostLayout()).mode;
 }
 
+Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref) {
+  if (ref.mode == CgroupMode::kUnified) return std::vector<CgroupViewBind>{};
+  return containerCgroupView(TRY(hostLayout()), ref.path);
+}
+
 Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
   TRY(checkContainerCgroupPath(ref.path));
   CgroupMode mode = ref.mode;

@@ -271,6 +271,45 @@ Result<std::string> sysctlProcPath(const std::string& key, bool netNs, bool ipcN
   return path;
 }
 
+namespace {
+
+// A "cgroup" mount on a v1 host, as runc makes it: a tmpfs (read-only
+// after the setup if asked), in it a bind of the container's own cgroup
+// from each hierarchy, with the mount's flags, and a symlink per
+// controller of a joint hierarchy.
+Status planCgroupV1View(const spec::Mount& m, size_t index, const RootfsOptions& options,
+                        RootfsPlan& plan) {
+  spec::Mount tmpfs = m;
+  tmpfs.type = "tmpfs";
+  tmpfs.source = "tmpfs";
+  tmpfs.options.push_back("mode=755");
+  plan.mounts.push_back(TRY(planMount(tmpfs, index, options)));
+  std::string where = "mounts[" + std::to_string(index) + "] (" + m.destination + ")";
+  std::vector<std::string> bindOptions;
+  for (const std::string& o : m.options) {
+    // Filesystem data means nothing to a bind.
+    if (o == "ro" || o == "rw" || o == "nosuid" || o == "noexec" || o == "nodev" ||
+        o == "relatime" || o == "noatime") {
+      bindOptions.push_back(o);
+    }
+  }
+  bindOptions.push_back("bind");
+  std::string dest = relative(m.destination);
+  for (const cgroups::CgroupViewBind& view : options.cgroupV1View) {
+    MountStep bind;
+    bind.options = TRY(parseMountOptions(bindOptions).context(where));
+    bind.source = view.source;
+    bind.target = dest + "/" + view.name;
+    plan.mounts.push_back(std::move(bind));
+    for (const std::string& alias : view.aliases) {
+      plan.symlinks.push_back(Symlink{view.name, dest + "/" + alias});
+    }
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& options) {
   RootfsPlan plan;
   plan.rootfs = TRY(resolveRootfs(config, options.bundle));
@@ -281,12 +320,16 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
   plan.rootPropagation =
       (plan.finalPropagation & MS_PRIVATE) ? MS_REC | MS_PRIVATE : MS_REC | MS_SLAVE;
   for (size_t i = 0; i < config.mounts.size(); ++i) {
+    if (config.mounts[i].type == "cgroup" && !options.cgroupV1View.empty()) {
+      TRY(planCgroupV1View(config.mounts[i], i, options, plan));
+      continue;
+    }
     plan.mounts.push_back(TRY(planMount(config.mounts[i], i, options)));
     if (plan.mounts.back().idmap) plan.idmappedMounts = true;
   }
   if (!bindsHostDev(config)) {
     plan.devices = TRY(planDevices(config, options.userNamespace));
-    plan.symlinks = devSymlinks();
+    for (Symlink& link : devSymlinks()) plan.symlinks.push_back(std::move(link));
   }
   if (config.linux) {
     // Each once: twice would stack a second mount over the first.

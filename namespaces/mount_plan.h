@@ -6,6 +6,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "cgroups/layout.h"
 #include "namespaces/mount.h"
 #include "spec/config.h"
 
@@ -21,7 +22,10 @@ struct RootfsOptions {
   // The container has a user namespace (new or joined): devices are bound
   // from the host, and sysfs/cgroup2 may fall back to binds.
   bool userNamespace = false;
-  std::string cgroup2Mount{};     // the host's cgroup2 mount point, for that fallback
+  std::string cgroup2Mount{};  // the host's cgroup2 mount point, for that fallback
+  // On a cgroup v1 host: what a "cgroup" mount shows (the container's own
+  // cgroup in each hierarchy); empty on a v2 host, where it is cgroup2.
+  std::vector<cgroups::CgroupViewBind> cgroupV1View{};
   bool ownMountNamespace = true;  // see RootfsPlan
 };
 

@@ -122,6 +122,7 @@ Result<LaunchPlan> planInit(const spec::Config& config, const InitOptions& optio
   if (!plan.namespaces.hasNew(CLONE_NEWCGROUP) && mountsCgroup2(config)) {
     rootfsOptions.cgroup2Flags = hostCgroup2Flags();
   }
+  rootfsOptions.cgroupV1View = options.cgroupV1View;
   rootfsOptions.userNamespace = plan.namespaces.has(CLONE_NEWUSER);
   rootfsOptions.ownMountNamespace = plan.namespaces.has(CLONE_NEWNS);
   if (rootfsOptions.userNamespace) {

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/result.h"
+#include "cgroups/layout.h"
 #include "runtime/launch/init_join.h"
 #include "runtime/launch/launcher.h"
 #include "spec/config.h"
@@ -26,6 +27,8 @@ struct InitOptions {
   // create's hooks run while the init waits before pivot_root.
   bool pauseForHooks = false;
   ProcessOptions process;
+  // A "cgroup" mount on a v1 host (cgroups::hostCgroupView).
+  std::vector<cgroups::CgroupViewBind> cgroupV1View{};
 };
 
 // A new container's init, from the whole config (its process is required).

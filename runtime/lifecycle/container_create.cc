@@ -128,14 +128,15 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
-  const LaunchPlan plan =
-      TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
-                                       ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
-                                                      rt.root + "/" + seccomp::kCacheDirName}}));
-  trace::mark("launch plan built");
   std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
       config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
   cgroups::CgroupRef cgroupRef{cgroupPath, "", TRY(cgroups::hostCgroupMode())};
+  const LaunchPlan plan =
+      TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
+                                       ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
+                                                      rt.root + "/" + seccomp::kCacheDirName},
+                                       TRY(cgroups::hostCgroupView(cgroupRef))}));
+  trace::mark("launch plan built");
   auto cgroup = TRY(rt.openCgroup(cgroupRef));
   StateStore store = TRY(StateStore::open(rt.root));
   console::MasterRoute consoleRoute = TRY(console::MasterRoute::open(opts.consoleSocket));

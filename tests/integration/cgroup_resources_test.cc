@@ -190,6 +190,35 @@ TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
   }
 }
 
+// On a v1 host a "cgroup" mount shows the container's own cgroup in each
+// hierarchy (runc's view), not the host's tree.
+TEST_F(CgroupResourcesTest, TheCgroupMountShowsTheContainersOwnCgroupsOnV1) {
+  if (!v1Host()) GTEST_SKIP() << "NOT RUN HERE: a unified host mounts cgroup2 (the v2 guest)";
+  b.config["linux"]["resources"]["pids"] = {{"limit", 77}};
+  RunResult r = b.run({"sh", "-c",
+                       "ls /sys/fs/cgroup; echo ---; cat /sys/fs/cgroup/pids/pids.max; "
+                       "wc -l < /sys/fs/cgroup/memory/cgroup.procs; echo ---; "
+                       "touch /sys/fs/cgroup/x 2>&1 || true"});
+  ASSERT_TRUE(r.ok()) << r;
+  std::vector<std::string> parts;
+  for (size_t at = 0, next; at <= r.out.size(); at = next + 4) {
+    next = r.out.find("---\n", at);
+    if (next == std::string::npos) next = r.out.size();
+    parts.push_back(r.out.substr(at, next - at));
+  }
+  ASSERT_EQ(parts.size(), 3u) << r;
+  for (const char* c : {"memory", "pids", "cpu", "freezer", "devices"}) {
+    if (hostHasController(c)) {
+      EXPECT_TRUE(contains(parts[0], c)) << c << " missing: " << r;
+    }
+  }
+  std::vector<std::string> values = splitLines(parts[1]);
+  ASSERT_EQ(values.size(), 2u) << r;
+  EXPECT_EQ(values[0], "77") << "the container's own pids cgroup";
+  EXPECT_LE(std::stoi(values[1]), 3) << "the host's root cgroup is in view: " << r;
+  EXPECT_FALSE(parts[2].empty()) << "the view is writable: " << r;
+}
+
 // Mounting cgroup2 from the host's cgroup namespace re-applies the
 // hierarchy's root flags; a container must not clear the host's nsdelegate
 // or memory_recursiveprot (they exist on v2-only hosts such as the guest).

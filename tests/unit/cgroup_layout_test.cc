@@ -99,6 +99,22 @@ TEST(CgroupLayout, NoCgroupMountIsAClearError) {
   EXPECT_EQ(l.error().message(), "no cgroup hierarchy is mounted under /sys/fs/cgroup");
 }
 
+// The container's view: its cgroup in each hierarchy under the mount
+// point's name; a hybrid host's v2 one as "unified"; joint hierarchies
+// with an alias per controller.
+TEST(CgroupLayout, TheContainersViewBindsItsOwnCgroups) {
+  std::vector<CgroupViewBind> hybrid = containerCgroupView(*parseCgroupLayout(kHybrid), "/s/c1");
+  ASSERT_EQ(hybrid.size(), 10u);
+  EXPECT_EQ(hybrid.front(), (CgroupViewBind{"/sys/fs/cgroup/cpu/s/c1", "cpu", {}}));
+  EXPECT_EQ(hybrid.back(), (CgroupViewBind{"/sys/fs/cgroup/unified/s/c1", "unified", {}}));
+  std::vector<CgroupViewBind> legacy = containerCgroupView(*parseCgroupLayout(kLegacy), "/c1");
+  ASSERT_EQ(legacy.size(), 5u);
+  EXPECT_EQ(legacy[1],
+            (CgroupViewBind{"/sys/fs/cgroup/cpu,cpuacct/c1", "cpu,cpuacct", {"cpu", "cpuacct"}}));
+  EXPECT_EQ(legacy[0].name, "systemd");
+  EXPECT_TRUE(containerCgroupView(*parseCgroupLayout(kUnified), "/c1").empty());
+}
+
 TEST(CgroupLayout, ModeNamesGoBothWays) {
   for (CgroupMode m : {CgroupMode::kUnified, CgroupMode::kHybrid, CgroupMode::kLegacy}) {
     EXPECT_EQ(cgroupModeFromName(cgroupModeName(m)), m);

@@ -81,6 +81,41 @@ TEST_F(MountPlanTest, ReadOnlyTmpfsTurnsReadOnlyAfterSetup) {
   EXPECT_NE(p.mounts.at(1).options.flags & MS_RDONLY, 0ul);
 }
 
+// A cgroup mount on a v1 host: a tmpfs (read-only after the setup), in it
+// a bind of the container's own cgroup per hierarchy with the mount's
+// flags, and a symlink per controller of a joint hierarchy.
+TEST_F(MountPlanTest, CgroupMountOnAV1HostIsATmpfsOfTheContainersOwnCgroups) {
+  config_.mounts = {
+      mount("/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro"}),
+      mount("/tmp", "tmpfs", "tmpfs")};
+  RootfsOptions options{bundle_, false, ""};
+  options.cgroupV1View = {
+      {"/sys/fs/cgroup/memory/sangja/c1", "memory", {}},
+      {"/sys/fs/cgroup/cpu,cpuacct/sangja/c1", "cpu,cpuacct", {"cpu", "cpuacct"}}};
+  Result<RootfsPlan> r = planRootfs(config_, options);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  ASSERT_EQ(r->mounts.size(), 4u);
+  EXPECT_EQ(r->mounts[0].fstype, "tmpfs");
+  EXPECT_EQ(r->mounts[0].target, "sys/fs/cgroup");
+  EXPECT_TRUE(r->mounts[0].readonlyAfterSetup);
+  EXPECT_EQ(r->mounts[1].source, "/sys/fs/cgroup/memory/sangja/c1");
+  EXPECT_EQ(r->mounts[1].target, "sys/fs/cgroup/memory");
+  EXPECT_TRUE(r->mounts[1].options.bind());
+  EXPECT_FALSE(r->mounts[1].options.recursiveBind());
+  EXPECT_NE(r->mounts[1].options.attrs.set & MOUNT_ATTR_RDONLY, 0u) << "the bind is read-only";
+  EXPECT_NE(r->mounts[1].options.attrs.set & MOUNT_ATTR_NOEXEC, 0u);
+  EXPECT_EQ(r->mounts[2].target, "sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(r->mounts[3].target, "tmp") << "later mounts keep their order";
+  bool cpu = false, cpuacct = false;
+  for (const Symlink& link : r->symlinks) {
+    cpu = cpu || (link.path == "sys/fs/cgroup/cpu" && link.target == "cpu,cpuacct");
+    cpuacct = cpuacct || (link.path == "sys/fs/cgroup/cpuacct" && link.target == "cpu,cpuacct");
+  }
+  EXPECT_TRUE(cpu && cpuacct);
+  // A unified host (no view) keeps cgroup2.
+  EXPECT_EQ(plan().mounts.at(0).fstype, "cgroup2");
+}
+
 TEST_F(MountPlanTest, TmpcopyupOnlyOnTmpfs) {
   config_.mounts = {mount("/x", "tmpfs", "tmpfs", {"tmpcopyup"})};
   EXPECT_TRUE(plan().mounts.at(0).options.copyUp);
