@@ -65,7 +65,7 @@ TEST(Features, NamespacesAndIdmap) {
     EXPECT_TRUE(ns.count(want)) << want;
   }
   EXPECT_TRUE(linux["mountExtensions"]["idmap"]["enabled"]);
-  EXPECT_FALSE(linux["cgroup"]["v1"]);
+  EXPECT_TRUE(linux["cgroup"]["v1"]);
   EXPECT_TRUE(linux["cgroup"]["v2"]);
   EXPECT_FALSE(linux["intelRdt"]["enabled"]);
   EXPECT_TRUE(linux["netDevices"]["enabled"]);
