@@ -40,12 +40,10 @@
 #   clean     nothing of the runtime's containers left (client, mounts, cgroups)
 #
 # Resource scenarios: on this machine's hybrid cgroups (v1 controllers, a v2
-# hierarchy with none) the clients set limits through the v1 hierarchies,
-# which sangja does not drive yet (issue 13: the cgroup v1 driver). runc
-# passes them here, so they run here for both runtimes, and a runtime without
-# a v1 driver fails them (loudly, not skipped). In the qemu guest (--vm, pure
-# cgroup v2) they run too. SANGJA_E2E_RESOURCES=0 lists them as "not run
-# here (hybrid host)" instead, for a run that looks at everything else.
+# hierarchy with none) the clients set limits through the v1 hierarchies
+# (sangja's v1 driver, runc's fs driver); in the qemu guest (--vm, pure
+# cgroup v2) through cgroup v2. SANGJA_E2E_RESOURCES=0 lists them as "not
+# run here (hybrid host)" instead, for a runtime without a v1 driver.
 #
 # SANGJA_E2E_LOG=FILE keeps dockerd's whole log (it and its containerd at
 # debug level, the shims' lines included); on failure its error lines are
@@ -269,7 +267,7 @@ scenario() {
   record "$name"
   if [[ $resource_scenarios == *" $name "* ]] && ((!run_resources)); then
     result["$label $name"]=HYBRID
-    say "$label: $name: NOT RUN HERE (hybrid host: needs the cgroup v1 driver, issue 13)"
+    say "$label: $name: NOT RUN HERE (hybrid host, SANGJA_E2E_RESOURCES=0)"
     return 0
   fi
   problem=""
@@ -721,11 +719,11 @@ inner_main() {
     cl_timeout=60
     if [[ ${SANGJA_E2E_RESOURCES:-1} == 0 ]]; then
       run_resources=0
-      say "cgroups: HYBRID host (v1 controllers): the resource scenarios (${resource_scenarios# }) need the cgroup v1 driver (issue 13): NOT RUN HERE (SANGJA_E2E_RESOURCES=0)"
+      say "cgroups: HYBRID host (v1 controllers): the resource scenarios (${resource_scenarios# }): NOT RUN HERE (SANGJA_E2E_RESOURCES=0)"
       [[ $client != podman ]] ||
-        say "cgroups: HYBRID host: podman's stock pids_limit=2048 needs the same driver: every container here runs with --pids-limit 0 (the stock configuration runs in the guest: podman_e2e_vm)"
+        say "cgroups: HYBRID host: podman's stock pids_limit=2048 is a limit too: every container here runs with --pids-limit 0"
     else
-      say "cgroups: HYBRID host (v1 controllers): the resource scenarios (${resource_scenarios# }) go through the cgroup v1 hierarchies; runc passes them here; a runtime without the cgroup v1 driver (sangja: issue 13) FAILS them here"
+      say "cgroups: HYBRID host (v1 controllers): the resource scenarios (${resource_scenarios# }) and podman's stock pids limit go through the cgroup v1 hierarchies"
     fi
   fi
   if [[ $client == docker ]]; then
