@@ -12,6 +12,9 @@
 #
 #   ctr images import FILE.tar && ctr run --rm NAME demo echo hi
 #
+# IMAGE_CMD (a JSON array, default ["sh"]) sets the image's Cmd; IMAGE_ADD
+# names a host file copied into the image's / (a test's pause binary).
+#
 # Reproducible (sorted, owner 0, mtime 0): the same busybox gives the same
 # digests and the same archive.
 set -euo pipefail
@@ -54,14 +57,15 @@ command -v "$runtime" >/dev/null 2>&1 || runtime=$here/../build/sangja
 SANGJA=$runtime bash "$here/make-busybox-bundle.sh" "$tmp/bundle" >/dev/null 2>"$tmp/bundle.log" ||
   { cat "$tmp/bundle.log" >&2; exit 1; }
 rootfs=$tmp/bundle/rootfs
+[[ -z ${IMAGE_ADD:-} ]] || cp "$IMAGE_ADD" "$rootfs/"
 mapfile -t entries < <(cd "$rootfs" && ls -A)
 tar --sort=name --numeric-owner --owner=0 --group=0 --mtime=@0 \
   -C "$rootfs" -cf "$tmp/layer.tar" "${entries[@]}"
 read -r layer_digest layer_size < <(add_blob "$tmp/layer.tar")
 
-jq -cn --arg arch "$arch" --arg diff "sha256:$layer_digest" '{
+jq -cn --arg arch "$arch" --arg diff "sha256:$layer_digest" --argjson cmd "${IMAGE_CMD:-[\"sh\"]}" '{
     architecture: $arch, os: "linux",
-    config: {Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: ["sh"], WorkingDir: "/"},
+    config: {Env: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], Cmd: $cmd, WorkingDir: "/"},
     rootfs: {type: "layers", diff_ids: [$diff]},
     history: [{created_by: "examples/make-busybox-image.sh: busybox-static"}]
   }' >"$tmp/config.json"

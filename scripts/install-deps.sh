@@ -33,6 +33,9 @@ if ((with_tests)); then
     docker.io podman catatonit              # tests/e2e/client_e2e_test.sh: dockerd 20.10 with
                                             # docker-init, podman 4.3 with conmon, containers-common
                                             # (its stock config) and catatonit (its --init)
+    python3-grpcio python3-protobuf         # tests/e2e/cri_e2e_test.sh: a CRI client (the kubelet's
+    protobuf-compiler                       # part), its messages made by protoc at test time,
+    containernetworking-plugins             # and the pods' CNI bridge
   )
 fi
 if [[ ${SANGJA_PEERS:-0} == 1 ]]; then
