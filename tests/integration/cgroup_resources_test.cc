@@ -73,7 +73,7 @@ TEST_F(CgroupResourcesTest, HugetlbLimitIsSet) {
 
 // A limit the host cannot enforce is refused by name, never dropped.
 TEST_F(CgroupResourcesTest, HugetlbWithoutTheControllerIsRefusedByName) {
-  if (hostHasController("hugetlb")) GTEST_SKIP() << "NOT RUN HERE: this host has hugetlb";
+  if (hostHasController("hugetlb")) GTEST_SKIP() << "NOT FOR THIS HOST: it has hugetlb";
   SKIP_FOR_PEER("runc skips a limit whose v1 controller is not mounted");
   b.config["linux"]["resources"]["hugepageLimits"] = {{{"pageSize", "2MB"}, {"limit", 4194304}}};
   RunResult r = startSleeper();
@@ -193,7 +193,7 @@ TEST_F(CgroupResourcesTest, NestedCgroupsPathIsMadeAndItsNewParentsRemoved) {
 // On a v1 host a "cgroup" mount shows the container's own cgroup in each
 // hierarchy (runc's view), not the host's tree.
 TEST_F(CgroupResourcesTest, TheCgroupMountShowsTheContainersOwnCgroupsOnV1) {
-  if (!v1Host()) GTEST_SKIP() << "NOT RUN HERE: a unified host mounts cgroup2 (the v2 guest)";
+  if (!v1Host()) GTEST_SKIP() << "NOT FOR THIS HOST: a unified host mounts cgroup2";
   b.config["linux"]["resources"]["pids"] = {{"limit", 77}};
   RunResult r = b.run({"sh", "-c",
                        "ls /sys/fs/cgroup; echo ---; cat /sys/fs/cgroup/pids/pids.max; "
@@ -223,6 +223,7 @@ TEST_F(CgroupResourcesTest, TheCgroupMountShowsTheContainersOwnCgroupsOnV1) {
 // hierarchy's root flags; a container must not clear the host's nsdelegate
 // or memory_recursiveprot (they exist on v2-only hosts such as the guest).
 TEST_F(CgroupResourcesTest, CgroupMountKeepsTheHostsRootFlags) {
+  if (hostCgroupMode() == "legacy") GTEST_SKIP() << "NOT FOR THIS HOST: a legacy host has no cgroup2";
   auto superOptions = [] {
     for (const std::string& line : splitLines(readFile("/proc/self/mountinfo"))) {
       if (line.find(" " + unifiedRoot() + " ") != std::string::npos &&

@@ -48,7 +48,7 @@ TEST_F(ProcessAttrsTest, SchedulerPolicyAndNiceAreSet) {
 // no realtime time: the policy is refused, and the error says why.
 TEST_F(ProcessAttrsTest, RealtimeSchedulerInAV1CgroupWithoutRealtimeTimeIsExplained) {
   if (controllerDir("cpu", "").empty() || !pathExists(controllerDir("cpu", "/cpu.rt_runtime_us")))
-    GTEST_SKIP() << "NOT RUN HERE: no cgroup v1 realtime group scheduling on this "
+    GTEST_SKIP() << "NOT FOR THIS HOST: no cgroup v1 realtime group scheduling on this "
                  << hostCgroupMode() << " host";
   SKIP_FOR_PEER("runc 1.1 ignores process.scheduler");
   b.config["process"]["scheduler"] = {{"policy", "SCHED_RR"}, {"priority", 12}};

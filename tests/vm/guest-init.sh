@@ -101,17 +101,52 @@ ln -sfn /proc/self/fd/2 "$root/dev/stderr"
 # stays the overlay, so files the caller made there are visible.
 mount -t tmpfs -o mode=0755 tmpfs "$root/run" || die "mount /run failed"
 
+cg=$root/sys/fs/cgroup
+
 # cgroup v2 only, as on a systemd host (same mount options), every controller
 # enabled for children so that containers can use them.
-cg=$root/sys/fs/cgroup
-mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 "$cg" ||
-  die "mount cgroup2 on /sys/fs/cgroup failed"
-read -r controllers <"$cg/cgroup.controllers"
-for c in $controllers; do
-  echo "+$c" >"$cg/cgroup.subtree_control" 2>/dev/null ||
-    say "warning: cannot enable cgroup controller $c"
-done
-say "cgroup2: controllers '$(cat "$cg/cgroup.controllers")', enabled '$(cat "$cg/cgroup.subtree_control")'"
+mount_unified() {
+  mount -t cgroup2 -o nosuid,nodev,noexec,nsdelegate,memory_recursiveprot cgroup2 "$cg" ||
+    die "mount cgroup2 on /sys/fs/cgroup failed"
+  read -r controllers <"$cg/cgroup.controllers"
+  for c in $controllers; do
+    echo "+$c" >"$cg/cgroup.subtree_control" 2>/dev/null ||
+      say "warning: cannot enable cgroup controller $c"
+  done
+  say "cgroup2: controllers '$(cat "$cg/cgroup.controllers")', enabled '$(cat "$cg/cgroup.subtree_control")'"
+}
+
+# cgroup v1 only, as systemd mounts a legacy host: a tmpfs, name=systemd,
+# the joint cpu,cpuacct and net_cls,net_prio hierarchies (with a symlink per
+# controller) and every other enabled controller in its own hierarchy.
+mount_legacy() {
+  mount -t tmpfs -o nosuid,nodev,noexec,mode=755 tmpfs "$cg" || die "mount tmpfs on /sys/fs/cgroup failed"
+  mkdir -p "$cg/systemd"
+  mount -t cgroup -o nosuid,nodev,noexec,none,name=systemd cgroup "$cg/systemd" ||
+    die "mount the name=systemd hierarchy failed"
+  enabled=$(awk 'NR > 1 && $4 == 1 {print $1}' /proc/cgroups)
+  for c in $enabled; do
+    case $c in
+      cpu | cpuacct) dir=cpu,cpuacct ;;
+      net_cls | net_prio) dir=net_cls,net_prio ;;
+      *) dir=$c ;;
+    esac
+    [ -d "$cg/$dir" ] && continue
+    mkdir -p "$cg/$dir"
+    mount -t cgroup -o "nosuid,nodev,noexec,$dir" cgroup "$cg/$dir" ||
+      die "mount the cgroup v1 hierarchy $dir failed"
+    if [ "$dir" != "$c" ]; then
+      ln -s "$dir" "$cg/${dir%%,*}"
+      ln -s "$dir" "$cg/${dir##*,}"
+    fi
+  done
+  say "cgroup v1 (legacy): $(cd "$cg" && echo *)"
+}
+
+case " $(cat /proc/cmdline) " in
+  *" sangja.cgroup=legacy "*) mount_legacy ;;
+  *) mount_unified ;;
+esac
 
 # The job share, where the command can reach it.
 mkdir -p "$root/run/sangja-vm/job"

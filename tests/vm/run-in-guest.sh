@@ -2,13 +2,15 @@
 # Runs one command inside a qemu guest that has a pure cgroup v2 kernel.
 #
 #   tests/vm/run-in-guest.sh [--timeout SECS] [--mem MB] [--cpus N]
+#                            [--cgroup unified|legacy]
 #                            [--console FILE] [--quiet] -- COMMAND [ARG...]
 #
 # The guest boots Debian's linux-image-amd64 kernel (unpacked by
 # tests/vm/install.sh, run on demand) under qemu with TCG, sees the host's
 # root read-only over 9p with a tmpfs overlay on top (it can write anywhere;
 # nothing reaches the host), has cgroup2 alone at /sys/fs/cgroup with every
-# controller enabled, and runs COMMAND as root in the caller's cwd with the
+# controller enabled (--cgroup legacy: cgroup v1 alone, each controller in
+# its own hierarchy as a systemd legacy host mounts them), and runs COMMAND as root in the caller's cwd with the
 # caller's environment. Fresh in the guest: /proc, /sys, /dev, /dev/shm, /run.
 #
 # Output: COMMAND's stdout and stderr stream to this script's stdout and
@@ -36,6 +38,7 @@ timeout_s=600
 mem_mb=2048
 cpus=2
 console_copy=""
+cgroup_mode=unified
 quiet=0
 command_args=()
 
@@ -48,6 +51,7 @@ die() {
 usage() {
   cat >&2 <<'EOF'
 usage: tests/vm/run-in-guest.sh [--timeout SECS] [--mem MB] [--cpus N]
+                                [--cgroup unified|legacy]
                                 [--console FILE] [--quiet] -- COMMAND [ARG...]
 EOF
   exit 2
@@ -60,6 +64,7 @@ parse_args() {
       --mem) mem_mb=${2:?--mem needs MB}; shift 2 ;;
       --cpus) cpus=${2:?--cpus needs a count}; shift 2 ;;
       --console) console_copy=${2:?--console needs a file}; shift 2 ;;
+      --cgroup) cgroup_mode=${2:?--cgroup needs unified or legacy}; shift 2 ;;
       --quiet | -q) quiet=1; shift ;;
       --) shift; break ;;
       *) usage ;;
@@ -68,6 +73,8 @@ parse_args() {
   (($#)) || usage
   [[ $timeout_s =~ ^[0-9]+$ && $mem_mb =~ ^[0-9]+$ && $cpus =~ ^[0-9]+$ ]] ||
     die "--timeout, --mem and --cpus take whole numbers"
+  [[ $cgroup_mode == unified || $cgroup_mode == legacy ]] ||
+    die "--cgroup takes unified or legacy, not '$cgroup_mode'"
   command_args=("$@")
 }
 
@@ -257,7 +264,8 @@ show_qemu_stderr() {
 # descheduled by the host stalls the other in TLB-flush IPIs and locks).
 start_qemu() {
   local job=$1
-  local append="console=ttyS0 quiet panic=1 rdinit=/init 8250.nr_uarts=1"
+  # sangja.cgroup= is read by guest-init.sh (the kernel ignores it).
+  local append="console=ttyS0 quiet panic=1 rdinit=/init 8250.nr_uarts=1 sangja.cgroup=$cgroup_mode"
   timeout --kill-after=10 "$timeout_s" \
     qemu-system-x86_64 \
     -nographic -nodefaults -no-reboot \

@@ -1,7 +1,11 @@
 #!/bin/bash
 # The qemu guest with a pure cgroup v2 kernel, end to end (ctest: vm_smoke).
 #
-#   tests/vm/vm_smoke_test.sh SANGJA_BINARY INTEGRATION_TESTS_BINARY
+#   tests/vm/vm_smoke_test.sh [--cgroup legacy] SANGJA_BINARY INTEGRATION_TESTS_BINARY
+#
+# With --cgroup legacy (ctest: vm_legacy_cgroups) the guest mounts cgroup v1
+# alone (run-in-guest.sh --cgroup legacy): step 1 checks those hierarchies
+# and step 3 runs the suites that drive cgroups, for sangja and then runc.
 #
 # Boots one guest (tests/vm/run-in-guest.sh) and, inside it, checks that
 #   1. /sys/fs/cgroup is cgroup2 and offers memory, cpu, pids, io and cpuset;
@@ -26,6 +30,18 @@ fail() {
 }
 
 # --- in the guest -----------------------------------------------------------------
+
+check_v1_hierarchies() {
+  local fstype c
+  fstype=$(stat -f -c %T /sys/fs/cgroup)
+  [[ $fstype == tmpfs ]] || fail "/sys/fs/cgroup is $fstype, not the tmpfs of a legacy host"
+  for c in memory cpu cpuacct pids blkio cpuset devices freezer systemd; do
+    [[ $(stat -f -c %T "/sys/fs/cgroup/$c/" 2>/dev/null) == cgroupfs ]] ||
+      fail "no cgroup v1 hierarchy at /sys/fs/cgroup/$c"
+  done
+  ! grep -q ' - cgroup2 ' /proc/self/mountinfo || fail "a cgroup2 mount on a legacy host"
+  say "ok: cgroup v1 only: $(cd /sys/fs/cgroup && echo *)"
+}
 
 check_cgroup2_controllers() {
   local fstype controllers c
@@ -54,17 +70,18 @@ run_one_container() {
     fail "sangja create failed: $(cat "$out")"
     return
   fi
-  local pid="" cgroup=""
+  local pid="" cgroup="" hierarchy=/sys/fs/cgroup entry='^0::'
+  [[ $cgroup_mode == unified ]] || { hierarchy=/sys/fs/cgroup/memory entry='^[0-9]*:memory:'; }
   pid=$("$sangja" --root "$root" state "$id" | jq -r .pid) || true
-  [[ $pid =~ ^[1-9][0-9]*$ ]] && cgroup=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  [[ $pid =~ ^[1-9][0-9]*$ ]] && cgroup=$(sed -n "s/$entry//p" "/proc/$pid/cgroup")
   if [[ -z $pid ]]; then
     fail "sangja state gave no pid"
   elif [[ -z $cgroup || $cgroup == / ]]; then
     fail "the container (pid $pid) is in no cgroup of its own: '$cgroup'"
-  elif ! grep -qx "$pid" "/sys/fs/cgroup$cgroup/cgroup.procs" 2>/dev/null; then
-    fail "pid $pid is not in /sys/fs/cgroup$cgroup/cgroup.procs"
+  elif ! grep -qx "$pid" "$hierarchy$cgroup/cgroup.procs" 2>/dev/null; then
+    fail "pid $pid is not in $hierarchy$cgroup/cgroup.procs"
   else
-    say "ok: the container's cgroup is /sys/fs/cgroup$cgroup"
+    say "ok: the container's cgroup is $hierarchy$cgroup"
   fi
 
   "$sangja" --root "$root" start "$id" || fail "sangja start failed"
@@ -81,7 +98,7 @@ run_one_container() {
   fi
 
   "$sangja" --root "$root" delete --force "$id" || fail "sangja delete --force failed"
-  [[ -z $cgroup || ! -e /sys/fs/cgroup$cgroup ]] || fail "cgroup /sys/fs/cgroup$cgroup left behind"
+  [[ -z $cgroup || ! -e $hierarchy$cgroup ]] || fail "cgroup $hierarchy$cgroup left behind"
 }
 
 # Tests that need a v2 controller or a kernel feature skip on the hybrid host
@@ -108,10 +125,32 @@ run_integration_suite() {
   fi
 }
 
+# The suites that drive cgroups, on a legacy host, for sangja and then runc
+# (the reference: a test runc fails here is a wrong test).
+run_cgroup_suites() {
+  local filter='Cgroup*:DeviceFilterTest.*:ExecTest.*:LifecycleTest.*:FaultTest.*:ProcessAttrsTest.*'
+  local runtime started
+  for runtime in "$sangja" /usr/sbin/runc; do
+    started=$SECONDS
+    say "running $integration_tests --gtest_filter=$filter with $runtime"
+    if SANGJA_RUNTIME=$runtime "$integration_tests" --gtest_brief=1 --gtest_filter="$filter"; then
+      say "ok: the cgroup suites passed on a legacy host with $runtime ($((SECONDS - started))s)"
+    else
+      fail "the cgroup suites failed on a legacy host with $runtime ($((SECONDS - started))s)"
+    fi
+  done
+}
+
 guest_main() {
-  check_cgroup2_controllers
-  run_one_container
-  run_integration_suite
+  if [[ $cgroup_mode == legacy ]]; then
+    check_v1_hierarchies
+    run_one_container
+    run_cgroup_suites
+  else
+    check_cgroup2_controllers
+    run_one_container
+    run_integration_suite
+  fi
   if ((failures)); then
     say "$failures check(s) failed"
     exit 1
@@ -154,18 +193,25 @@ host_main() {
     { say "FAIL: examples/make-busybox-bundle.sh $bundle failed"; exit 1; }
   warm_integration_rootfs_cache
 
-  bash "$here/run-in-guest.sh" --timeout "$guest_timeout" -- \
-    bash "$here/vm_smoke_test.sh" --in-guest "$sangja" "$integration_tests" "$bundle" ||
+  bash "$here/run-in-guest.sh" --timeout "$guest_timeout" --cgroup "$cgroup_mode" -- \
+    bash "$here/vm_smoke_test.sh" --cgroup "$cgroup_mode" --in-guest "$sangja" \
+    "$integration_tests" "$bundle" ||
     status=$?
   say "$((SECONDS - started))s in all, exit status $status"
   exit "$status"
 }
 
 usage() {
-  echo "usage: $0 SANGJA_BINARY INTEGRATION_TESTS_BINARY" >&2
+  echo "usage: $0 [--cgroup legacy] SANGJA_BINARY INTEGRATION_TESTS_BINARY" >&2
   exit 2
 }
 
+cgroup_mode=unified
+if [[ ${1:-} == --cgroup ]]; then
+  cgroup_mode=${2:-}
+  [[ $cgroup_mode == unified || $cgroup_mode == legacy ]] || usage
+  shift 2
+fi
 in_guest=0
 bundle=""
 if [[ ${1:-} == --in-guest ]]; then
