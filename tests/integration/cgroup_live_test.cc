@@ -48,7 +48,8 @@ TEST_F(CgroupLiveTest, PauseAndResumeInTheWrongStateFail) {
   startCounter();
   RunResult resume = b.rt({"resume", b.id()});
   EXPECT_NE(resume.status, 0) << resume;
-  EXPECT_TRUE(contains(resume.err, "running")) << resume;
+  // sangja: "... that is running (only a paused one)"; runc: "container not paused".
+  EXPECT_TRUE(contains(resume.err, "paused")) << resume;
   ASSERT_TRUE(b.rt({"pause", b.id()}).ok());
   RunResult again = b.rt({"pause", b.id()});
   EXPECT_NE(again.status, 0) << again;
@@ -125,6 +126,7 @@ TEST_F(CgroupLiveTest, EventsStatsPrintsOneStatsEventInRuncsShape) {
 }
 
 TEST_F(CgroupLiveTest, EventsStreamsStatsAtTheIntervalUntilTheContainerStops) {
+  SKIP_FOR_PEER("runc 1.1's events goes on after the container stopped");
   startCounter();
   auto events = b.spawn({"events", "--interval", "200ms", b.id()});
   ASSERT_TRUE(waitUntil([&] { return splitLines(events->out()).size() >= 2; }))
@@ -144,7 +146,8 @@ TEST_F(CgroupLiveTest, EventsOfStoppedContainerSaysNotRunning) {
   ASSERT_TRUE(b.waitStatus("stopped"));
   RunResult r = b.rt({"events", "--stats", b.id()});
   EXPECT_NE(r.status, 0);
-  EXPECT_TRUE(contains(r.err, "container not running")) << r;
+  // sangja: "container not running"; runc: "container with id X is not running".
+  EXPECT_TRUE(contains(r.err, "not running")) << r;
 }
 
 }  // namespace

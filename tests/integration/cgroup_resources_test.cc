@@ -223,7 +223,8 @@ TEST_F(CgroupResourcesTest, TheCgroupMountShowsTheContainersOwnCgroupsOnV1) {
 // hierarchy's root flags; a container must not clear the host's nsdelegate
 // or memory_recursiveprot (they exist on v2-only hosts such as the guest).
 TEST_F(CgroupResourcesTest, CgroupMountKeepsTheHostsRootFlags) {
-  if (hostCgroupMode() == "legacy") GTEST_SKIP() << "NOT FOR THIS HOST: a legacy host has no cgroup2";
+  if (hostCgroupMode() == "legacy")
+    GTEST_SKIP() << "NOT FOR THIS HOST: a legacy host has no cgroup2";
   auto superOptions = [] {
     for (const std::string& line : splitLines(readFile("/proc/self/mountinfo"))) {
       if (line.find(" " + unifiedRoot() + " ") != std::string::npos &&

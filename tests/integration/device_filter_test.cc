@@ -166,6 +166,7 @@ TEST_F(DeviceFilterTest, LinuxDevicesEntryIsCreatedButNotAllowedImplicitly) {
 }
 
 TEST_F(DeviceFilterTest, UpdateChangesTheRulesOfARunningContainer) {
+  if (v1Host()) SKIP_FOR_PEER("runc 1.1's update leaves the v1 device rules as they were");
   std::string dev = spareCharDevice();
   if (dev.empty()) GTEST_SKIP() << "NOT RUN HERE: no /dev/fuse or /dev/loop-control on this host";
   unsigned maj = 0, min = 0;

@@ -337,6 +337,7 @@ TEST_F(ExecTest, ContainersSeccompAppliesToTheProcess) {
 // libraries, so it WOULD run there: sangja-unguarded (no exec guard) shows
 // that it does, else the set-up is broken; the runtime under test must not.
 TEST_F(ExecTest, ProcSelfExeScriptDoesNotRunTheRuntime) {
+  SKIP_FOR_PEER("the unguarded build reads sangja's state, not the peer's");
   copyLibraries(runtimePath(), b.rootfs());
   copyLibraries(SANGJA_UNGUARDED_BINARY, b.rootfs());
   writeFile(b.rootfs() + "/evil", "#!/proc/self/exe --version\n");
@@ -462,6 +463,12 @@ TEST_F(ExecTest, CgroupFlagPutsTheProcessInASubCgroup) {
                       : controllers.rfind("name=", 0) == 0
                           ? "/sys/fs/cgroup/" + controllers.substr(5)
                           : controllerDir(controllers.substr(0, controllers.find(',')), "");
+    // A hierarchy the runtime does not use (runc 1.1 and misc) keeps the
+    // container at its root: exec joins nothing there.
+    if (path == "/") {
+      want.push_back(line);
+      continue;
+    }
     subs.push_back(dir + path + "/sub");
     want.push_back(line + "/sub");
     ASSERT_EQ(::mkdir(subs.back().c_str(), 0755), 0) << subs.back();
