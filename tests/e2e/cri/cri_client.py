@@ -299,7 +299,11 @@ def scenario_oom(handler, _):
         limits = pb.LinuxContainerResources(
             memory_limit_in_bytes=32 << 20, memory_swap_limit_in_bytes=32 << 20
         )
-        cid = pod.container("hog", ["sh", "-c", "x=a; while :; do x=$x$x; done"], resources=limits)
+        # The shim starts watching for OOM kills once start returns: a hog
+        # that fills its limit within milliseconds can beat the watch (a
+        # containerd race, runc's and ours alike), so it waits a second.
+        hog = "sleep 1; x=a; while :; do x=$x$x; done"
+        cid = pod.container("hog", ["sh", "-c", hog], resources=limits)
         status = wait_until(
             "the hog to exit",
             lambda: status_of(cid) if status_of(cid).state == pb.CONTAINER_EXITED else None,
