@@ -216,11 +216,12 @@ outer_cleanup() {
     wait "$guest_pid" 2>/dev/null
   fi
   if [[ -n $cgroup_parent ]]; then
-    for d in /sys/fs/cgroup/"$cgroup_parent" /sys/fs/cgroup/*/"$cgroup_parent"; do
-      [[ -d $d ]] || continue
+    # The parent in every hierarchy, and pod cgroups a runtime put
+    # elsewhere under their tagged names.
+    while IFS= read -r d; do
       find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
       [[ ! -d $d ]] || left+=" $d"
-    done
+    done < <(find /sys/fs/cgroup -maxdepth 6 -type d -name "$cgroup_parent*" -prune 2>/dev/null)
     [[ -z $left ]] || say "error: cannot remove cgroups:$left"
   fi
   [[ -z $work ]] || rm -rf "$work"

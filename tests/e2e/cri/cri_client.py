@@ -105,8 +105,12 @@ def pod_config(handler, name, share_pid=False):
         metadata=pb.PodSandboxMetadata(name=uid, uid=uid, namespace="sangja-e2e", attempt=0),
         hostname=name,
         log_directory=os.path.join(LOG_DIR, uid),
+        # The pod's cgroup carries the test's tag in its own name too: runc
+        # 1.1 on a hybrid host puts some hierarchies' cgroups under the
+        # root by that name, and the test's cleanup finds them so.
         linux=pb.LinuxPodSandboxConfig(
-            cgroup_parent="%s/pod-%s" % (CGROUP_PARENT, uid), security_context=security
+            cgroup_parent="%s/%s-%s" % (CGROUP_PARENT, os.path.basename(CGROUP_PARENT), uid),
+            security_context=security,
         ),
     )
 
