@@ -185,6 +185,53 @@ Json cpuStatsV1(const std::string* cpu, const std::string* cpuacct) {
   return stats;
 }
 
+// blkio's recursive files: "MAJ:MIN Op VALUE" lines and a "Total" line,
+// as runc lists them (op as the kernel spells it).
+Json blkioEntriesV1(std::string_view text) {
+  Json list = Json::array();
+  while (!text.empty()) {
+    size_t eol = text.find('\n');
+    std::string_view line = text.substr(0, eol);
+    text = eol == std::string_view::npos ? std::string_view{} : text.substr(eol + 1);
+    size_t colon = line.find(':');
+    size_t sp1 = line.find(' ');
+    size_t sp2 = sp1 == std::string_view::npos ? sp1 : line.find(' ', sp1 + 1);
+    if (colon == std::string_view::npos || sp2 == std::string_view::npos || colon > sp1) continue;
+    list.push_back({{"major", toUint(line.substr(0, colon))},
+                    {"minor", toUint(line.substr(colon + 1, sp1 - colon - 1))},
+                    {"op", std::string(line.substr(sp1 + 1, sp2 - sp1 - 1))},
+                    {"value", toUint(line.substr(sp2 + 1))}});
+  }
+  return list;
+}
+
+// The scheduler's blkio.io_* files where it keeps them (CFQ, BFQ), else
+// the throttle layer's, which every kernel has (runc's fallback too).
+Json blkioStatsV1(const std::string& dir) {
+  Json blkio = Json::object();
+  bool scheduler = readOptional(dir + "/blkio.io_service_bytes_recursive").has_value();
+  std::string prefix = dir + (scheduler ? "/blkio." : "/blkio.throttle.");
+  Json bytes = blkioEntriesV1(readOptional(prefix + "io_service_bytes_recursive").value_or(""));
+  Json ios = blkioEntriesV1(readOptional(prefix + "io_serviced_recursive").value_or(""));
+  if (!bytes.empty()) blkio["ioServiceBytesRecursive"] = std::move(bytes);
+  if (!ios.empty()) blkio["ioServicedRecursive"] = std::move(ios);
+  return blkio;
+}
+
+// hugetlb.<size>.usage_in_bytes, max_usage_in_bytes and failcnt.
+Json hugetlbStatsV1(const std::string& dir) {
+  Json hugetlb = Json::object();
+  for (const char* size : {"64KB", "2MB", "32MB", "512MB", "1GB", "16GB"}) {
+    std::string base = dir + "/hugetlb." + size;
+    std::optional<uint64_t> usage = readUint(base + ".usage_in_bytes");
+    if (!usage) continue;
+    hugetlb[size] = {{"usage", *usage},
+                     {"maxUsage", readUint(base + ".max_usage_in_bytes").value_or(0)},
+                     {"failcnt", readUint(base + ".failcnt").value_or(0)}};
+  }
+  return hugetlb;
+}
+
 Json memoryEntryV1(const std::string& dir, const std::string& prefix) {
   return {{"limit", readUint(dir + "/" + prefix + ".limit_in_bytes").value_or(0)},
           {"usage", readUint(dir + "/" + prefix + ".usage_in_bytes").value_or(0)},
@@ -234,8 +281,8 @@ Result<nlohmann::ordered_json> readStatsV1(const std::map<std::string, std::stri
   stats["cpu"] = cpuStatsV1(dirOf("cpu"), dirOf("cpuacct"));
   stats["memory"] = dirOf("memory") ? memoryStatsV1(*dirOf("memory")) : Json::object();
   stats["pids"] = dirOf("pids") ? pidsStats(*dirOf("pids")) : Json::object();
-  stats["blkio"] = Json::object();
-  stats["hugetlb"] = Json::object();
+  stats["blkio"] = dirOf("blkio") ? blkioStatsV1(*dirOf("blkio")) : Json::object();
+  stats["hugetlb"] = dirOf("hugetlb") ? hugetlbStatsV1(*dirOf("hugetlb")) : Json::object();
   return stats;
 }
 

@@ -111,6 +111,32 @@ TEST_F(CgroupStats, HugetlbPerPageSize) {
   EXPECT_FALSE(hugetlb.contains("1GB"));
 }
 
+// v1: the throttle layer's recursive blkio files (no CFQ/BFQ files here)
+// and hugetlb's per-size files, in the same shape as v2's.
+TEST_F(CgroupStats, V1BlkioAndHugetlb) {
+  put("cgroup.procs", "1\n");
+  put("blkio.throttle.io_service_bytes_recursive",
+      "8:0 Read 4096\n8:0 Write 512\n8:0 Sync 0\nTotal 4608\n");
+  put("blkio.throttle.io_serviced_recursive", "8:0 Read 3\n8:0 Write 1\nTotal 4\n");
+  put("hugetlb.2MB.usage_in_bytes", "2097152\n");
+  put("hugetlb.2MB.max_usage_in_bytes", "4194304\n");
+  put("hugetlb.2MB.failcnt", "5\n");
+  auto r = readStatsV1({{"blkio", dir.path()}, {"hugetlb", dir.path()}});
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  const auto& bytes = (*r)["blkio"]["ioServiceBytesRecursive"];
+  ASSERT_EQ(bytes.size(), 3u) << "the Total line is not a device";
+  EXPECT_EQ(bytes[0],
+            (nlohmann::ordered_json{{"major", 8}, {"minor", 0}, {"op", "Read"}, {"value", 4096}}));
+  EXPECT_EQ(bytes[1]["op"], "Write");
+  EXPECT_EQ((*r)["blkio"]["ioServicedRecursive"][0]["value"], 3);
+  EXPECT_EQ((*r)["hugetlb"]["2MB"],
+            (nlohmann::ordered_json{{"usage", 2097152}, {"maxUsage", 4194304}, {"failcnt", 5}}));
+  // The scheduler's files win where the kernel keeps them.
+  put("blkio.io_service_bytes_recursive", "8:16 Read 1\nTotal 1\n");
+  EXPECT_EQ((*readStatsV1({{"blkio", dir.path()}}))["blkio"]["ioServiceBytesRecursive"][0]["minor"],
+            16);
+}
+
 TEST(CgroupStatsOom, NoMemoryEventsMeansNoKills) {
   EXPECT_EQ(oomKillCount("/nonexistent"), 0u);
 }
