@@ -182,6 +182,22 @@ TEST_F(FaultTest, CreateWithoutAMountNamespaceKilledAtEachPhaseLeavesNothing) {
       9);
 }
 
+// With a user namespace the init waits for its id maps right after the
+// clone: a creator killed then (or while it places the init in its v1
+// cgroups) must not leave the init waiting for ever.
+TEST_F(FaultTest, CreateWithAUserNamespaceKilledAtEachPhaseLeavesNothing) {
+  b.config["linux"]["namespaces"].push_back({{"type", "user"}});
+  json identity = json::array({{{"containerID", 0}, {"hostID", 0}, {"size", 65536}}});
+  b.config["linux"]["uidMappings"] = identity;
+  b.config["linux"]["gidMappings"] = identity;
+  killAtEachPhase(
+      "create", [](const std::string&) {},
+      [&](const std::string& id) {
+        return std::vector<std::string>{"create", "--bundle", b.dir(), id};
+      },
+      8);
+}
+
 TEST_F(FaultTest, StartKilledAtEachPhaseLeavesNothing) {
   killAtEachPhase(
       "start", [&](const std::string& id) { createContainer(id); },
