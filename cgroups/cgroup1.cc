@@ -11,6 +11,7 @@
 
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <thread>
@@ -59,13 +60,15 @@ class Cgroup1Manager final : public CgroupManager {
   const std::string& path() const override { return path_; }
   std::string directory() const override { return dirOf("memory"); }
 
+  // A cgroup busy in any hierarchy is refused before anything is made;
+  // a failure half-way removes what this call made, hierarchy by hierarchy.
   Status create() override {
     TRY(checkContainerCgroupPath(path_));
-    for (const std::string& root : roots()) {
-      TRY(makeDirs(root));
-      if (root == hierarchyRoot("cpuset")) TRY(inheritCpuset(root));
-    }
-    return {};
+    for (const std::string& root : roots()) TRY(refuseBusy(root));
+    std::vector<std::string> made;
+    Status st = makeInEveryHierarchy(made);
+    if (!st.ok()) removeMade(made);
+    return st;
   }
 
   // Every v1 controller is on in its own hierarchy.
@@ -277,27 +280,54 @@ class Cgroup1Manager final : public CgroupManager {
     return f;
   }
 
-  Status makeDirs(const std::string& root) {
+  // v1 has no cgroup.events: an existing cgroup is busy if it lists a
+  // process.
+  Status refuseBusy(const std::string& root) const {
+    std::string procs = readFile(root + path_ + "/cgroup.procs").valueOr("");
+    if (!trimmed(procs).empty()) {
+      return Error::invalid("cgroup " + path_ + " already holds processes", EBUSY);
+    }
+    return {};
+  }
+
+  Status makeInEveryHierarchy(std::vector<std::string>& made) {
+    for (const std::string& root : roots()) {
+      TRY(makeDirs(root, made));
+      if (root == hierarchyRoot("cpuset")) TRY(inheritCpuset(root));
+    }
+    return {};
+  }
+
+  // Each directory it makes is added to made, parents first.
+  Status makeDirs(const std::string& root, std::vector<std::string>& made) {
     std::string dir = root;
     std::vector<std::string> parts = fs::components(path_);
     for (size_t i = 0; i < parts.size(); ++i) {
       dir += "/" + parts[i];
       if (::mkdir(dir.c_str(), 0755) == 0) {
-        std::string made = dir.substr(root.size());
+        made.push_back(dir);
+        std::string relative = dir.substr(root.size());
         // The topmost directory made in any hierarchy.
-        if (createdFrom_.empty() || made.size() < createdFrom_.size()) createdFrom_ = made;
+        if (createdFrom_.empty() || relative.size() < createdFrom_.size()) {
+          createdFrom_ = relative;
+        }
       } else if (errno != EEXIST) {
         return Error::fromErrno("create cgroup " + dir);
       } else if (i + 1 == parts.size()) {
-        // v1 has no cgroup.events: an existing leaf is busy if it lists
-        // a process.
-        std::string procs = readFile(dir + "/cgroup.procs").valueOr("");
-        if (!trimmed(procs).empty()) {
-          return Error::invalid("cgroup " + path_ + " already holds processes", EBUSY);
-        }
+        TRY(refuseBusy(root));  // made busy since the first look
       }
     }
     return {};
+  }
+
+  // Best effort: a directory that cannot go is named, not hidden.
+  void removeMade(const std::vector<std::string>& made) {
+    for (auto it = made.rbegin(); it != made.rend(); ++it) {
+      if (::rmdir(it->c_str()) < 0) {
+        log::warning("cgroup " + *it + " made by a failed create is left: " + std::strerror(errno));
+      }
+    }
+    createdFrom_.clear();
   }
 
   // A new v1 cpuset cgroup starts with no CPUs and no nodes, and no task

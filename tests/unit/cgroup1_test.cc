@@ -70,6 +70,22 @@ TEST_F(Cgroup1Test, AnExistingCgroupWithProcessesIsRefused) {
   ASSERT_FALSE(st.ok());
   EXPECT_EQ(st.error().message(), "cgroup /sangja/c1 already holds processes");
   EXPECT_EQ(st.error().code(), EBUSY);
+  // Busy in one hierarchy (pids, after cpu and memory): nothing is made
+  // in the others.
+  for (const char* h : {"cpu", "memory", "freezer", "systemd", "unified"}) {
+    EXPECT_FALSE(tmp_.exists(std::string(h) + "/sangja")) << h;
+  }
+}
+
+// A failure half-way (here the v2 hierarchy refuses the mkdir) removes
+// what the create made in the hierarchies before it.
+TEST_F(Cgroup1Test, AFailureHalfWayRemovesWhatItMade) {
+  tmp_.write("unified/sangja", "a file where the cgroup's parent goes\n");
+  Status st = manager()->create();
+  ASSERT_FALSE(st.ok());
+  for (const char* h : {"cpu", "memory", "freezer", "pids", "systemd"}) {
+    EXPECT_FALSE(tmp_.exists(std::string(h) + "/sangja")) << h;
+  }
 }
 
 TEST_F(Cgroup1Test, AttachJoinsEveryHierarchyAndSubCgroups) {
