@@ -128,7 +128,9 @@ run_integration_suite() {
 # The suites that drive cgroups, on a legacy host, for sangja and then runc
 # (the reference: a test runc fails here is a wrong test).
 run_cgroup_suites() {
-  local filter='Cgroup*:DeviceFilterTest.*:ExecTest.*:LifecycleTest.*:FaultTest.*:ProcessAttrsTest.*'
+  # (Only exec's cgroup cases: the terminal ones race in runc 1.1 under TCG.)
+  local filter='Cgroup*:DeviceFilterTest.*:ExecTest.*Cgroup*:ExecTest.Detach*:ExecTest.*Paused*'
+  filter+=':LifecycleTest.*:FaultTest.*:ProcessAttrsTest.*'
   local runtime started
   for runtime in "$sangja" /usr/sbin/runc; do
     started=$SECONDS
