@@ -1,6 +1,8 @@
 // Which driver serves a container's cgroup: chosen from the host's mode
 // once, at create, and recorded so that every later command opens the
 // same one.
+#include <optional>
+
 #include "base/file.h"
 #include "cgroups/cgroup_manager.h"
 
@@ -8,9 +10,16 @@ namespace sangja::cgroups {
 
 namespace {
 
+// Read once per process: the host's layout does not change under one
+// command, and create asks for it three times (mode, the container's
+// view, the driver).
 Result<CgroupLayout> hostLayout() {
-  std::string mountinfo = TRY(readFile("/proc/self/mountinfo"));
-  return parseCgroupLayout(mountinfo);
+  static std::optional<CgroupLayout> layout;
+  if (!layout) {
+    std::string mountinfo = TRY(readFile("/proc/self/mountinfo"));
+    layout = TRY(parseCgroupLayout(mountinfo));
+  }
+  return *layout;
 }
 
 }  // namespace
