@@ -8,11 +8,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <charconv>
 #include <climits>
 #include <cstring>
 #include <string_view>
 
+#include "base/cpu_list.h"
 #include "base/file.h"
 #include "base/procfs.h"
 #include "spec/names.h"
@@ -38,18 +38,8 @@ struct SchedAttr {
 static_assert(sizeof(SchedAttr) == 48);
 static_assert(spec::valueOf(spec::kPersonalityDomains, "LINUX") == PER_LINUX);
 static_assert(spec::valueOf(spec::kPersonalityDomains, "LINUX32") == PER_LINUX32);
-// Far more nodes than any machine has; keeps the mask small and bounded.
-constexpr unsigned kMaxNodes = 1024;
+constexpr unsigned kMaxNodes = kMaxCpuListEntry + 1;
 constexpr unsigned kBitsPerWord = sizeof(unsigned long) * CHAR_BIT;
-
-Result<unsigned> parseNumber(std::string_view text, std::string_view list, std::string_view where) {
-  unsigned value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size()) {
-    return Error::invalid(std::string(where) + ": invalid list \"" + std::string(list) + "\"");
-  }
-  return value;
-}
 
 bool readsAsEnabled(const char* path) {
   Result<std::string> text = readFile(path);
@@ -122,29 +112,6 @@ Result<int> planIoPriority(const spec::IoPriority& p) {
                           " is outside 0..7");
   }
   return static_cast<int>(*ioClass << kIoPrioClassShift) | p.priority;
-}
-
-Result<std::vector<unsigned>> parseCpuList(std::string_view list, std::string_view where) {
-  std::vector<unsigned> out;
-  size_t pos = 0;
-  while (pos < list.size()) {
-    size_t comma = list.find(',', pos);
-    std::string_view item = list.substr(pos, comma == std::string_view::npos ? comma : comma - pos);
-    size_t dash = item.find('-');
-    unsigned first = TRY(parseNumber(item.substr(0, dash), list, where));
-    unsigned last = first;
-    if (dash != std::string_view::npos) last = TRY(parseNumber(item.substr(dash + 1), list, where));
-    if (last < first || last >= kMaxNodes) {
-      return Error::invalid(std::string(where) + ": invalid range \"" + std::string(item) + "\"");
-    }
-    for (unsigned i = first; i <= last; ++i) out.push_back(i);
-    if (comma == std::string_view::npos) break;
-    pos = comma + 1;
-    if (pos == list.size()) {
-      return Error::invalid(std::string(where) + ": invalid list \"" + std::string(list) + "\"");
-    }
-  }
-  return out;
 }
 
 Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m) {

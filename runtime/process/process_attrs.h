@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/cpu_list.h"
 #include "base/result.h"
 #include "base/sync_channel.h"
 #include "spec/config.h"
@@ -61,8 +62,6 @@ struct ProcessAttrs {
 
 Result<SchedulerPlan> planScheduler(const spec::Scheduler& s);
 Result<int> planIoPriority(const spec::IoPriority& p);
-// "0-3,7" -> a CPU or node list; errors name `where`.
-Result<std::vector<unsigned>> parseCpuList(std::string_view list, std::string_view where);
 // A CPU list as sched_setaffinity's mask; errors name `where`.
 Result<cpu_set_t> planCpuAffinity(std::string_view list, std::string_view where);
 Result<MemoryPolicyPlan> planMemoryPolicy(const spec::MemoryPolicy& m);
