@@ -9,6 +9,9 @@
 #   job/run.sh   the command (cd + env + exec), run with bash from the host root
 #   job/stdout   job/stderr   its output (the host streams these files)
 #   job/status   its exit code, written when it is done
+# With sangja.init=systemd (run-in-guest.sh --init systemd) it hands the new
+# root over to the host's systemd instead, which mounts the rest and runs the
+# job as a service (see boot_systemd).
 # Every line this script prints starts with "vm-init:" and goes to the serial
 # console, which the host keeps in a log file and shows when something fails.
 # Kernel messages go there too, never into the command's output.
@@ -36,6 +39,7 @@ die() {
 mount -t proc proc /proc || die "mount proc failed"
 mount -t sysfs sysfs /sys || die "mount sysfs failed"
 mount -t devtmpfs devtmpfs /dev || die "mount devtmpfs failed"
+read -r cmdline </proc/cmdline
 
 load_modules() {
   # /etc/sangja-vm/modules lists the .ko files in dependency order (the host
@@ -78,6 +82,165 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay \
   -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work,index=off,xino=off,metacopy=off,redirect_dir=off \
   "$root" || die "overlay mount on $root failed (lower: 9p host root)"
+
+# --- --init systemd: the host's systemd as pid 1 ---------------------------------
+#
+# The new root goes to systemd the way a real host's initramfs hands it over:
+# /proc, /sys and /dev move into it, and switch_root empties the initramfs
+# and execs systemd with the new root as its root (so no second proc or
+# sysfs stays behind, hidden, and nothing needs covering). systemd mounts the
+# rest itself, the cgroups included (the kernel arguments choose the layout),
+# and boots sangja-vm.target from the units written here into /run, which it
+# keeps as it finds it: the D-Bus system bus and the job's service.
+
+# The job as a service: what the shell init does after the chroot. Only the
+# caller's environment (run.sh exports it), not systemd's service variables.
+write_job_script() {
+  cat >"$1" <<'SCRIPT'
+#!/bin/sh
+job=/run/sangja-vm/job
+read -r uptime _ </proc/uptime
+echo "vm-init: running the command (guest uptime ${uptime}s)"
+echo "$uptime" >"$job/ready"
+env -i /bin/bash "$job/run.sh" </dev/null >"$job/stdout" 2>"$job/stderr"
+status=$?
+read -r uptime _ </proc/uptime
+echo "$status" >"$job/status.new" && mv "$job/status.new" "$job/status" || exit 1
+echo "vm-init: command exited with status $status (guest uptime ${uptime}s)"
+sync
+SCRIPT
+}
+
+# Instead of a shell on the console (emergency or rescue mode), a FATAL line
+# for the host with the units that failed, and off.
+write_failed_script() {
+  cat >"$1" <<'SCRIPT'
+#!/bin/sh
+failed=$(systemctl --failed --plain --no-legend 2>/dev/null | cut -d ' ' -f 1 | xargs)
+echo "vm-init: FATAL: systemd went to $1 mode (failed units: ${failed:-none})"
+sync
+SCRIPT
+}
+
+write_units() {
+  local units=$1
+  cat >"$units/sangja-vm.target" <<'UNIT'
+[Unit]
+Description=sangja VM: the job and the D-Bus system bus
+AllowIsolate=yes
+Wants=dbus.socket dbus.service sangja-vm-job.service
+UNIT
+  # Type=exec: the boot is done once the command runs (is-system-running).
+  # Its end powers off at once: the script synced the status before.
+  cat >"$units/sangja-vm-job.service" <<'UNIT'
+[Unit]
+Description=sangja VM: the job (run-in-guest.sh's command)
+Wants=dbus.service
+After=dbus.service
+SuccessAction=poweroff-immediate
+FailureAction=poweroff-immediate
+
+[Service]
+Type=exec
+ExecStart=/bin/sh /run/sangja-vm/job.sh
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+TimeoutStartSec=infinity
+TasksMax=infinity
+Delegate=yes
+UNIT
+  local mode
+  for mode in emergency rescue; do
+    cat >"$units/$mode.service" <<UNIT
+[Unit]
+Description=sangja VM: boot failed ($mode mode)
+DefaultDependencies=no
+SuccessAction=poweroff-immediate
+FailureAction=poweroff-immediate
+
+[Service]
+Type=oneshot
+ExecStart=/bin/sh /run/sangja-vm/failed.sh $mode
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+UNIT
+  done
+}
+
+# What a real host's sysinit.target starts but nothing here needs, each
+# costly under TCG (every exec ~20 ms, all vCPUs in one host thread):
+# AppArmor's profiles (4-5 s; tests load their own), users, remounting /,
+# random seed, utmp, journal flush, time sync, binfmt, modules-load (nothing
+# listed), the module loads and the debug, tracing, config, fuse-control and
+# hugepages mounts. journald, tmpfiles, sysctl, static nodes and mqueue stay
+# (about 2 s together).
+masked_units="apparmor.service systemd-sysusers.service systemd-remount-fs.service
+  systemd-random-seed.service systemd-update-utmp.service systemd-journal-flush.service
+  systemd-timesyncd.service systemd-binfmt.service proc-sys-fs-binfmt_misc.automount
+  systemd-modules-load.service systemd-repart.service systemd-pstore.service
+  modprobe@drm.service modprobe@efi_pstore.service modprobe@dm_mod.service
+  modprobe@loop.service modprobe@fuse.service modprobe@configfs.service
+  dev-hugepages.mount sys-kernel-debug.mount sys-kernel-tracing.mount
+  sys-kernel-config.mount sys-fs-fuse-connections.mount"
+
+boot_systemd() {
+  local kernel_dir abi fs unit
+  say "handing over to systemd"
+  read -r kernel_dir </etc/sangja-vm/kernel-dir
+  abi=$(uname -r)
+
+  # /run with systemd's own options.
+  mount -t tmpfs -o nosuid,nodev,mode=0755,size=20% tmpfs "$root/run" || die "mount /run failed"
+  mkdir -p "$root/run/sangja-vm/job" "$root/run/systemd/system"
+  mount --move /mnt/job "$root/run/sangja-vm/job" || die "moving the job share to /run failed"
+  write_job_script "$root/run/sangja-vm/job.sh"
+  write_failed_script "$root/run/sangja-vm/failed.sh"
+  write_units "$root/run/systemd/system"
+
+  # The host's generators make nothing needed here (its fstab is empty, no
+  # crypt devices, no gettys wanted), and cost about 2 s.
+  mkdir -p "$root/run/systemd/system-generators"
+  for unit in "$root"/lib/systemd/system-generators/*; do
+    ln -s /dev/null "$root/run/systemd/system-generators/${unit##*/}"
+  done
+  # In /etc: a unit file of the host's there would win over a mask in /run.
+  mkdir -p "$root/etc/systemd/system"
+  for unit in $masked_units; do
+    ln -sfn /dev/null "$root/etc/systemd/system/$unit"
+  done
+
+  # The host is a docker container: systemd would take the guest for one too
+  # (and read its arguments from its own argv, not the kernel's).
+  rm -f "$root/.dockerenv"
+  # /tmp stays the host's (the caller's files), not emptied at boot.
+  mkdir -p "$root/run/tmpfiles.d"
+  echo 'd /tmp 1777 root root -' >"$root/run/tmpfiles.d/tmp.conf"
+
+  # The unpacked module tree where a real host has it: the kernel's modprobe
+  # (veth, fuse...), systemd's own module loading and kmod-static-nodes find
+  # it there.
+  if [ ! -e "$root/lib/modules/$abi" ]; then
+    mkdir -p "$root/lib/modules"
+    ln -s "$kernel_dir/lib/modules/$abi" "$root/lib/modules/$abi" ||
+      die "cannot link /lib/modules/$abi"
+  fi
+
+  for fs in dev proc sys; do
+    mount --move "/$fs" "$root/$fs" || die "moving /$fs into $root failed"
+  done
+  # switch_root also makes the new root the root of the kernel's own threads
+  # (they share pid 1's fs): its usermode helpers, modprobe among them, run
+  # from there.
+  exec switch_root "$root" /lib/systemd/systemd
+}
+
+case " $cmdline " in
+  *" sangja.init=systemd "*) boot_systemd ;;
+esac
+
+# --- --init shell: this script stays pid 1 ------------------------------------------
 
 # Fresh kernel filesystems: the 9p share shows the host's /proc, /sys, /dev
 # and /run, which mean nothing here.
@@ -143,7 +306,7 @@ mount_legacy() {
   say "cgroup v1 (legacy): $(cd "$cg" && echo *)"
 }
 
-case " $(cat /proc/cmdline) " in
+case " $cmdline " in
   *" sangja.cgroup=legacy "*) mount_legacy ;;
   *) mount_unified ;;
 esac

@@ -2,7 +2,7 @@
 # Runs one command inside a qemu guest that has a pure cgroup v2 kernel.
 #
 #   tests/vm/run-in-guest.sh [--timeout SECS] [--mem MB] [--cpus N]
-#                            [--cgroup unified|legacy]
+#                            [--init shell|systemd] [--cgroup unified|legacy|hybrid]
 #                            [--console FILE] [--quiet] -- COMMAND [ARG...]
 #
 # The guest boots Debian's linux-image-amd64 kernel (unpacked by
@@ -10,8 +10,14 @@
 # root read-only over 9p with a tmpfs overlay on top (it can write anywhere;
 # nothing reaches the host), has cgroup2 alone at /sys/fs/cgroup with every
 # controller enabled (--cgroup legacy: cgroup v1 alone, each controller in
-# its own hierarchy as a systemd legacy host mounts them), and runs COMMAND as root in the caller's cwd with the
-# caller's environment. Fresh in the guest: /proc, /sys, /dev, /dev/shm, /run.
+# its own hierarchy as a systemd legacy host mounts them), and runs COMMAND as
+# root in the caller's cwd with the caller's environment. Fresh in the guest:
+# /proc, /sys, /dev, /dev/shm, /run.
+#
+# --init systemd: the host's systemd is the guest's pid 1 instead of a shell,
+# with the D-Bus system bus up, and COMMAND runs as its service
+# sangja-vm-job.service; systemd mounts the cgroups itself, as --cgroup says
+# (unified, legacy, or hybrid: v1 plus cgroup2 at /sys/fs/cgroup/unified).
 #
 # Output: COMMAND's stdout and stderr stream to this script's stdout and
 # stderr, byte for byte. Every other line comes from this harness, on stderr,
@@ -39,6 +45,7 @@ mem_mb=2048
 cpus=2
 console_copy=""
 cgroup_mode=unified
+init_mode=shell
 quiet=0
 command_args=()
 
@@ -51,7 +58,7 @@ die() {
 usage() {
   cat >&2 <<'EOF'
 usage: tests/vm/run-in-guest.sh [--timeout SECS] [--mem MB] [--cpus N]
-                                [--cgroup unified|legacy]
+                                [--init shell|systemd] [--cgroup unified|legacy|hybrid]
                                 [--console FILE] [--quiet] -- COMMAND [ARG...]
 EOF
   exit 2
@@ -64,7 +71,8 @@ parse_args() {
       --mem) mem_mb=${2:?--mem needs MB}; shift 2 ;;
       --cpus) cpus=${2:?--cpus needs a count}; shift 2 ;;
       --console) console_copy=${2:?--console needs a file}; shift 2 ;;
-      --cgroup) cgroup_mode=${2:?--cgroup needs unified or legacy}; shift 2 ;;
+      --cgroup) cgroup_mode=${2:?--cgroup needs unified, legacy or hybrid}; shift 2 ;;
+      --init) init_mode=${2:?--init needs shell or systemd}; shift 2 ;;
       --quiet | -q) quiet=1; shift ;;
       --) shift; break ;;
       *) usage ;;
@@ -73,8 +81,13 @@ parse_args() {
   (($#)) || usage
   [[ $timeout_s =~ ^[0-9]+$ && $mem_mb =~ ^[0-9]+$ && $cpus =~ ^[0-9]+$ ]] ||
     die "--timeout, --mem and --cpus take whole numbers"
-  [[ $cgroup_mode == unified || $cgroup_mode == legacy ]] ||
-    die "--cgroup takes unified or legacy, not '$cgroup_mode'"
+  [[ $init_mode == shell || $init_mode == systemd ]] ||
+    die "--init takes shell or systemd, not '$init_mode'"
+  case $init_mode:$cgroup_mode in
+    *:unified | *:legacy | systemd:hybrid) ;;
+    shell:hybrid) die "--cgroup hybrid needs --init systemd" ;;
+    *) die "--cgroup takes unified, legacy or hybrid, not '$cgroup_mode'" ;;
+  esac
   command_args=("$@")
 }
 
@@ -255,6 +268,20 @@ show_qemu_stderr() {
   sed 's/^/run-in-guest: qemu: /' "$work/qemu.err" >&2
 }
 
+# The kernel arguments of --init systemd. guest-init.sh hands over to
+# systemd when it sees sangja.init=systemd; the unit it boots is written by
+# guest-init.sh too. systemd mounts the cgroups itself, as a real host does,
+# and a crash of pid 1 reboots (qemu then exits) instead of freezing.
+systemd_args() {
+  local args="sangja.init=systemd systemd.unit=sangja-vm.target systemd.hostname=sangja-vm systemd.crash_reboot=1"
+  case $cgroup_mode in
+    unified) args+=" systemd.unified_cgroup_hierarchy=1" ;;
+    legacy) args+=" systemd.unified_cgroup_hierarchy=0 systemd.legacy_systemd_cgroup_controller=1" ;;
+    hybrid) args+=" systemd.unified_cgroup_hierarchy=0" ;;
+  esac
+  echo "$args"
+}
+
 # Boots the guest in the background under `timeout`, which kills qemu when
 # the guest outlives the limit.
 #
@@ -264,8 +291,11 @@ show_qemu_stderr() {
 # descheduled by the host stalls the other in TLB-flush IPIs and locks).
 start_qemu() {
   local job=$1
-  # sangja.cgroup= is read by guest-init.sh (the kernel ignores it).
+  # sangja.cgroup= is read by guest-init.sh's shell init (the kernel ignores it).
   local append="console=ttyS0 quiet panic=1 rdinit=/init 8250.nr_uarts=1 sangja.cgroup=$cgroup_mode"
+  if [[ $init_mode == systemd ]]; then
+    append+=" $(systemd_args)"
+  fi
   timeout --kill-after=10 "$timeout_s" \
     qemu-system-x86_64 \
     -nographic -nodefaults -no-reboot \
@@ -302,7 +332,7 @@ main() {
   local job=$work/job
   write_job "$job"
 
-  info "booting kernel $kernel_abi (qemu tcg, $cpus cpus, $mem_mb MB, timeout ${timeout_s}s)"
+  info "booting kernel $kernel_abi (qemu tcg, $cpus cpus, $mem_mb MB, timeout ${timeout_s}s, init $init_mode)"
   local started=$SECONDS
   start_qemu "$job"
   stream_output "$job"
@@ -338,8 +368,10 @@ main() {
   status=$(cat "$job/status")
   ready=$(cat "$job/ready" 2>/dev/null || echo "?")
   show_qemu_stderr
-  # Warnings of the guest's init (a controller it could not enable, ...).
-  console_text | grep -a '^vm-init: warning' | sed 's/^/run-in-guest: /' >&2 || true
+  # Warnings of the guest's init (a controller it could not enable, ...), and
+  # the units systemd could not start (with "quiet" it shows only failures).
+  console_text | grep -a -e '^vm-init: warning' -e '^\[FAILED\]' |
+    sed 's/^\[/systemd: [/; s/^/run-in-guest: /' >&2 || true
   info "command started at ${ready}s of guest uptime; exit status $status; ${elapsed}s in all"
   exit "$status"
 }
