@@ -73,6 +73,9 @@ class CgroupManager {
   virtual OomWatch watchOomKills() const = 0;
   // The topmost directory create() made ("" if the cgroup existed).
   virtual std::string createdFrom() const = 0;
+  // The systemd slice unit create() decided to make for the cgroup ("" if
+  // none: another driver, or the slice existed).
+  virtual std::string madeSlice() const { return {}; }
   // Removes the cgroup and the parents create() made (up to createdFrom)
   // that are now empty.
   virtual Status destroy() = 0;
@@ -112,13 +115,21 @@ std::unique_ptr<CgroupManager> makeCgroup2Manager(std::string mount, std::string
 std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::string path,
                                                   std::string createdFrom);
 
+// Who makes the container's cgroup: sangja itself (cgroupfs), or systemd
+// as a transient scope (--systemd-cgroup; cgroup_systemd.cc).
+enum class CgroupDriver { kCgroupfs, kSystemd };
+const char* cgroupDriverName(CgroupDriver driver);  // "cgroupfs", "systemd"
+std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name);
+
 // A container's cgroup as its state records it.
 struct CgroupRef {
-  std::string path;         // "/sangja/ID"
+  std::string path;         // "/sangja/ID", "/system.slice/sangja-ID.scope"
   std::string createdFrom;  // as an earlier create() made it ("" if none)
-  // The host's mode when the cgroup was made, which chose its driver
-  // (unified: v2; hybrid, legacy: v1).
+  // The host's mode when the cgroup was made, which chose its files'
+  // driver (unified: v2; hybrid, legacy: v1).
   CgroupMode mode = CgroupMode::kUnified;
+  CgroupDriver driver = CgroupDriver::kCgroupfs;
+  std::string madeSlice;  // systemd: the slice unit create() made ("" if none)
   bool operator==(const CgroupRef&) const = default;
 };
 
@@ -131,8 +142,14 @@ Result<CgroupMode> hostCgroupMode();
 // (containerCgroupView).
 Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref);
 
+// The systemd driver: the scope is systemd's unit, its files are files's
+// (the v2 or v1 manager of the same path).
+std::unique_ptr<CgroupManager> makeSystemdManager(const CgroupRef& ref,
+                                                  std::unique_ptr<CgroupManager> files);
+
 // The manager for ref: the v2 driver in unified mode, the v1 driver
-// (every hierarchy mounted now) in hybrid and legacy mode.
+// (every hierarchy mounted now) in hybrid and legacy mode; under the
+// systemd driver when ref says so.
 Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref);
 
 // How the lifecycle opens a container's cgroup: openCgroup, or a fake in

@@ -34,8 +34,21 @@ Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref) {
   return containerCgroupView(TRY(hostLayout()), ref.path);
 }
 
-Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
-  TRY(checkContainerCgroupPath(ref.path));
+const char* cgroupDriverName(CgroupDriver driver) {
+  return driver == CgroupDriver::kSystemd ? "systemd" : "cgroupfs";
+}
+
+std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name) {
+  for (CgroupDriver d : {CgroupDriver::kCgroupfs, CgroupDriver::kSystemd}) {
+    if (name == cgroupDriverName(d)) return d;
+  }
+  return std::nullopt;
+}
+
+namespace {
+
+// The driver of the cgroup's files for the mode it was made in.
+Result<std::unique_ptr<CgroupManager>> openCgroupFiles(const CgroupRef& ref) {
   CgroupMode mode = ref.mode;
   if (mode == CgroupMode::kUnified) {
     std::string mount = TRY(findCgroup2Mount());
@@ -49,6 +62,15 @@ Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
                           ENOENT);
   }
   return makeCgroup1Manager(std::move(layout), ref.path, ref.createdFrom);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
+  TRY(checkContainerCgroupPath(ref.path));
+  std::unique_ptr<CgroupManager> files = TRY(openCgroupFiles(ref));
+  if (ref.driver == CgroupDriver::kSystemd) return makeSystemdManager(ref, std::move(files));
+  return files;
 }
 
 }  // namespace sangja::cgroups

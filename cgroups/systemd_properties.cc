@@ -188,6 +188,9 @@ Result<std::vector<UnitProperty>> unitPropertiesFor(const spec::Resources& r,
     out.add(v2 ? "IOWeight" : "BlockIOWeight", v2 ? blkioWeightToIoWeight(w) : uint64_t{w});
   }
   std::vector<UnitProperty> props = out.take();
+  // As the files' driver: no rules, no device program (an update that
+  // names no devices leaves them as they are).
+  if (r.devices.empty()) return props;
   for (UnitProperty& p : devicePropertiesFor(TRY(effectiveDeviceRules(r)), host.majors)) {
     props.push_back(std::move(p));
   }

@@ -54,7 +54,8 @@ struct UnitHostFacts {
 
 // The properties for the resources (cgroup v2 names on a unified host; v1's
 // CPUShares, MemoryLimit, BlockIOWeight otherwise), only for fields that are
-// set, and the device policy, which is always set. Errors name the field.
+// set, and the device policy when there are device rules. Errors name the
+// field.
 // CPU: shares -> CPUWeight (cpuSharesToWeight); quota/period ->
 // CPUQuotaPerSecUSec = quota * 1e6 / period rounded up to a multiple of
 // 10 ms (systemd keeps the quota as a percentage; rounding down would

@@ -101,12 +101,9 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
     printOut(usage());
     return flags.positional.empty() && !flags.isSet("help") ? 2 : 0;
   }
-  if (flags.isSet("systemd-cgroup")) {
-    return Error::invalid("--systemd-cgroup is not supported yet: use the cgroupfs driver",
-                          ENOTSUP);
-  }
   GlobalOptions g;
   if (auto root = flags.value("root")) g.runtime.root = *root;
+  g.runtime.systemdCgroup = flags.isSet("systemd-cgroup");
   g.debug = flags.isSet("debug");
   const std::string& name = flags.positional[0];
   Args rest(flags.positional.data() + 1, flags.positional.size() - 1);

@@ -91,6 +91,8 @@ std::string toJson(const StoredState& s) {
   j["cgroupPath"] = s.cgroupPath;
   if (!s.cgroupCreatedFrom.empty()) j["cgroupCreatedFrom"] = s.cgroupCreatedFrom;
   if (!s.cgroupMode.empty()) j["cgroupMode"] = s.cgroupMode;
+  if (!s.cgroupDriver.empty()) j["cgroupDriver"] = s.cgroupDriver;
+  if (!s.cgroupMadeSlice.empty()) j["cgroupMadeSlice"] = s.cgroupMadeSlice;
   j["annotations"] = annotationsJson(s.annotations);
   if (s.noNewKeyring) j["noNewKeyring"] = true;
   if (s.noProcess) j["noProcess"] = true;
@@ -112,6 +114,8 @@ Result<StoredState> parseStoredState(std::string_view text) {
     s.cgroupPath = o.get<std::string>("cgroupPath");
     s.cgroupCreatedFrom = o.get<std::string>("cgroupCreatedFrom");
     s.cgroupMode = o.get<std::string>("cgroupMode");
+    s.cgroupDriver = o.get<std::string>("cgroupDriver");
+    s.cgroupMadeSlice = o.get<std::string>("cgroupMadeSlice");
     s.annotations = o.get<Annotations>("annotations");
     s.noNewKeyring = o.get<bool>("noNewKeyring");
     s.noProcess = o.get<bool>("noProcess");

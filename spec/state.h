@@ -51,6 +51,11 @@ struct StoredState {
   // The host's cgroup mode at create ("unified", "hybrid", "legacy"),
   // which chose the cgroup driver every later command uses.
   std::string cgroupMode;
+  // "systemd" when systemd made the cgroup as a scope (--systemd-cgroup);
+  // empty for sangja's own cgroupfs driver.
+  std::string cgroupDriver;
+  // The slice unit create made for that scope ("" if none).
+  std::string cgroupMadeSlice;
   std::map<std::string, std::string> annotations;
   // Created with --no-new-keyring: `exec`'d processes keep the runtime's
   // session keyring too, instead of joining the container's.

@@ -5,8 +5,9 @@
 namespace sangja {
 
 std::string formatCgroupRecord(const CgroupRecord& record) {
-  std::string out = record.cgroup.path + "\n" + record.cgroup.createdFrom + "\n" +
-                    cgroups::cgroupModeName(record.cgroup.mode) + "\n";
+  const cgroups::CgroupRef& c = record.cgroup;
+  std::string out = c.path + "\n" + c.createdFrom + "\n" + cgroups::cgroupModeName(c.mode) + "\n" +
+                    cgroups::cgroupDriverName(c.driver) + "\n" + c.madeSlice + "\n";
   if (record.verifiedFree) out += "free\n";
   return out;
 }
@@ -19,22 +20,48 @@ std::optional<CgroupRecord> parseCgroupRecord(std::string_view text) {
     lines.push_back(text.substr(0, eol));
     text.remove_prefix(eol + 1);
   }
-  if (lines.size() < 3 || lines.size() > 4 || lines[0].empty()) return std::nullopt;
-  if (lines.size() == 4 && lines[3] != "free") return std::nullopt;
+  // "free" comes last, once verified.
+  bool free = !lines.empty() && lines.back() == "free";
+  if (free) lines.pop_back();
+  // Three lines were written before the driver was recorded (cgroupfs).
+  if ((lines.size() != 3 && lines.size() != 5) || lines[0].empty()) return std::nullopt;
+  CgroupRecord record;
+  record.verifiedFree = free;
+  record.cgroup.path = lines[0];
+  record.cgroup.createdFrom = lines[1];
   std::optional<cgroups::CgroupMode> mode = cgroups::cgroupModeFromName(lines[2]);
   if (!mode) return std::nullopt;
-  return CgroupRecord{{std::string(lines[0]), std::string(lines[1]), *mode}, lines.size() == 4};
+  record.cgroup.mode = *mode;
+  if (lines.size() == 5) {
+    std::optional<cgroups::CgroupDriver> driver = cgroups::cgroupDriverFromName(lines[3]);
+    if (!driver) return std::nullopt;
+    record.cgroup.driver = *driver;
+    record.cgroup.madeSlice = lines[4];
+  }
+  return record;
 }
 
 Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state) {
-  cgroups::CgroupRef ref{state.cgroupPath, state.cgroupCreatedFrom, cgroups::CgroupMode::kUnified};
-  if (state.cgroupMode.empty()) return ref;
-  std::optional<cgroups::CgroupMode> mode = cgroups::cgroupModeFromName(state.cgroupMode);
-  if (!mode) {
-    return Error::invalid("state.json: cgroupMode \"" + state.cgroupMode +
-                          "\" is none of unified, hybrid, legacy");
+  cgroups::CgroupRef ref;
+  ref.path = state.cgroupPath;
+  ref.createdFrom = state.cgroupCreatedFrom;
+  if (!state.cgroupMode.empty()) {
+    std::optional<cgroups::CgroupMode> mode = cgroups::cgroupModeFromName(state.cgroupMode);
+    if (!mode) {
+      return Error::invalid("state.json: cgroupMode \"" + state.cgroupMode +
+                            "\" is none of unified, hybrid, legacy");
+    }
+    ref.mode = *mode;
   }
-  ref.mode = *mode;
+  if (!state.cgroupDriver.empty()) {
+    std::optional<cgroups::CgroupDriver> driver = cgroups::cgroupDriverFromName(state.cgroupDriver);
+    if (!driver) {
+      return Error::invalid("state.json: cgroupDriver \"" + state.cgroupDriver +
+                            "\" is neither cgroupfs nor systemd");
+    }
+    ref.driver = *driver;
+  }
+  ref.madeSlice = state.cgroupMadeSlice;
   return ref;
 }
 

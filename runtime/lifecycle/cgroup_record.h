@@ -25,13 +25,15 @@ struct CgroupRecord {
   bool verifiedFree = false;
 };
 
-// "path\ncreatedFrom\nmode\nfree\n" (the last line only once verified).
+// "path\ncreatedFrom\nmode\ndriver\nmadeSlice\nfree\n" (the last line only
+// once verified; records of an older sangja lack driver and madeSlice).
 std::string formatCgroupRecord(const CgroupRecord& record);
 // nullopt for text that is not a record.
 std::optional<CgroupRecord> parseCgroupRecord(std::string_view text);
 
 // The cgroup a stored state names. A state without a mode was written
-// before the v1 driver existed, when every cgroup was v2's: unified.
+// before the v1 driver existed, when every cgroup was v2's: unified; one
+// without a driver, before the systemd driver: cgroupfs.
 Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state);
 
 }  // namespace sangja

@@ -17,6 +17,8 @@ struct RuntimeOptions {
   std::string root = "/run/sangja";  // state directory (--root)
   // How containers' cgroups are opened (a fake one in unit tests).
   cgroups::CgroupOpener openCgroup = cgroups::openCgroup;
+  // --systemd-cgroup: new containers' cgroups are systemd scopes.
+  bool systemdCgroup = false;
 };
 
 struct CreateOptions {

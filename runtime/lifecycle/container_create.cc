@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "cgroups/systemd_name.h"
 #include "runtime/launch/launch_plan.h"
 #include "runtime/launch/protocol.h"
 #include "runtime/lifecycle/cgroup_record.h"
@@ -110,6 +111,22 @@ struct Created {
   UniqueFd consoleMaster;
 };
 
+// The container's cgroup: its path from linux.cgroupsPath (a systemd
+// scope's under --systemd-cgroup), the host's mode, the driver.
+Result<cgroups::CgroupRef> cgroupRefFor(const spec::Config& config, const std::string& id,
+                                        bool systemd) {
+  std::string cgroupsPath = config.linux ? config.linux->cgroupsPath : std::string();
+  cgroups::CgroupRef ref;
+  if (systemd) {
+    ref.path = TRY(cgroups::parseSystemdCgroupsPath(cgroupsPath, id)).path;
+    ref.driver = cgroups::CgroupDriver::kSystemd;
+  } else {
+    ref.path = TRY(cgroups::resolveCgroupPath(cgroupsPath, id));
+  }
+  ref.mode = TRY(cgroups::hostCgroupMode());
+  return ref;
+}
+
 // detached: nobody stays to hold a terminal (create, run --detach).
 Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, StartMode mode,
                        bool detached) {
@@ -128,9 +145,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
-  std::string cgroupPath = TRY(cgroups::resolveCgroupPath(
-      config.linux ? config.linux->cgroupsPath : std::string(), opts.id));
-  cgroups::CgroupRef cgroupRef{cgroupPath, "", TRY(cgroups::hostCgroupMode())};
+  cgroups::CgroupRef cgroupRef = TRY(cgroupRefFor(config, opts.id, rt.systemdCgroup));
+  const std::string& cgroupPath = cgroupRef.path;
   const LaunchPlan plan =
       TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
                                        ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
@@ -180,6 +196,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(cgroup->create());
   rollback.track(cgroup.get());
   record.cgroup.createdFrom = cgroup->createdFrom();
+  record.cgroup.madeSlice = cgroup->madeSlice();
   record.verifiedFree = true;
   TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   recordFd.reset();
@@ -224,6 +241,10 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.cgroupPath = cgroupPath;
   state.cgroupCreatedFrom = cgroup->createdFrom();
   state.cgroupMode = cgroups::cgroupModeName(cgroupRef.mode);
+  if (cgroupRef.driver == cgroups::CgroupDriver::kSystemd) {
+    state.cgroupDriver = cgroups::cgroupDriverName(cgroupRef.driver);
+    state.cgroupMadeSlice = cgroup->madeSlice();
+  }
   state.annotations = config.annotations;
   state.noNewKeyring = opts.noNewKeyring;
   state.noProcess = noProcess;

@@ -44,9 +44,9 @@ nlohmann::json featuresDocument() {
   nlohmann::json linux = {
       {"namespaces", namespaces.namespaces},
       {"capabilities", capabilities()},
-      // cgroupfs v2 and v1 (hybrid and legacy hosts); no systemd driver yet.
+      // cgroupfs v2 and v1 (hybrid and legacy hosts) and the systemd driver.
       {"cgroup",
-       {{"v1", true}, {"v2", true}, {"systemd", false}, {"systemdUser", false}, {"rdma", true}}},
+       {{"v1", true}, {"v2", true}, {"systemd", true}, {"systemdUser", false}, {"rdma", true}}},
       {"seccomp", seccompSection()},
       // Process labels are applied when the host enables the LSM (and
       // refused otherwise); SELinux mount labels are not supported.

@@ -5,14 +5,31 @@
 namespace sangja {
 namespace {
 
+using cgroups::CgroupDriver;
 using cgroups::CgroupMode;
 using cgroups::CgroupRef;
 
+CgroupRef ref(std::string path, std::string createdFrom, CgroupMode mode,
+              CgroupDriver driver = CgroupDriver::kCgroupfs, std::string madeSlice = "") {
+  CgroupRef r;
+  r.path = std::move(path);
+  r.createdFrom = std::move(createdFrom);
+  r.mode = mode;
+  r.driver = driver;
+  r.madeSlice = std::move(madeSlice);
+  return r;
+}
+
 TEST(CgroupRecord, RoundTrips) {
   for (const CgroupRecord& r :
-       {CgroupRecord{CgroupRef{"/sangja/c1", "", CgroupMode::kUnified}, false},
-        CgroupRecord{CgroupRef{"/a/b/c", "/a/b", CgroupMode::kHybrid}, true},
-        CgroupRecord{CgroupRef{"/a", "/a", CgroupMode::kLegacy}, false}}) {
+       {CgroupRecord{ref("/sangja/c1", "", CgroupMode::kUnified), false},
+        CgroupRecord{ref("/a/b/c", "/a/b", CgroupMode::kHybrid), true},
+        CgroupRecord{ref("/a", "/a", CgroupMode::kLegacy), false},
+        CgroupRecord{
+            ref("/system.slice/d-1.scope", "", CgroupMode::kUnified, CgroupDriver::kSystemd), true},
+        CgroupRecord{ref("/x.slice/d-1.scope", "/x.slice", CgroupMode::kHybrid,
+                         CgroupDriver::kSystemd, "x.slice"),
+                     false}}) {
     std::optional<CgroupRecord> back = parseCgroupRecord(formatCgroupRecord(r));
     ASSERT_TRUE(back.has_value()) << formatCgroupRecord(r);
     EXPECT_EQ(back->cgroup, r.cgroup);
@@ -23,7 +40,7 @@ TEST(CgroupRecord, RoundTrips) {
 // create rewrites the record in place: the verified text must be the
 // longer one, so nothing of the first is left after it.
 TEST(CgroupRecord, TheVerifiedRecordIsLonger) {
-  CgroupRecord first{CgroupRef{"/sangja/c1", "", CgroupMode::kLegacy}, false};
+  CgroupRecord first{ref("/sangja/c1", "", CgroupMode::kLegacy), false};
   CgroupRecord verified = first;
   verified.verifiedFree = true;
   EXPECT_GT(formatCgroupRecord(verified).size(), formatCgroupRecord(first).size());
@@ -43,11 +60,38 @@ TEST(CgroupRecord, AStateNamesItsCgroupAndMode) {
   state.cgroupMode = "hybrid";
   Result<CgroupRef> ref = cgroupRefOf(state);
   ASSERT_TRUE(ref.ok());
-  EXPECT_EQ(*ref, (CgroupRef{"/sangja/c1", "/sangja", CgroupMode::kHybrid}));
+  EXPECT_EQ(*ref, sangja::ref("/sangja/c1", "/sangja", CgroupMode::kHybrid));
   state.cgroupMode = "";  // written before the v1 driver
   EXPECT_EQ(cgroupRefOf(state)->mode, CgroupMode::kUnified);
   state.cgroupMode = "Hybrid";
   EXPECT_FALSE(cgroupRefOf(state).ok());
+}
+
+// Records written before the driver was recorded (three lines) are
+// cgroupfs's.
+TEST(CgroupRecord, AnOlderRecordIsTheCgroupfsDriver) {
+  std::optional<CgroupRecord> r = parseCgroupRecord("/sangja/c1\n/sangja\nhybrid\nfree\n");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->cgroup, ref("/sangja/c1", "/sangja", CgroupMode::kHybrid));
+  EXPECT_TRUE(r->verifiedFree);
+  EXPECT_FALSE(parseCgroupRecord("/a\n\nunified\nsystemd\n").has_value());  // torn
+  EXPECT_FALSE(parseCgroupRecord("/a\n\nunified\nsystemd2\n\n").has_value());
+}
+
+TEST(CgroupRecord, AStateNamesItsDriverAndSlice) {
+  spec::StoredState state;
+  state.cgroupPath = "/x.slice/d-1.scope";
+  state.cgroupMode = "unified";
+  state.cgroupDriver = "systemd";
+  state.cgroupMadeSlice = "x.slice";
+  EXPECT_EQ(*cgroupRefOf(state),
+            ref("/x.slice/d-1.scope", "", CgroupMode::kUnified, CgroupDriver::kSystemd, "x.slice"));
+  state.cgroupDriver = "";  // written before the systemd driver
+  EXPECT_EQ(cgroupRefOf(state)->driver, CgroupDriver::kCgroupfs);
+  state.cgroupDriver = "openrc";
+  Result<CgroupRef> bad = cgroupRefOf(state);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.error().message().find("cgroupDriver"), std::string::npos);
 }
 
 }  // namespace

@@ -2,7 +2,9 @@
 // container is this test process itself (a live pid with its start time),
 // recorded in a state directory under a temporary root.
 #include <gtest/gtest.h>
+
 #include <unistd.h>
+#include <functional>
 
 #include <memory>
 
@@ -42,13 +44,17 @@ class LifecycleCgroupTest : public ::testing::Test {
 
   // Rewrites c1's state with a different cgroupMode.
   void setCgroupMode(const std::string& mode) {
+    editState([&](spec::StoredState& s) { s.cgroupMode = mode; });
+  }
+
+  void editState(const std::function<void(spec::StoredState&)>& edit) {
     Result<StateStore> store = StateStore::open(rt_.root);
     ASSERT_TRUE(store.ok());
     Result<ContainerDir> dir = store->lookup("c1");
     ASSERT_TRUE(dir.ok()) << dir.error().message();
     Result<spec::StoredState> state = loadState(*dir);
     ASSERT_TRUE(state.ok());
-    state->cgroupMode = mode;
+    edit(*state);
     ASSERT_TRUE(dir->writeState(spec::toJson(*state)).ok());
   }
 
@@ -66,8 +72,23 @@ class LifecycleCgroupTest : public ::testing::Test {
 TEST_F(LifecycleCgroupTest, TheStatesCgroupIsOpened) {
   EXPECT_EQ(status(), ContainerStatus::kRunning);
   ASSERT_FALSE(cgroup_->opened.empty());
-  EXPECT_EQ(cgroup_->opened.back(),
-            (cgroups::CgroupRef{"/sangja/c1", "/sangja", cgroups::CgroupMode::kHybrid}));
+  const cgroups::CgroupRef& opened = cgroup_->opened.back();
+  EXPECT_EQ(opened.path, "/sangja/c1");
+  EXPECT_EQ(opened.createdFrom, "/sangja");
+  EXPECT_EQ(opened.mode, cgroups::CgroupMode::kHybrid);
+  EXPECT_EQ(opened.driver, cgroups::CgroupDriver::kCgroupfs);
+}
+
+// Every later command opens the scope systemd made with the systemd driver,
+// whatever its own flags say (clients pass --systemd-cgroup to all or none).
+TEST_F(LifecycleCgroupTest, TheRecordedDriverIsUsed) {
+  editState([](spec::StoredState& s) {
+    s.cgroupDriver = "systemd";
+    s.cgroupMadeSlice = "x.slice";
+  });
+  ASSERT_TRUE(pauseContainer(rt_, "c1").ok());
+  EXPECT_EQ(cgroup_->opened.back().driver, cgroups::CgroupDriver::kSystemd);
+  EXPECT_EQ(cgroup_->opened.back().madeSlice, "x.slice");
 }
 
 // The driver follows the mode create recorded, not the host's now.

@@ -196,8 +196,11 @@ TEST(SystemdProperties, AnAnyTypeRuleAllowsBothTypes) {
             UnitValue(DeviceAllowList{{"/dev/char/5:1", "r"}, {"/dev/block/5:1", "r"}}));
 }
 
-TEST(SystemdProperties, TheDefaultDevicesAreAlwaysListed) {
-  std::vector<UnitProperty> p = props(spec::Resources{});
+TEST(SystemdProperties, DeviceRulesBringTheDefaultDevices) {
+  EXPECT_FALSE(valueOf(props(spec::Resources{}), "DevicePolicy"));  // as the files' driver
+  spec::Resources r;
+  r.devices.emplace_back().allow = false;  // deny all
+  std::vector<UnitProperty> p = props(r);
   EXPECT_EQ(valueOf(p, "DevicePolicy"), UnitValue(std::string("strict")));
   auto allow = std::get<DeviceAllowList>(*valueOf(p, "DeviceAllow"));
   EXPECT_NE(std::find(allow.begin(), allow.end(),
