@@ -699,13 +699,15 @@ Bundle::~Bundle() {
 
 namespace {
 // Cgroup directories in any hierarchy under /sys/fs/cgroup (v2 and, for
-// runtimes that also use them, v1) whose name is one of ids or
-// "sangja-it-<id>" (the tests' own cgroupsPath), deepest first.
+// runtimes that also use them, v1) whose name is one of ids,
+// "sangja-it-<id>" (the tests' own cgroupsPath) or the scope systemd makes
+// for "slice:sangja-it:<id>", deepest first.
 std::vector<std::string> cgroupsNamed(const std::vector<std::string>& ids) {
   std::set<std::string> names;
   for (const auto& id : ids) {
     names.insert(id);
     names.insert("sangja-it-" + id);
+    names.insert("sangja-it-" + id + ".scope");
   }
   std::vector<std::string> found;
   std::error_code ec;
@@ -722,11 +724,15 @@ std::vector<std::string> cgroupsNamed(const std::vector<std::string>& ids) {
 }  // namespace
 
 void Bundle::cleanUp() {
+  if (cleaned_) return;  // called early by a test, then by the destructor
+  cleaned_ = true;
   std::vector<std::string> ids = extra_ids_;
   ids.insert(ids.begin(), id_);
   for (const auto& id : ids) {
-    Process p({runtimePath(), "--root", root_, "delete", "--force", id}, base_,
-              {"SANGJA_IT_TAG=" + id_});
+    std::vector<std::string> argv{runtimePath()};
+    argv.insert(argv.end(), globalFlags.begin(), globalFlags.end());
+    argv.insert(argv.end(), {"--root", root_, "delete", "--force", id});
+    Process p(argv, base_, {"SANGJA_IT_TAG=" + id_});
     p.wait(kQuickTimeout);
   }
 
@@ -780,7 +786,9 @@ RunResult Bundle::rt(const std::vector<std::string>& args, milliseconds timeout)
 }
 
 std::unique_ptr<Process> Bundle::spawn(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{runtimePath(), "--root", root_};
+  std::vector<std::string> argv{runtimePath()};
+  argv.insert(argv.end(), globalFlags.begin(), globalFlags.end());
+  argv.insert(argv.end(), {"--root", root_});
   argv.insert(argv.end(), args.begin(), args.end());
   return std::make_unique<Process>(argv, base_, std::vector<std::string>{"SANGJA_IT_TAG=" + id_});
 }

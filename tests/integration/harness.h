@@ -223,6 +223,9 @@ class Bundle {
 
   // Mutate, then write() (run/create/sh write it for you).
   nlohmann::json config = defaultConfig();
+  // Global flags for every runtime command of this bundle, the destructor's
+  // delete --force included ("--systemd-cgroup").
+  std::vector<std::string> globalFlags;
 
   const std::string& id() const { return id_; }
   const std::string& dir() const { return dir_; }         // the bundle
@@ -276,6 +279,7 @@ class Bundle {
   std::vector<std::string> extra_ids_;
   std::unique_ptr<Process> create_proc_;
   bool state_hung_ = false;
+  bool cleaned_ = false;
 };
 
 // `create` with b's config must fail cleanly: non-zero, a one-line error

@@ -2,10 +2,17 @@
 # The qemu guest with a pure cgroup v2 kernel, end to end (ctest: vm_smoke).
 #
 #   tests/vm/vm_smoke_test.sh [--cgroup legacy] SANGJA_BINARY INTEGRATION_TESTS_BINARY
+#   tests/vm/vm_smoke_test.sh --init systemd SANGJA_BINARY INTEGRATION_TESTS_BINARY
 #
 # With --cgroup legacy (ctest: vm_legacy_cgroups) the guest mounts cgroup v1
 # alone (run-in-guest.sh --cgroup legacy): step 1 checks those hierarchies
 # and step 3 runs the suites that drive cgroups, for sangja and then runc.
+#
+# With --init systemd (ctest: vm_systemd_cgroups) the guest boots with
+# systemd as pid 1, twice: unified cgroups, then systemd's hybrid layout.
+# Each time the container of step 2 runs with --systemd-cgroup (its scope
+# must be systemd's unit), and step 3 runs SystemdCgroupTest for sangja and
+# then runc; a skip there is a failure.
 #
 # Boots one guest (tests/vm/run-in-guest.sh) and, inside it, checks that
 #   1. /sys/fs/cgroup is cgroup2 and offers memory, cpu, pids, io and cpuset;
@@ -62,17 +69,24 @@ check_cgroup2_controllers() {
 run_one_container() {
   local work=/tmp/vm-smoke
   local root=$work/state id=vm-smoke
+  local flags=()
+  [[ $init_mode != systemd ]] || flags=(--systemd-cgroup)
   mkdir -p "$work"
 
   # create: the init is in its cgroup before start.
   local out=$work/create.out
-  if ! "$sangja" --root "$root" create --bundle "$bundle" "$id" >"$out" 2>&1; then
+  if ! "$sangja" "${flags[@]}" --root "$root" create --bundle "$bundle" "$id" >"$out" 2>&1; then
     fail "sangja create failed: $(cat "$out")"
     return
   fi
   local pid="" cgroup="" hierarchy=/sys/fs/cgroup entry='^0::'
   [[ $cgroup_mode == unified ]] || { hierarchy=/sys/fs/cgroup/memory entry='^[0-9]*:memory:'; }
-  pid=$("$sangja" --root "$root" state "$id" | jq -r .pid) || true
+  # systemd's scope for the default cgroupsPath (":sangja:ID").
+  if [[ $init_mode == systemd ]]; then
+    [[ $(systemctl show -p ActiveState --value sangja-$id.scope) == active ]] ||
+      fail "systemd has no active unit sangja-$id.scope"
+  fi
+  pid=$("$sangja" "${flags[@]}" --root "$root" state "$id" | jq -r .pid) || true
   [[ $pid =~ ^[1-9][0-9]*$ ]] && cgroup=$(sed -n "s/$entry//p" "/proc/$pid/cgroup")
   if [[ -z $pid ]]; then
     fail "sangja state gave no pid"
@@ -84,7 +98,7 @@ run_one_container() {
     say "ok: the container's cgroup is $hierarchy$cgroup"
   fi
 
-  "$sangja" --root "$root" start "$id" || fail "sangja start failed"
+  "$sangja" "${flags[@]}" --root "$root" start "$id" || fail "sangja start failed"
   # The container's stdout is the create call's (it inherited the file).
   local i
   for ((i = 0; i < 100; i++)); do
@@ -97,8 +111,11 @@ run_one_container() {
     fail "container output: '$(cat "$out")', expected 'hello from the guest'"
   fi
 
-  "$sangja" --root "$root" delete --force "$id" || fail "sangja delete --force failed"
+  "$sangja" "${flags[@]}" --root "$root" delete --force "$id" || fail "sangja delete --force failed"
   [[ -z $cgroup || ! -e $hierarchy$cgroup ]] || fail "cgroup $hierarchy$cgroup left behind"
+  if [[ $init_mode == systemd && $(systemctl show -p LoadState --value sangja-$id.scope) != not-found ]]; then
+    fail "unit sangja-$id.scope left behind"
+  fi
 }
 
 # Tests that need a v2 controller or a kernel feature skip on the hybrid host
@@ -125,6 +142,37 @@ run_integration_suite() {
   fi
 }
 
+# The systemd driver's tests, for sangja and then runc; none may skip (a
+# skip would mean systemd is not running, or a runtime's known gap, which
+# must then be named here).
+run_systemd_suite() {
+  local filter='SystemdCgroupTest.*:CliContractTest.Systemd*'
+  local runtime started xml=/tmp/vm-systemd-results.xml skipped
+  for runtime in "$sangja" /usr/sbin/runc; do
+    started=$SECONDS
+    say "running $integration_tests --gtest_filter=$filter with $runtime"
+    if SANGJA_RUNTIME=$runtime "$integration_tests" --gtest_brief=1 --gtest_filter="$filter" \
+      --gtest_output="xml:$xml"; then
+      say "ok: the systemd driver's tests passed ($cgroup_mode) with $runtime ($((SECONDS - started))s)"
+    else
+      fail "the systemd driver's tests failed ($cgroup_mode) with $runtime ($((SECONDS - started))s)"
+    fi
+    # Allowed skips: the "without systemd" case, and a peer's named gap
+    # ("runc limitation: ..."); any other means a test did not run.
+    skipped=$(awk '/<testcase /{match($0, /name="[^"]*"/); name=substr($0, RSTART + 6, RLENGTH - 7)}
+      /<skipped message="/ && !/limitation/ && !/systemd is running/ {print name}' "$xml") || true
+    [[ -z $skipped ]] || fail "skipped with systemd running ($runtime): $(echo $skipped)"
+  done
+}
+
+check_systemd() {
+  [[ $(cat /proc/1/comm) == systemd ]] || fail "pid 1 is $(cat /proc/1/comm), not systemd"
+  local state
+  state=$(systemctl is-system-running 2>&1) || true
+  say "systemd $(systemctl --version | sed -n '1s/^systemd \([0-9]*\).*/\1/p') is $state; cgroups: $cgroup_mode"
+  [[ -S /run/dbus/system_bus_socket ]] || fail "no system bus at /run/dbus/system_bus_socket"
+}
+
 # The suites that drive cgroups, on a legacy host, for sangja and then runc
 # (the reference: a test runc fails here is a wrong test).
 run_cgroup_suites() {
@@ -144,7 +192,11 @@ run_cgroup_suites() {
 }
 
 guest_main() {
-  if [[ $cgroup_mode == legacy ]]; then
+  if [[ $init_mode == systemd ]]; then
+    check_systemd
+    run_one_container
+    run_systemd_suite
+  elif [[ $cgroup_mode == legacy ]]; then
     check_v1_hierarchies
     run_one_container
     run_cgroup_suites
@@ -195,25 +247,35 @@ host_main() {
     { say "FAIL: examples/make-busybox-bundle.sh $bundle failed"; exit 1; }
   warm_integration_rootfs_cache
 
-  bash "$here/run-in-guest.sh" --timeout "$guest_timeout" --cgroup "$cgroup_mode" -- \
-    bash "$here/vm_smoke_test.sh" --cgroup "$cgroup_mode" --in-guest "$sangja" \
-    "$integration_tests" "$bundle" ||
-    status=$?
+  local modes=("$cgroup_mode")
+  [[ $init_mode != systemd ]] || modes=(unified hybrid)
+  local mode
+  for mode in "${modes[@]}"; do
+    bash "$here/run-in-guest.sh" --timeout "$guest_timeout" --init "$init_mode" --cgroup "$mode" -- \
+      bash "$here/vm_smoke_test.sh" --init "$init_mode" --cgroup "$mode" --in-guest "$sangja" \
+      "$integration_tests" "$bundle" ||
+      status=$?
+  done
   say "$((SECONDS - started))s in all, exit status $status"
   exit "$status"
 }
 
 usage() {
-  echo "usage: $0 [--cgroup legacy] SANGJA_BINARY INTEGRATION_TESTS_BINARY" >&2
+  echo "usage: $0 [--init systemd] [--cgroup legacy] SANGJA_BINARY INTEGRATION_TESTS_BINARY" >&2
   exit 2
 }
 
 cgroup_mode=unified
-if [[ ${1:-} == --cgroup ]]; then
-  cgroup_mode=${2:-}
-  [[ $cgroup_mode == unified || $cgroup_mode == legacy ]] || usage
+init_mode=shell
+while [[ ${1:-} == --init || ${1:-} == --cgroup ]]; do
+  case $1 in
+    --init) init_mode=${2:-} ;;
+    --cgroup) cgroup_mode=${2:-} ;;
+  esac
   shift 2
-fi
+done
+[[ $init_mode == shell || $init_mode == systemd ]] || usage
+[[ $cgroup_mode == unified || $cgroup_mode == legacy || $cgroup_mode == hybrid ]] || usage
 in_guest=0
 bundle=""
 if [[ ${1:-} == --in-guest ]]; then
