@@ -14,6 +14,7 @@
 #include "base/dir_stream.h"
 #include "base/file.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "cgroups/systemd_bus.h"
 #include "cgroups/systemd_properties.h"
@@ -140,6 +141,7 @@ class SystemdCgroup final : public CgroupManager {
   Status startScope(pid_t pid) const {
     SystemdBus& bus = *TRY(connected());
     if (!madeSlice_.empty()) {
+      trace::mark("systemd slice to make");
       TRY(bus.startTransientUnit(madeSlice_,
                                  {{"Description", std::string("sangja container slice")},
                                   {"DefaultDependencies", false}}));
@@ -159,6 +161,7 @@ class SystemdCgroup final : public CgroupManager {
       for (UnitProperty& p : TRY(unitProperties(*resources_))) props.push_back(std::move(p));
     }
     TRY(bus.startTransientUnit(scope_, props));
+    trace::mark("systemd scope started");
     awaitingInit_ = false;
     // v1: systemd placed the init only in the hierarchies it manages.
     if (mode_ != CgroupMode::kUnified) TRY(files_->attach(pid, ""));

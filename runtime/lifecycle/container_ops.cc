@@ -181,7 +181,11 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
 
 // The cgroup a create killed half-way recorded: once verified free, all in
 // it is that create's (the init, if it has not noticed yet that its creator
-// died) and is killed; before that it is only removed if empty.
+// died) and is killed, and what create made is removed even when the cgroup
+// itself is gone (systemd drops a scope whose last process exited, not the
+// slice made for it). Before that, a cgroupfs cgroup is only removed if
+// empty, and a systemd unit of that name is never touched: it may be
+// somebody else's.
 Status destroyRecordedCgroup(const ContainerDir& dir, const cgroups::CgroupOpener& openCgroup) {
   Result<std::string> text = dir.readEntry(kCgroupRecord);
   if (!text.ok() && text.error().code() == ENOENT) return {};  // killed before the cgroup
@@ -189,13 +193,19 @@ Status destroyRecordedCgroup(const ContainerDir& dir, const cgroups::CgroupOpene
   if (!record) return {};  // killed while writing it: the cgroup was not made yet
   auto cgroup = TRY(openCgroup(record->cgroup));
   Result<std::vector<pid_t>> pids = cgroup->pids();
-  if (!pids.ok()) return pids.error().code() == ENOENT ? Status{} : Status(pids.error());
-  if (!record->verifiedFree && !pids->empty()) {
-    log::warning("cgroup " + record->cgroup.path +
-                 " holds processes that are not the container's: left");
-    return {};
+  bool gone = !pids.ok() && pids.error().code() == ENOENT;
+  if (!pids.ok() && !gone) return pids.error();
+  if (!record->verifiedFree) {
+    bool systemd = record->cgroup.driver == cgroups::CgroupDriver::kSystemd;
+    if (gone || systemd) return {};
+    if (!pids->empty()) {
+      log::warning("cgroup " + record->cgroup.path +
+                   " holds processes that are not the container's: left");
+      return {};
+    }
+  } else if (!gone && !pids->empty()) {
+    TRY(cgroup->signalAll(SIGKILL));
   }
-  if (!pids->empty()) TRY(cgroup->signalAll(SIGKILL));
   return cgroup->destroy();
 }
 

@@ -4,6 +4,8 @@
 // succeed and leave nothing: no state, no cgroup, no mount, no process; and
 // an init whose create died before recording it must not outlive it. The
 // phases are read from a traced run, so a new mark is covered at once.
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -29,9 +31,10 @@ class FaultTest : public ContainerTest {
   // `sangja-faulty --root R args...`, killed at phase ("" = never), traced.
   RunResult faulty(const std::vector<std::string>& args, const std::string& phase) {
     std::vector<std::string> argv = enter_;
-    argv.insert(argv.end(),
-                {"env", "SANGJA_TRACE=1", "SANGJA_IT_TAG=" + b.tag(), "SANGJA_FAULT_AT=" + phase,
-                 SANGJA_FAULTY_BINARY, "--root", b.stateRoot()});
+    argv.insert(argv.end(), {"env", "SANGJA_TRACE=1", "SANGJA_IT_TAG=" + b.tag(),
+                             "SANGJA_FAULT_AT=" + phase, SANGJA_FAULTY_BINARY});
+    argv.insert(argv.end(), b.globalFlags.begin(), b.globalFlags.end());
+    argv.insert(argv.end(), {"--root", b.stateRoot()});
     argv.insert(argv.end(), args.begin(), args.end());
     return runCommand(argv);
   }
@@ -40,7 +43,9 @@ class FaultTest : public ContainerTest {
   RunResult rt(const std::vector<std::string>& args) {
     if (enter_.empty()) return b.rt(args, kQuickTimeout);
     std::vector<std::string> argv = enter_;
-    argv.insert(argv.end(), {runtimePath(), "--root", b.stateRoot()});
+    argv.push_back(runtimePath());
+    argv.insert(argv.end(), b.globalFlags.begin(), b.globalFlags.end());
+    argv.insert(argv.end(), {"--root", b.stateRoot()});
     argv.insert(argv.end(), args.begin(), args.end());
     return runCommand(argv, kQuickTimeout);
   }
@@ -162,6 +167,31 @@ TEST_F(FaultTest, CreateKilledAtEachPhaseLeavesNothing) {
   // The ids are free again.
   RunResult again = b.create();
   EXPECT_TRUE(again.ok()) << again;
+}
+
+// Under --systemd-cgroup (where systemd runs: the systemd guest), in a slice
+// that does not exist yet: wherever create dies, delete --force stops the
+// scope and the slice, and systemd has no unit of the container left.
+TEST_F(FaultTest, CreateUnderSystemdKilledAtEachPhaseLeavesNothing) {
+  if (::access("/run/systemd/system", F_OK) != 0) {
+    GTEST_SKIP() << "NOT FOR THIS HOST: systemd is not running here; this runs in the systemd "
+                    "guest (ctest vm_systemd_cgroups)";
+  }
+  b.globalFlags = {"--systemd-cgroup"};
+  std::string slice = "sjfault" + std::to_string(::getpid()) + ".slice";
+  killAtEachPhase(
+      "create under systemd",
+      [&](const std::string& id) {
+        b.config["linux"]["cgroupsPath"] = slice + ":sangja-it:" + id;
+        b.write();
+      },
+      [&](const std::string& id) {
+        return std::vector<std::string>{"create", "--bundle", b.dir(), id};
+      },
+      8);
+  RunResult units = runCommand({"systemctl", "list-units", "--all", "--plain", "--no-legend"});
+  EXPECT_FALSE(contains(units.out, b.id())) << units.out;
+  EXPECT_FALSE(contains(units.out, slice)) << units.out;
 }
 
 // Without a mount namespace of its own the container's mounts are made in

@@ -19,6 +19,7 @@ struct FakeCgroup {
   nlohmann::ordered_json stats = nlohmann::ordered_json::object();
   uint64_t oomKills = 0;
   std::vector<pid_t> pids;
+  bool gone = false;  // the cgroup no longer exists: pids() is ENOENT
   // What it was asked.
   std::vector<cgroups::CgroupRef> opened;
   std::vector<std::pair<spec::Resources, bool>> applied;  // resources, forUpdate
@@ -48,7 +49,10 @@ class FakeCgroupManager final : public cgroups::CgroupManager {
     state_->attached.emplace_back(pid, std::string(sub));
     return {};
   }
-  Result<std::vector<pid_t>> pids() const override { return state_->pids; }
+  Result<std::vector<pid_t>> pids() const override {
+    if (state_->gone) return Error::invalid("cgroup " + path_ + ": gone", ENOENT);
+    return state_->pids;
+  }
   Status signalAll(int sig) const override {
     state_->signals.push_back(sig);
     return {};

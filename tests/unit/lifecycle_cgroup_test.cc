@@ -6,8 +6,10 @@
 #include <unistd.h>
 #include <functional>
 
+#include <csignal>
 #include <memory>
 
+#include "runtime/lifecycle/cgroup_record.h"
 #include "runtime/lifecycle/container.h"
 #include "runtime/lifecycle/opened_container.h"
 #include "runtime/lifecycle/state_store.h"
@@ -157,6 +159,78 @@ TEST_F(LifecycleCgroupTest, StatsAndPidsAreTheManagers) {
   Result<std::vector<int>> pids = containerPids(rt_, "c1");
   ASSERT_TRUE(pids.ok()) << pids.error().message();
   EXPECT_EQ(*pids, (std::vector<int>{11, 12}));
+}
+
+// delete --force of a container whose create was killed before the state:
+// only the cgroup record is left.
+class HalfMadeContainerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rt_.root = tmp_.sub("state");
+    rt_.openCgroup = testutil::fakeOpener(cgroup_);
+  }
+
+  // A container directory holding only a cgroup record.
+  void recordOnly(cgroups::CgroupDriver driver, bool verifiedFree) {
+    Result<StateStore> store = StateStore::open(rt_.root);
+    ASSERT_TRUE(store.ok());
+    Result<ContainerDir> dir = store->create("c1");
+    ASSERT_TRUE(dir.ok());
+    CgroupRecord record;
+    record.cgroup.path = "/x.slice/sangja-c1.scope";
+    record.cgroup.createdFrom = "/x.slice";
+    record.cgroup.driver = driver;
+    record.cgroup.madeSlice = driver == cgroups::CgroupDriver::kSystemd ? "x.slice" : "";
+    record.verifiedFree = verifiedFree;
+    Result<UniqueFd> fd = dir->createEntry(kCgroupRecord);
+    ASSERT_TRUE(fd.ok());
+    ASSERT_TRUE(dir->rewriteEntry(fd->get(), formatCgroupRecord(record), kCgroupRecord).ok());
+  }
+
+  testutil::TempDir tmp_;
+  std::shared_ptr<FakeCgroup> cgroup_ = std::make_shared<FakeCgroup>();
+  RuntimeOptions rt_;
+};
+
+// systemd drops a scope when its last process exits (the init, once its
+// creator died), but not the slice made for it: that is still removed.
+TEST_F(HalfMadeContainerTest, AVerifiedCgroupThatIsGoneIsStillDestroyed) {
+  recordOnly(cgroups::CgroupDriver::kSystemd, true);
+  cgroup_->gone = true;
+  ASSERT_TRUE(deleteContainer(rt_, "c1", true).ok());
+  EXPECT_EQ(cgroup_->destroyed, 1);
+  EXPECT_EQ(cgroup_->opened.back().madeSlice, "x.slice");
+}
+
+TEST_F(HalfMadeContainerTest, AVerifiedCgroupIsKilledAndDestroyed) {
+  recordOnly(cgroups::CgroupDriver::kCgroupfs, true);
+  cgroup_->pids = {424242};
+  ASSERT_TRUE(deleteContainer(rt_, "c1", true).ok());
+  EXPECT_EQ(cgroup_->signals, std::vector<int>{SIGKILL});
+  EXPECT_EQ(cgroup_->destroyed, 1);
+}
+
+// Before create verified it, the cgroup (or the unit) may be somebody
+// else's: a systemd unit of that name is never touched, a cgroupfs cgroup
+// only removed when empty.
+TEST_F(HalfMadeContainerTest, AnUnverifiedCgroupIsLeftToItsOwner) {
+  recordOnly(cgroups::CgroupDriver::kSystemd, false);
+  ASSERT_TRUE(deleteContainer(rt_, "c1", true).ok());
+  EXPECT_EQ(cgroup_->destroyed, 0);
+}
+
+TEST_F(HalfMadeContainerTest, AnUnverifiedCgroupfsCgroupGoesOnlyWhenEmpty) {
+  recordOnly(cgroups::CgroupDriver::kCgroupfs, false);
+  cgroup_->pids = {424242};
+  ASSERT_TRUE(deleteContainer(rt_, "c1", true).ok());
+  EXPECT_EQ(cgroup_->destroyed, 0);
+  EXPECT_TRUE(cgroup_->signals.empty());
+}
+
+TEST_F(HalfMadeContainerTest, AnUnverifiedEmptyCgroupfsCgroupIsRemoved) {
+  recordOnly(cgroups::CgroupDriver::kCgroupfs, false);
+  ASSERT_TRUE(deleteContainer(rt_, "c1", true).ok());
+  EXPECT_EQ(cgroup_->destroyed, 1);
 }
 
 }  // namespace
