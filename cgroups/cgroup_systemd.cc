@@ -69,7 +69,12 @@ class SystemdCgroup final : public CgroupManager {
           "cgroup " + path() + ": systemd already has a unit " + scope_ + " (not this container's)",
           EBUSY);
     }
-    if (slice_ != kRootSlice && !TRY(bus.unitLoaded(slice_))) madeSlice_ = slice_;
+    // A slice neither loaded nor defined by a unit file is made for the
+    // container (and removed with it); one with a file (machine.slice before
+    // anything started it) is the host's and is started by the scope.
+    if (slice_ != kRootSlice && !TRY(bus.unitLoaded(slice_)) && !bus.unitFileExists(slice_)) {
+      madeSlice_ = slice_;
+    }
     // The directories systemd does not make (v1 hierarchies of controllers it
     // does not manage), and the check that none holds somebody's processes.
     TRY(files_->create());
@@ -142,9 +147,16 @@ class SystemdCgroup final : public CgroupManager {
     SystemdBus& bus = *TRY(connected());
     if (!madeSlice_.empty()) {
       trace::mark("systemd slice to make");
-      TRY(bus.startTransientUnit(madeSlice_,
-                                 {{"Description", std::string("sangja container slice")},
-                                  {"DefaultDependencies", false}}));
+      Status made = bus.startTransientUnit(
+          madeSlice_,
+          {{"Description", std::string("sangja container slice")}, {"DefaultDependencies", false}});
+      // Somebody made it meanwhile: theirs, not ours to stop.
+      if (!made.ok() && made.error().code() == EEXIST) {
+        log::debug("systemd: " + madeSlice_ + " appeared meanwhile; not ours");
+        madeSlice_.clear();
+      } else if (!made.ok()) {
+        return made;
+      }
     }
     std::vector<UnitProperty> props = {
         {"Description", "sangja container " + scope_},
@@ -183,7 +195,7 @@ class SystemdCgroup final : public CgroupManager {
   CgroupMode mode_;
   std::string slice_;
   std::string scope_;
-  std::string madeSlice_;
+  mutable std::string madeSlice_;  // cleared if somebody makes it first
   mutable std::optional<SystemdBus> bus_;
   mutable bool awaitingInit_ = false;
   mutable std::optional<spec::Resources> resources_;

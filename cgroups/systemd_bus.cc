@@ -19,6 +19,7 @@ constexpr const char* kDestination = "org.freedesktop.systemd1";
 constexpr const char* kManagerPath = "/org/freedesktop/systemd1";
 constexpr const char* kManager = "org.freedesktop.systemd1.Manager";
 constexpr const char* kNoSuchUnit = "org.freedesktop.systemd1.NoSuchUnit";
+constexpr const char* kUnitExists = "org.freedesktop.systemd1.UnitExists";
 // How long a unit's job may take (runc waits 30 s too); a method call's own
 // timeout is sd-bus's default (25 s).
 constexpr int64_t kJobTimeoutNs = 30'000'000'000;
@@ -245,6 +246,9 @@ struct SystemdBus::Impl {
     r = sd.call(bus, call.get(), 0, error.get(), reply.out());
     if (r < 0) {
       if (props == nullptr && error.is(kNoSuchUnit)) return {};  // stopping: gone already
+      if (props != nullptr && error.is(kUnitExists)) {
+        return Error::invalid(error.toError(what, r).message(), EEXIST);
+      }
       return error.toError(what, r);
     }
     const char* job = nullptr;
@@ -288,6 +292,14 @@ Result<bool> SystemdBus::unitLoaded(const std::string& unit) {
   if (r >= 0) return true;
   if (error.is(kNoSuchUnit)) return false;
   return error.toError("systemd: looking up " + unit, r);
+}
+
+bool SystemdBus::unitFileExists(const std::string& unit) {
+  const SdBus& sd = impl_->sd;
+  BusError error(sd);
+  Message reply(sd);
+  return sd.callMethod(impl_->bus, kDestination, kManagerPath, kManager, "GetUnitFileState",
+                       error.get(), reply.out(), "s", unit.c_str()) >= 0;
 }
 
 Status SystemdBus::startTransientUnit(const std::string& unit,

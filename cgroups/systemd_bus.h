@@ -30,8 +30,12 @@ class SystemdBus {
 
   // Whether systemd has the unit loaded (GetUnit); false for "no such unit".
   [[nodiscard]] Result<bool> unitLoaded(const std::string& unit);
+  // Whether a unit file defines it (GetUnitFileState answers), loaded or
+  // not: such a unit is the host's, never made transient.
+  [[nodiscard]] bool unitFileExists(const std::string& unit);
   // StartTransientUnit in "fail" mode, then waits for its job to finish;
   // anything but "done" is an error naming the unit and the job's result.
+  // A unit that exists meanwhile (loaded, or with a unit file) is EEXIST.
   [[nodiscard]] Status startTransientUnit(const std::string& unit,
                                           const std::vector<UnitProperty>& props);
   // SetUnitProperties, runtime only (nothing written under /etc).

@@ -237,6 +237,29 @@ TEST_F(SystemdCgroupTest, AMissingSliceIsMadeAndRemoved) {
   checkSliceDirsOutsideSystemd(slice);
 }
 
+// A slice a unit file defines but nothing has started yet (machine.slice on
+// a fresh host, where Podman puts its containers) is the host's: the scope
+// starts it, and delete does not stop it.
+TEST_F(SystemdCgroupTest, ASliceWithAUnitFileIsTheHosts) {
+  std::string name = b.id();
+  std::replace(name.begin(), name.end(), '-', '_');
+  std::string slice = "sjfile_" + name + ".slice";
+  std::string unitFile = "/run/systemd/system/" + slice;
+  writeFile(unitFile, "[Unit]\nDescription=a host slice of the test\n");
+  ASSERT_TRUE(runCommand({"systemctl", "daemon-reload"}, kTimeout).ok());
+  ASSERT_TRUE(unitsContaining(slice).empty()) << "the slice must not be loaded yet";
+  b.config["linux"]["cgroupsPath"] = slice + ":sangja-it:" + b.id();
+  RunResult r = startSleeper();
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(unitProperty(slice, "ActiveState"), "active");
+  EXPECT_TRUE(b.del(true).ok());
+  EXPECT_EQ(unitProperty(slice, "ActiveState"), "active") << "the host's slice was stopped";
+  runCommand({"systemctl", "stop", slice}, kQuickTimeout);
+  ::unlink(unitFile.c_str());
+  runCommand({"systemctl", "daemon-reload"}, kTimeout);
+  checkSliceDirsOutsideSystemd(slice);
+}
+
 // Device rules reach systemd as a strict policy, and hold in the container:
 // loop0 (b 7:0) may be read, loop1 (b 7:1) may not. (The default devices,
 // /dev/zero and the like, are allowed after the config's rules by both
