@@ -4,7 +4,7 @@
 # shim) or podman 4.3 (through conmon) drive a runtime with runc's CLI, the
 # same scenarios for two runtimes:
 #
-#   tests/e2e/client_e2e_test.sh [--vm] docker|podman SANGJA [REFERENCE_RUNC]
+#   tests/e2e/client_e2e_test.sh [--vm|--vm-shell] docker|podman SANGJA [REFERENCE_RUNC]
 #
 # REFERENCE_RUNC (default /usr/sbin/runc) runs first and must pass every
 # scenario: it shows that the scenarios test something. Then SANGJA runs them.
@@ -87,7 +87,21 @@
 # are unset; the test checks podman info reports the stock files.
 #
 # --vm: builds the image here, then runs the same script in the qemu guest
-# (tests/vm/run-in-guest.sh; pure cgroup v2).
+# (tests/vm/run-in-guest.sh; pure cgroup v2) booted with systemd as pid 1
+# (--init systemd), where the client uses its systemd cgroup driver as on a
+# systemd host: dockerd --exec-opt native.cgroupdriver=systemd (containers
+# in system.slice:docker:ID), podman --cgroup-manager systemd (machine.slice:
+# libpod:ID, conmon in its own scope), both with their default parents, and
+# both pass --systemd-cgroup to the runtime. There the scenarios also check
+# systemd's side: detach (the container's scope, from /proc/PID/cgroup, is
+# active with Delegate=yes; podman's stock pids limit is its TasksMax),
+# update (CPUQuotaPerSecUSec=250ms on the scope), rm (no unit of it left),
+# clean (no scope or slice of the runtime's containers left: one that runc
+# leaves is named as runc's gap, not a failure; a slice with a unit file is
+# the host's). The private namespaces
+# there have no pid namespace (systemd takes the runtime's pids as its own)
+# and keep the guest's /run/systemd and /run/dbus. --vm-shell: the
+# shell-init guest, with the cgroupfs drivers and the tag's cgroup parent.
 #
 # Single quotes around $... are the container's shell's or a Go template's.
 # shellcheck disable=SC2016
@@ -96,6 +110,8 @@ set -uo pipefail
 self=$(readlink -f "${BASH_SOURCE[0]}")
 here=$(dirname "$self")
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$here/lib.sh"
 
 readonly image_ref=sangja.test/e2e/busybox:latest
 readonly docker_bin=/usr/bin/docker
@@ -109,7 +125,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 [--vm] docker|podman SANGJA [REFERENCE_RUNC]" >&2
+  echo "usage: $0 [--vm|--vm-shell] docker|podman SANGJA [REFERENCE_RUNC]" >&2
   exit 2
 }
 
@@ -125,6 +141,8 @@ v2_host=0
 run_resources=1
 daemon_pid=""
 sock=$run_dir/docker.sock
+# 1: the clients use their systemd cgroup driver (--vm's guest).
+systemd=${SANGJA_E2E_SYSTEMD:-0}
 
 # cl ARGS: the client, on our private daemon or roots, for the current runtime.
 cl() {
@@ -143,6 +161,16 @@ cl() {
 timeout_opts=(-k 5)
 
 podman_global=()
+
+# Podman's global flags: its roots, and the cgroup manager and events
+# backend this host has.
+set_podman_global() {
+  local manager=cgroupfs
+  ((systemd)) && manager=systemd
+  podman_global=(--root "$run_dir/podman/root" --runroot "$run_dir/podman/runroot"
+    --network-config-dir "$run_dir/podman/net" --cgroup-manager "$manager" --events-backend file
+    --log-level "${podman_log_level:-warn}")
+}
 
 # run flags every container of the current runtime gets.
 run_flags=()
@@ -166,18 +194,22 @@ start_dockerd() {
   # An empty daemon.json of our own: the host's /etc/docker/daemon.json, if
   # any, does not apply.
   echo '{}' >"$run_dir/daemon.json"
+  # systemd: the driver wants a slice as the parent; the default one
+  # (system.slice) is what a systemd host has.
+  local cgroup_opts=(--cgroup-parent "/$tag")
+  ((systemd)) && cgroup_opts=(--exec-opt native.cgroupdriver=systemd)
   dockerd --config-file "$run_dir/daemon.json" \
     --data-root "$run_dir/docker/data" --exec-root "$run_dir/docker/exec" \
     -H "unix://$sock" --pidfile "$run_dir/docker.pid" \
     --bridge=none --iptables=false --ip6tables=false --ip-masq=false --userland-proxy=false \
-    --cgroup-parent "/$tag" --containerd-namespace "$tag" --containerd-plugins-namespace "$tag-plugins" \
+    "${cgroup_opts[@]}" --containerd-namespace "$tag" --containerd-plugins-namespace "$tag-plugins" \
     --add-runtime "reference=$reference" --add-runtime "sangja=$sangja" \
     --log-level debug >"$run_dir/daemon.log" 2>&1 &
   daemon_pid=$!
   local i started=$SECONDS
   for ((i = 0; i < cl_timeout * 10; i++)); do
     if DOCKER_CONFIG=$run_dir/docker-config "$docker_bin" -H "unix://$sock" version >/dev/null 2>&1; then
-      say "dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) up in $((SECONDS - started))s (pid $daemon_pid), cgroup parent /$tag, runtimes: $(cl info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')"
+      say "dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) up in $((SECONDS - started))s (pid $daemon_pid), cgroup driver $(cl info --format '{{.CgroupDriver}}'), $( ((systemd)) && echo "default parent" || echo "cgroup parent /$tag"), runtimes: $(cl info --format '{{range $k, $v := .Runtimes}}{{$k}} {{end}}')"
       return 0
     fi
     kill -0 "$daemon_pid" 2>/dev/null || break
@@ -190,9 +222,7 @@ start_dockerd() {
 setup_podman() {
   # Stock configuration: no overriding file from the environment.
   unset CONTAINERS_CONF CONTAINERS_STORAGE_CONF CONTAINERS_REGISTRIES_CONF CONTAINERS_POLICY_JSON
-  podman_global=(--root "$run_dir/podman/root" --runroot "$run_dir/podman/runroot"
-    --network-config-dir "$run_dir/podman/net" --cgroup-manager cgroupfs --events-backend file
-    --log-level "${podman_log_level:-warn}")
+  set_podman_global
   mkdir -p "$run_dir/podman"
   local info
   runtime=$reference
@@ -204,8 +234,9 @@ setup_podman() {
     die "podman does not use the stock storage.conf: $info"
   [[ $seccomp == /usr/share/containers/seccomp.json ]] ||
     die "podman's seccomp profile is not the stock one: $info"
-  [[ $manager == cgroupfs && $graph == "$run_dir/podman/root" ]] || die "podman info: $info"
-  say "podman $(podman --version | awk '{print $3}'), stock config ($conf, $seccomp), root $graph, cgroup parent /$tag"
+  [[ $manager == "$( ((systemd)) && echo systemd || echo cgroupfs)" && $graph == "$run_dir/podman/root" ]] ||
+    die "podman info: $info"
+  say "podman $(podman --version | awk '{print $3}'), stock config ($conf, $seccomp), root $graph, cgroup manager $manager$( ((systemd)) || echo ", cgroup parent /$tag")"
 }
 
 show_daemon_log() {
@@ -361,9 +392,40 @@ wait_state() {
 }
 
 # The cgroup directories (any hierarchy) of a container: the last component
-# of the path is its full id (docker, podman's libpod-ID).
+# of the path is its full id (docker, podman's libpod-ID); with systemd its
+# scopes (docker-ID.scope, libpod-ID.scope, libpod-conmon-ID.scope) too.
 container_cgroups() {
-  find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*/$tag/*$1*" 2>/dev/null
+  if ((systemd)); then
+    find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name "*$1*" 2>/dev/null
+    units | grep -F "$1"
+  else
+    find /sys/fs/cgroup -mindepth 2 -maxdepth 4 -type d -path "*/$tag/*$1*" 2>/dev/null
+  fi
+}
+
+# The scopes and slices systemd has loaded.
+units() {
+  systemctl list-units --all --plain --no-legend --type=scope,slice 2>/dev/null | awk '{print $1}' | sort
+}
+
+# check_scope NAME [PROPERTY=VALUE...]: container NAME's process is in a
+# scope systemd made for it (the unit its cgroup names, after the client's
+# cgroupsPath: docker-ID.scope, libpod-ID.scope), active, with
+# Delegate=yes, and these properties.
+check_scope() {
+  local name=$1 pid id cg unit
+  shift
+  pid=$(pid_of "$name")
+  id=$(cl inspect -f '{{.Id}}' "$name")
+  cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup" 2>/dev/null)
+  unit=${cg##*/}
+  [[ $unit == "$client-$id.scope" || $unit == "libpod-$id.scope" ]] ||
+    bad "pid $pid of $name is in cgroup '$cg', not in a scope of its id" || return 1
+  local want got props=ActiveState,Delegate p
+  for p; do props+=,${p%%=*}; done
+  want=$(printf '%s\n' ActiveState=active Delegate=yes "$@" | sort)
+  got=$(systemctl show -p "$props" "$unit" 2>&1 | sort)
+  [[ $got == "$want" ]] || bad "systemctl show $unit: '$(oneline "$got")', expected '$(oneline "$want")'"
 }
 
 # The container's own cgroup file, read from inside: cgroup v2 (its own
@@ -417,6 +479,9 @@ scenario_detach() {
     rt=$(cl inspect -f '{{.OCIRuntime}}' "$name")
     [[ $rt == "$runtime" || $rt == "$(basename "$runtime")" ]] || bad "podman inspect: runtime '$rt', expected $runtime"
   fi
+  ((systemd)) || return 0
+  # podman's stock pids_limit goes on as the scope's TasksMax.
+  if [[ $client == podman ]]; then check_scope "$name" TasksMax=2048; else check_scope "$name"; fi
 }
 
 scenario_exec() {
@@ -478,6 +543,8 @@ scenario_update() {
   run_cl out err rc -- exec "$detached" sh -c "$(cg_read cpu.max cpu/cpu.cfs_quota_us cpu,cpuacct/cpu.cfs_quota_us)"
   [[ $out == 25000 || $out == "25000 100000" ]] ||
     bad "after update --cpus 0.25 the container's cpu quota reads '$(oneline "$out")' (exit $rc, $(oneline "$err")), expected 25000"
+  ((!systemd)) || check_scope "$detached" CPUQuotaPerSecUSec=250ms
+  [[ -z $problem ]]
 }
 
 # The client reads the container's cgroup itself: its figures are the
@@ -624,13 +691,38 @@ scenario_clean() {
   [[ -z $left ]] || bad "containers left: $(oneline "$left")"
   left=$(comm -13 <(echo "$mounts_before") <(mount_points))
   [[ -z $left ]] || bad "mounts left: $(oneline "$left")"
-  left=$(find /sys/fs/cgroup -mindepth 3 -maxdepth 4 -type d -path "*/$tag/*" 2>/dev/null | grep -v '/conmon$')
-  [[ -z $left ]] || bad "cgroups left under /$tag: $(oneline "$left")"
+  if ((!systemd)); then
+    left=$(find /sys/fs/cgroup -mindepth 3 -maxdepth 4 -type d -path "*/$tag/*" 2>/dev/null | grep -v '/conmon$')
+    [[ -z $left ]] || bad "cgroups left under /$tag: $(oneline "$left")"
+    return 0
+  fi
+  # The units that came with this runtime's containers: a scope left is a
+  # failure. A slice with a unit file (podman's machine.slice) is the
+  # host's, started for the scopes' Slice= and left as systemd leaves it;
+  # one without (made for a missing Slice=) that runc leaves is runc's gap,
+  # noted, where sangja must stop what it made.
+  left=$(comm -13 <(echo "$units_before") <(units))
+  local scopes slices="" u
+  scopes=$(grep '\.scope$' <<<"$left")
+  [[ -z $scopes ]] || bad "systemd scopes left: $(oneline "$scopes")"
+  for u in $(grep -v '\.scope$' <<<"$left"); do
+    if [[ -n $(systemctl show -p FragmentPath --value "$u") ]]; then
+      say "$label: $u (the host's, $(systemctl show -p ActiveState --value "$u")) started by its containers"
+    else
+      slices+=" $u"
+    fi
+  done
+  if [[ -n $slices && $label == reference ]]; then
+    say "$label: NOTE: runc gap: systemd units left after its containers:$slices"
+  elif [[ -n $slices ]]; then
+    bad "systemd units left:$slices"
+  fi
   return 0
 }
 
 mount_points() { awk '{print $5}' /proc/self/mountinfo | sort; }
 mounts_before="" # before the current runtime's first container
+units_before=""  # systemd's scopes and slices, then
 
 # Removes whatever a failed scenario left, so the next runtime starts clean.
 force_cleanup() {
@@ -645,9 +737,12 @@ run_runtime() {
   runtime=$2
   say "--- $label: $runtime ---"
   mounts_before=$(mount_points)
+  ((!systemd)) || units_before=$(units)
   run_flags=()
   if [[ $client == docker ]]; then
     run_flags=(--runtime "$label")
+  elif ((systemd)); then
+    run_flags=(--network none) # the stock parent, machine.slice
   else
     run_flags=(--cgroup-parent "/$tag" --network none)
   fi
@@ -705,7 +800,7 @@ summarize() {
 
 # Runs as pid 1 of a private pid namespace with private mount and network namespaces.
 inner_main() {
-  mount -t tmpfs -o mode=0755 tmpfs /run || die "cannot mount a tmpfs on /run in the private namespace"
+  e2e_fresh_run "$systemd"
   mkdir -p "$run_dir/tmp" "$run_dir/home"
   shield_host_dirs
   # Temporary files (podman load's copy) and the clients' per-user state
@@ -713,7 +808,9 @@ inner_main() {
   export TMPDIR=$run_dir/tmp HOME=$run_dir/home
   ip link set lo up 2>/dev/null
   [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && v2_host=1
-  if ((v2_host)); then
+  if ((systemd)); then
+    say "cgroups: v2 only, the client's systemd cgroup driver (--systemd-cgroup for the runtimes)"
+  elif ((v2_host)); then
     say "cgroups: v2 only; cgroup parent /$tag"
   else
     cl_timeout=60
@@ -748,6 +845,7 @@ inner_main() {
   exit "$status"
 }
 
+
 # --- outside: image, namespaces, host checks -----------------------------------------
 
 work=""
@@ -763,8 +861,11 @@ host_snapshot() {
   echo "== /dev/null"
   stat -c '%F %t:%T %a' /dev/null
   echo "== cgroups"
+  # systemd's slices are its own (scenario_clean checks its units).
+  local slices="|machine.slice|system.slice"
+  ((systemd)) && slices=""
   find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d 2>/dev/null |
-    grep -E "/($tag|docker|libpod_parent|machine.slice|system.slice|conmon|libpod-)" | sort
+    grep -E "/($tag|docker|libpod_parent$slices|conmon|libpod-)" | sort
   echo "== client state"
   local d
   for d in /etc/docker /etc/containers /etc/cni /var/lib/docker /var/lib/containers \
@@ -806,11 +907,11 @@ outer_cleanup() {
 }
 
 outer_main() {
-  local vm=0
-  if [[ ${1:-} == --vm ]]; then
-    vm=1
-    shift
-  fi
+  local vm=0 guest_init=()
+  case ${1:-} in
+    --vm) vm=1 guest_init=(--init systemd --cgroup unified); shift ;;
+    --vm-shell) vm=1; shift ;;
+  esac
   (($# == 2 || $# == 3)) || usage
   client=$1
   [[ $client == docker || $client == podman ]] || usage
@@ -848,7 +949,8 @@ outer_main() {
   local before status=0
   before=$(host_snapshot)
   if ((vm)); then
-    SANGJA_E2E_IMAGE=$image_tar bash "$top/tests/vm/run-in-guest.sh" --timeout "${SANGJA_E2E_VM_TIMEOUT:-1500}" -- \
+    SANGJA_E2E_SYSTEMD=$((${#guest_init[@]} > 0)) SANGJA_E2E_IMAGE=$image_tar \
+      bash "$top/tests/vm/run-in-guest.sh" "${guest_init[@]}" --timeout "${SANGJA_E2E_VM_TIMEOUT:-1500}" -- \
       bash "$self" "$client" "$sangja" "$reference" &
     guest_pid=$!
     wait "$guest_pid" || status=$?
@@ -856,8 +958,14 @@ outer_main() {
   else
     # --kill-child: if we are killed, pid 1 of the namespace goes, and with it
     # every process there. In the background, so that a signal to us runs
-    # the traps at once.
-    unshare --mount --propagation private --pid --fork --kill-child --mount-proc --net \
+    # the traps at once. With systemd (the guest) no pid namespace: systemd
+    # must see the pids the runtimes give it as they are.
+    local pidns=(--pid --mount-proc)
+    if ((systemd)); then
+      [[ -d /run/systemd/system ]] || die "SANGJA_E2E_SYSTEMD=1 but systemd is not running here"
+      pidns=()
+    fi
+    unshare --mount --propagation private "${pidns[@]}" --fork --kill-child --net \
       env SANGJA_E2E_INNER="$tag" image_tar="$image_tar" work="$work" \
       bash "$self" "$client" "$sangja" "$reference" &
     inner_pid=$!
@@ -894,11 +1002,7 @@ if [[ ${1:-} == --client-cmd ]]; then
   tag=$4
   shift 4
   timeout_opts=(--foreground)
-  if [[ $client == podman ]]; then
-    podman_global=(--root "$run_dir/podman/root" --runroot "$run_dir/podman/runroot"
-      --network-config-dir "$run_dir/podman/net" --cgroup-manager cgroupfs --events-backend file
-      --log-level warn)
-  fi
+  [[ $client != podman ]] || set_podman_global
   cl "$@"
   exit
 fi

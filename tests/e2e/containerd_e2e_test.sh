@@ -3,7 +3,7 @@
 # qemu guest): a real containerd drives a runtime through its runc shim
 # (containerd-shim-runc-v2 + `ctr`), the same scenarios for two runtimes:
 #
-#   tests/e2e/containerd_e2e_test.sh [--vm] SANGJA [REFERENCE_RUNC]
+#   tests/e2e/containerd_e2e_test.sh [--vm|--vm-shell] SANGJA [REFERENCE_RUNC]
 #
 # REFERENCE_RUNC (default /usr/sbin/runc) runs first and must pass every
 # scenario: it shows that the scenarios test something. Then SANGJA runs them.
@@ -36,12 +36,23 @@
 # removed on the host.
 #
 # --vm: builds the image here, then runs the same script in the qemu guest
-# (tests/vm/run-in-guest.sh; pure cgroup v2), where metrics run too.
+# (tests/vm/run-in-guest.sh; pure cgroup v2), where metrics run too, booted
+# with systemd as pid 1 (--init systemd): every container runs with runc's
+# systemd cgroup driver, as on a systemd host (ctr run --runc-systemd-cgroup
+# --cgroup system.slice:NS:ID, so the shim passes --systemd-cgroup), and the
+# scenarios check that systemd really made the container's scope: detach
+# (an active scope with Delegate=yes, its MemoryMax from --memory-limit),
+# stop (the scope is gone) and clean (no unit of the run's containers left).
+# There containerd runs without a private pid namespace (systemd takes the
+# container's pid as it sees it) and sees the guest's /run/systemd and
+# /run/dbus. --vm-shell: the shell-init guest with the cgroupfs driver.
 set -uo pipefail
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
 here=$(dirname "$self")
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$here/lib.sh"
 
 readonly image_ref=sangja.test/e2e/busybox:latest
 
@@ -52,7 +63,7 @@ die() {
 }
 
 usage() {
-  echo "usage: $0 [--vm] SANGJA [REFERENCE_RUNC]" >&2
+  echo "usage: $0 [--vm|--vm-shell] SANGJA [REFERENCE_RUNC]" >&2
   exit 2
 }
 
@@ -65,8 +76,8 @@ snapshotter=""
 ctr_timeout=60
 containerd_pid=""
 v2_host=0
-
-# Extra `ctr run` flags (see inner_main).
+# 1: the containers use the systemd cgroup driver (--vm's guest).
+systemd=${SANGJA_E2E_SYSTEMD:-0}
 
 c() { timeout -k 5 "$ctr_timeout" ctr --address "$sock" --namespace "$ns" "$@"; }
 
@@ -227,9 +238,21 @@ wait_status() {
 
 # --- the scenarios -------------------------------------------------------------------
 
+# cg_flags ID: `ctr run` flags for the cgroup of container ID: none (ctr's
+# /NS/ID), or the systemd driver's slice:prefix:name, which ctr requires with
+# --runc-systemd-cgroup (the scope is system.slice/NS-ID.scope).
+cg_flags() {
+  ((systemd)) || return 0
+  echo "--runc-systemd-cgroup --cgroup system.slice:$ns:$1"
+}
+
+# The systemd unit of container ID's scope.
+scope_of_id() { echo "$ns-$1.scope"; }
+
 scenario_exit() {
   local id=$label-exit out err rc
-  run_ctr out err rc -- run --rm --runc-binary "$runtime" --snapshotter "$snapshotter" \
+  # shellcheck disable=SC2046  # cg_flags: words without spaces
+  run_ctr out err rc -- run --rm --runc-binary "$runtime" --snapshotter "$snapshotter" $(cg_flags "$id") \
     "$image_ref" "$id" sh -c 'echo hello; exit 3'
   [[ $out == hello ]] || bad "stdout '$out', expected 'hello' (stderr: $err)$(runtime_log "$id")"
   [[ $rc == 3 ]] || bad "ctr exited $rc, expected 3 (stderr: $err)"
@@ -242,8 +265,9 @@ in_pty() { /usr/bin/python3 "$here/in_pty.py" "$@"; }
 # ctr -t wants a terminal on its stdin.
 scenario_tty() {
   local id=$label-tty out rc
+  # shellcheck disable=SC2046
   out=$(in_pty timeout -k 5 "$ctr_timeout" ctr --address "$sock" --namespace "$ns" \
-    run -t --rm --runc-binary "$runtime" --snapshotter "$snapshotter" "$image_ref" "$id" \
+    run -t --rm --runc-binary "$runtime" --snapshotter "$snapshotter" $(cg_flags "$id") "$image_ref" "$id" \
     sh -c 'tty; test -t 0 && test -t 1 && echo isatty; exit 4' 2>&1)
   rc=$?
   out=${out//$'\r'/}
@@ -257,9 +281,12 @@ scenario_tty() {
 # A detached task for the scenarios below; it exits 143 on SIGTERM (pid 1 of
 # a pid namespace ignores signals it has no handler for).
 scenario_detach() {
-  local id=$label-detached out err rc
-  run_ctr out err rc -- run -d --runc-binary "$runtime" --snapshotter "$snapshotter" \
-    "$image_ref" "$id" sh -c 'trap "exit 143" TERM; sleep 1000 & wait $!'
+  local id=$label-detached out err rc limit=()
+  # The systemd driver must pass a limit on as the scope's property.
+  ((systemd)) && limit=(--memory-limit $((64 << 20)))
+  # shellcheck disable=SC2046
+  run_ctr out err rc -- run -d --runc-binary "$runtime" --snapshotter "$snapshotter" $(cg_flags "$id") \
+    "${limit[@]}" "$image_ref" "$id" sh -c 'trap "exit 143" TERM; sleep 1000 & wait $!'
   ((rc == 0)) || bad "ctr run -d exited $rc: $err$(runtime_log "$id")" || return 1
   detached=$id
   wait_status "$id" RUNNING || return 1
@@ -271,6 +298,29 @@ scenario_detach() {
     bad "$runtime state $id failed: $st" || return 1
   [[ $(jq -r .status <<<"$st") == running ]] || bad "$runtime state says: $st"
   [[ $(jq -r .pid <<<"$st") == "$pid" ]] || bad "$runtime state pid $(jq -r .pid <<<"$st") != ctr task pid $pid"
+  ((systemd)) || return 0
+  check_scope "$pid" "$(scope_of_id "$id")" MemoryMax=$((64 << 20))
+}
+
+# check_scope PID UNIT [PROPERTY=VALUE...]: the systemd driver put PID into
+# a scope systemd made (its cgroup's last component is UNIT, active, with
+# Delegate=yes), and the unit has these properties.
+check_scope() {
+  local pid=$1 unit=$2 cg
+  shift 2
+  cg=$(sed -n 's/^0:://p' "/proc/$pid/cgroup")
+  [[ ${cg##*/} == "$unit" ]] || bad "pid $pid is in cgroup '$cg', expected a scope $unit" || return 1
+  local want got props=ActiveState,Delegate p
+  for p; do props+=,${p%%=*}; done
+  want=$(printf '%s\n' ActiveState=active Delegate=yes "$@" | sort)
+  got=$(systemctl show -p "$props" "$unit" 2>&1 | sort)
+  [[ $got == "$want" ]] || bad "systemctl show $unit: '$(oneline "$got")', expected '$(oneline "$want")'"
+}
+
+# The units (scopes, slices) systemd has loaded whose name holds WORD.
+units_with() {
+  systemctl list-units --all --plain --no-legend --type=scope,slice 2>/dev/null |
+    awk -v w="$1" 'index($1, w) {print $1}'
 }
 
 scenario_exec() {
@@ -324,14 +374,19 @@ scenario_metrics() {
 
 # The container's cgroup directories (any hierarchy) by their last component.
 container_cgroups() {
-  find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -path "*/$ns/$1" 2>/dev/null
+  if ((systemd)); then
+    find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -name "$(scope_of_id "$1")" 2>/dev/null
+    units_with "$(scope_of_id "$1")"
+  else
+    find /sys/fs/cgroup -mindepth 1 -maxdepth 3 -type d -path "*/$ns/$1" 2>/dev/null
+  fi
 }
 
 scenario_stop() {
   local id=$detached out err rc
   local cgroups
   cgroups=$(container_cgroups "$id")
-  [[ -n $cgroups ]] || bad "no cgroup named */$ns/$id under /sys/fs/cgroup while it runs"
+  [[ -n $cgroups ]] || bad "no cgroup of $id under /sys/fs/cgroup while it runs"
   run_ctr out err rc -- tasks kill "$id"
   ((rc == 0)) || bad "ctr task kill exited $rc: $err$(runtime_log "$id")" || return 1
   wait_status "$id" STOPPED || return 1
@@ -361,6 +416,10 @@ scenario_clean() {
   [[ -z $left ]] || bad "mounts left: $(oneline "$left")"
   left=$(cd "/run/containerd/runc/$ns" 2>/dev/null && compgen -G "$label-*")
   [[ -z $left ]] || bad "runtime state left in /run/containerd/runc/$ns: $(oneline "$left")"
+  if ((systemd)); then
+    left=$(units_with "$ns-$label-")
+    [[ -z $left ]] || bad "systemd units left: $(oneline "$left")"
+  fi
   return 0
 }
 
@@ -421,9 +480,11 @@ summarize() {
 
 # Runs as pid 1 of a private pid namespace with a private mount namespace.
 inner_main() {
-  mount -t tmpfs -o mode=0755 tmpfs /run || die "cannot mount a tmpfs on /run in the private namespace"
+  e2e_fresh_run "$systemd"
   [[ $(stat -f -c %T /sys/fs/cgroup) == cgroup2fs ]] && v2_host=1
-  if ((v2_host)); then
+  if ((systemd)); then
+    say "cgroups: v2 only, systemd's driver (ctr run --runc-systemd-cgroup, scopes system.slice/$ns-ID.scope); containerd namespace $ns"
+  elif ((v2_host)); then
     say "cgroups: v2 only; containerd namespace $ns"
   else
     ctr_timeout=30
@@ -445,6 +506,7 @@ inner_main() {
   # Whatever is left in this pid namespace (shims) goes with its init, us.
   exit "$status"
 }
+
 
 # --- outside: image, namespaces, host cleanup ------------------------------------------
 
@@ -479,11 +541,11 @@ outer_cleanup() {
 }
 
 outer_main() {
-  local vm=0
-  if [[ ${1:-} == --vm ]]; then
-    vm=1
-    shift
-  fi
+  local vm=0 guest_init=()
+  case ${1:-} in
+    --vm) vm=1 guest_init=(--init systemd --cgroup unified); shift ;;
+    --vm-shell) vm=1; shift ;;
+  esac
   (($# == 1 || $# == 2)) || usage
   sangja=$(readlink -f "$1")
   reference=$(readlink -f "${2:-/usr/sbin/runc}")
@@ -512,16 +574,23 @@ outer_main() {
 
   local status=0
   if ((vm)); then
-    SANGJA_E2E_IMAGE=$image_tar bash "$top/tests/vm/run-in-guest.sh" --timeout "${SANGJA_E2E_VM_TIMEOUT:-400}" -- \
+    SANGJA_E2E_SYSTEMD=$((${#guest_init[@]} > 0)) SANGJA_E2E_IMAGE=$image_tar \
+      bash "$top/tests/vm/run-in-guest.sh" "${guest_init[@]}" --timeout "${SANGJA_E2E_VM_TIMEOUT:-400}" -- \
       bash "$self" "$sangja" "$reference" &
     guest_pid=$!
     wait "$guest_pid" || status=$?
     guest_pid=""
   else
     # --kill-child: if we are killed, pid 1 of the namespace goes, and with it
-    # every process there.
+    # every process there. With systemd (the guest) no pid namespace: systemd
+    # must see the pids the runtime gives it as they are.
     # In the background, so that a signal to us runs the traps at once.
-    unshare --mount --propagation private --pid --fork --kill-child --mount-proc \
+    local pidns=(--pid --mount-proc)
+    if [[ ${SANGJA_E2E_SYSTEMD:-0} == 1 ]]; then
+      [[ -d /run/systemd/system ]] || die "SANGJA_E2E_SYSTEMD=1 but systemd is not running here"
+      pidns=()
+    fi
+    unshare --mount --propagation private "${pidns[@]}" --fork --kill-child \
       env SANGJA_E2E_INNER="$ns" image_tar="$image_tar" \
       bash "$self" "$sangja" "$reference" &
     inner_pid=$!

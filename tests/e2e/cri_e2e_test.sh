@@ -5,7 +5,7 @@
 # kubelet), runs pods through two runtime handlers of the runc shim:
 # `runc` (BinaryName Debian's runc, the reference) and `sangja`.
 #
-#   tests/e2e/cri_e2e_test.sh [--vm] SANGJA [REFERENCE_RUNC]
+#   tests/e2e/cri_e2e_test.sh [--vm|--vm-shell] SANGJA [REFERENCE_RUNC]
 #
 # The scenarios are listed in cri_client.py (SCENARIOS): pod sandbox with a
 # CNI bridge address, containers, ExecSync, stats, the CRI log, resource
@@ -23,12 +23,30 @@
 # every pod's network namespace live in that network namespace; the pods'
 # cgroups sit under /sangja-cri-PID, removed on the host afterwards.
 #
+# --vm: the same in the qemu guest (tests/vm/run-in-guest.sh; pure cgroup
+# v2) booted with systemd as pid 1 (--init systemd), configured as a
+# kubelet with the systemd cgroup driver has it: both handlers' options
+# have SystemdCgroup = true, and each pod's cgroup_parent is its slice,
+# /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podUID.slice
+# (containerd makes cgroupsPath SLICE:cri-containerd:ID of it). The kubelet
+# would make that slice first; here nobody does, so the runtime meets a
+# slice systemd does not have (see check_units). systemd_client below runs
+# cri_client.py so, and checks systemd's side after update: the container's
+# scope (from /proc/PID/cgroup) is active, Delegate=yes, in its pod's
+# slice, with the updated CPUQuotaPerSecUSec and MemoryMax; the OOM hog is
+# the init's child there (see scenario_oom below). containerd runs
+# without a private pid namespace there (systemd takes the runtime's pids as
+# its own) and sees the guest's /run/systemd and /run/dbus. --vm-shell: the
+# shell-init guest with the cgroupfs driver.
+#
 # SANGJA_E2E_LOG=FILE keeps containerd's log.
 set -uo pipefail
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
 here=$(dirname "$self")
 top=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/e2e/lib.sh
+source "$here/lib.sh"
 
 readonly image_ref=sangja.test/e2e/busybox:latest
 readonly pause_ref=sangja.test/e2e/pause:1
@@ -50,6 +68,10 @@ run_dir=/run/sangja-cri
 sock=$run_dir/containerd.sock
 containerd_pid=""
 restrict_oom=false
+# 1: the runtimes use their systemd cgroup driver (--vm's guest).
+systemd=${SANGJA_E2E_SYSTEMD:-0}
+systemd_cgroup=false
+((systemd)) && systemd_cgroup=true
 
 # CRI gives the sandbox oom_score_adj -998; below our own takes
 # CAP_SYS_RESOURCE, which some machines (this development host) withhold
@@ -105,10 +127,12 @@ disabled_plugins = [
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
         BinaryName = "$reference"
+        SystemdCgroup = $systemd_cgroup
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sangja]
       runtime_type = "io.containerd.runc.v2"
       [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.sangja.options]
         BinaryName = "$sangja"
+        SystemdCgroup = $systemd_cgroup
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
     conf_dir = "$run_dir/net.d"
@@ -177,8 +201,95 @@ import_images() {
   done
 }
 
+
+# cri_client.py as a kubelet with the systemd cgroup driver: each pod's
+# cgroup_parent is its slice (the uid's dashes escaped, as the kubelet
+# does: a dash nests slices), and after the update scenario the container's
+# scope must carry the new limits.
+systemd_client() {
+  CRI_CLIENT=$here/cri/cri_client.py /usr/bin/python3 -c '
+import importlib.util, json, os, subprocess, sys
+
+spec = importlib.util.spec_from_file_location("cri_client", os.environ["CRI_CLIENT"])
+cc = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(cc)
+cgroupfs_pod_config, cgroupfs_update = cc.pod_config, cc.scenario_update
+
+
+def pod_config(handler, name, share_pid=False):
+    config = cgroupfs_pod_config(handler, name, share_pid)
+    config.linux.cgroup_parent = (
+        "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice"
+        % config.metadata.uid.replace("-", "_"))
+    return config
+
+
+def scenario_update(handler, pod):
+    cgroupfs_update(handler, pod)
+    info = cc.cri.ContainerStatus(container_id=pod.main, verbose=True).info
+    pid = json.loads(info["info"])["pid"]
+    with open("/proc/%d/cgroup" % pid) as f:
+        cgroup = f.read().strip().split("::", 1)[1]
+    slice_, unit = cgroup.split("/")[-2:]
+    want_slice = os.path.basename(pod.config.linux.cgroup_parent)
+    cc.check(unit == "cri-containerd-%s.scope" % pod.main and slice_ == want_slice,
+             "pid %d is in %s, expected %s/cri-containerd-ID.scope" % (pid, cgroup, want_slice))
+    want = {"ActiveState": "active", "Delegate": "yes",
+            "CPUQuotaPerSecUSec": "200ms", "MemoryMax": str(96 << 20)}
+    out = subprocess.run(["systemctl", "show", "-p", ",".join(want), unit],
+                         capture_output=True, text=True).stdout
+    got = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    cc.check(got == want, "systemctl show %s: %s, expected %s" % (unit, got, want))
+
+
+# With systemd the scope goes with its last process, cgroup and all, and
+# the shim reads memory.events only after the kill: often too late to see
+# oom_kill (runc alike; containerd skips the critest OOMKilled test with
+# systemd for it). So the hog is a child of the init, which outlives it by
+# a second and passes its status on.
+def scenario_oom(handler, _):
+    pod = cc.Pod(handler, "oom")
+    try:
+        limits = cc.pb.LinuxContainerResources(
+            memory_limit_in_bytes=32 << 20, memory_swap_limit_in_bytes=32 << 20)
+        hog = "sleep 1; sh -c \"x=a; while :; do x=\\$x\\$x; done\"; s=$?; sleep 1; exit $s"
+        cid = pod.container("hog", ["sh", "-c", hog], resources=limits)
+        status = cc.wait_until(
+            "the hog to exit",
+            lambda: cc.status_of(cid) if cc.status_of(cid).state == cc.pb.CONTAINER_EXITED else None,
+            seconds=60)
+        cc.check(status.reason == "OOMKilled", "reason %r (exit %d)" % (status.reason, status.exit_code))
+        cc.check(status.exit_code == 137, "exit code %d, expected 137" % status.exit_code)
+        cc.cri.RemoveContainer(container_id=cid)
+    finally:
+        pod.remove()
+
+
+cc.pod_config, cc.scenario_update, cc.scenario_oom = pod_config, scenario_update, scenario_oom
+sys.exit(cc.main())
+' "$@"
+}
+
+# After the pods: no container scope left, nor a pod slice the runtime met
+# missing. runc leaves the pod slices systemd made for its scopes' Slice=
+# (runc never stops a slice): runc's gap, noted; sangja stops a slice it
+# made with its last container. kubepods.slice and kubepods-besteffort.slice
+# are the kubelet's (systemd made them as the pod slices' parents).
+check_units() {
+  local units left status=0
+  units=$(systemctl list-units --all --plain --no-legend --type=scope,slice | awk '{print $1}')
+  left=$(grep '^cri-containerd-' <<<"$units" | xargs)
+  [[ -z $left ]] || { say "FAIL: systemd scopes left: $left"; status=1; }
+  left=$(grep '^kubepods-besteffort-podrunc_' <<<"$units" | xargs)
+  [[ -z $left ]] || say "NOTE: runc gap: pod slices left after runc's pods: $(wc -w <<<"$left") of kubepods-besteffort-podrunc_*.slice ($(xargs systemctl show -p ActiveState --value <<<"$left" | sort -u | xargs)), e.g. ${left%% *}"
+  left=$(grep '^kubepods-besteffort-podsangja_' <<<"$units" | xargs)
+  [[ -z $left ]] || { say "FAIL: pod slices left after sangja's pods: $left"; status=1; }
+  ((status)) || say "systemd: no scope of the pods left, nor a pod slice of sangja's"
+  return "$status"
+}
+
 inner_main() {
-  mount -t tmpfs -o mode=0755 tmpfs /run || die "cannot mount a tmpfs on /run in the private namespace"
+  e2e_fresh_run "$systemd"
   mkdir -p "$run_dir/logs"
   ip link set lo up
   check_oom_capability
@@ -186,12 +297,15 @@ inner_main() {
   snapshotter=$(choose_snapshotter)
   write_cni_config
   start_containerd "$snapshotter"
-  say "containerd $(containerd --version | awk '{print $3}') with CRI up (snapshotter $snapshotter, cgroups $(stat -f -c %T /sys/fs/cgroup))"
+  say "containerd $(containerd --version | awk '{print $3}') with CRI up (snapshotter $snapshotter, cgroups $(stat -f -c %T /sys/fs/cgroup)$( ((systemd)) && echo ", SystemdCgroup = true"))"
   import_images "$snapshotter"
 
-  local status=0
-  CRI_LOG_DIR=$run_dir/logs /usr/bin/python3 "$here/cri/cri_client.py" "$sock" "$pb2_dir" \
-    "/$cgroup_parent" runc sangja || status=1
+  local status=0 client=(/usr/bin/python3 "$here/cri/cri_client.py")
+  ((systemd)) && client=(systemd_client)
+  CRI_LOG_DIR=$run_dir/logs "${client[@]}" "$sock" "$pb2_dir" "/$cgroup_parent" runc sangja || status=1
+  if ((systemd)); then
+    check_units || status=1
+  fi
   ((status == 0)) || show_containerd_log
   [[ -z ${SANGJA_E2E_LOG:-} ]] || cp "$run_dir/containerd.log" "$SANGJA_E2E_LOG"
   stop_containerd
@@ -228,11 +342,11 @@ outer_cleanup() {
 }
 
 outer_main() {
-  local vm=0
-  if [[ ${1:-} == --vm ]]; then
-    vm=1
-    shift
-  fi
+  local vm=0 guest_init=()
+  case ${1:-} in
+    --vm) vm=1 guest_init=(--init systemd --cgroup unified); shift ;;
+    --vm-shell) vm=1; shift ;;
+  esac
   (($# == 1 || $# == 2)) || usage
   sangja=$(readlink -f "$1")
   reference=$(readlink -f "${2:-/usr/sbin/runc}")
@@ -273,14 +387,22 @@ outer_main() {
 
   local status=0 started=$SECONDS
   if ((vm)); then
-    SANGJA_E2E_WORK=$work bash "$top/tests/vm/run-in-guest.sh" --timeout "${SANGJA_E2E_VM_TIMEOUT:-600}" -- \
+    SANGJA_E2E_SYSTEMD=$((${#guest_init[@]} > 0)) SANGJA_E2E_WORK=$work \
+      bash "$top/tests/vm/run-in-guest.sh" "${guest_init[@]}" --timeout "${SANGJA_E2E_VM_TIMEOUT:-600}" -- \
       bash "$self" "$sangja" "$reference" &
     guest_pid=$!
     wait "$guest_pid" || status=$?
     guest_pid=""
   else
     export sangja reference image_tar pause_tar pb2_dir cgroup_parent
-    unshare --mount --pid --net --fork --kill-child --mount-proc --propagation private \
+    # With systemd (the guest) no pid namespace: systemd must see the pids
+    # the runtimes give it as they are.
+    local pidns=(--pid --mount-proc)
+    if ((systemd)); then
+      [[ -d /run/systemd/system ]] || die "SANGJA_E2E_SYSTEMD=1 but systemd is not running here"
+      pidns=()
+    fi
+    unshare --mount "${pidns[@]}" --net --fork --kill-child --propagation private \
       bash "$self" --inner &
     inner_pid=$!
     wait "$inner_pid" || status=$?
