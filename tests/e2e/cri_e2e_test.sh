@@ -30,11 +30,11 @@
 # /kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-podUID.slice
 # (containerd makes cgroupsPath SLICE:cri-containerd:ID of it). The kubelet
 # would make that slice first; here nobody does, so the runtime meets a
-# slice systemd does not have (see check_units). systemd_client below runs
-# cri_client.py so, and checks systemd's side after update: the container's
+# slice systemd does not have (see check_units). cri_client.py (CRI_SYSTEMD=1)
+# then checks systemd's side after update: the container's
 # scope (from /proc/PID/cgroup) is active, Delegate=yes, in its pod's
 # slice, with the updated CPUQuotaPerSecUSec and MemoryMax; the OOM hog is
-# the init's child there (see scenario_oom below). containerd runs
+# the init's child there (scenario_oom in cri_client.py). containerd runs
 # without a private pid namespace there (systemd takes the runtime's pids as
 # its own) and sees the guest's /run/systemd and /run/dbus. --vm-shell: the
 # shell-init guest with the cgroupfs driver.
@@ -202,73 +202,6 @@ import_images() {
 }
 
 
-# cri_client.py as a kubelet with the systemd cgroup driver: each pod's
-# cgroup_parent is its slice (the uid's dashes escaped, as the kubelet
-# does: a dash nests slices), and after the update scenario the container's
-# scope must carry the new limits.
-systemd_client() {
-  CRI_CLIENT=$here/cri/cri_client.py /usr/bin/python3 -c '
-import importlib.util, json, os, subprocess, sys
-
-spec = importlib.util.spec_from_file_location("cri_client", os.environ["CRI_CLIENT"])
-cc = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(cc)
-cgroupfs_pod_config, cgroupfs_update = cc.pod_config, cc.scenario_update
-
-
-def pod_config(handler, name, share_pid=False):
-    config = cgroupfs_pod_config(handler, name, share_pid)
-    config.linux.cgroup_parent = (
-        "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod%s.slice"
-        % config.metadata.uid.replace("-", "_"))
-    return config
-
-
-def scenario_update(handler, pod):
-    cgroupfs_update(handler, pod)
-    info = cc.cri.ContainerStatus(container_id=pod.main, verbose=True).info
-    pid = json.loads(info["info"])["pid"]
-    with open("/proc/%d/cgroup" % pid) as f:
-        cgroup = f.read().strip().split("::", 1)[1]
-    slice_, unit = cgroup.split("/")[-2:]
-    want_slice = os.path.basename(pod.config.linux.cgroup_parent)
-    cc.check(unit == "cri-containerd-%s.scope" % pod.main and slice_ == want_slice,
-             "pid %d is in %s, expected %s/cri-containerd-ID.scope" % (pid, cgroup, want_slice))
-    want = {"ActiveState": "active", "Delegate": "yes",
-            "CPUQuotaPerSecUSec": "200ms", "MemoryMax": str(96 << 20)}
-    out = subprocess.run(["systemctl", "show", "-p", ",".join(want), unit],
-                         capture_output=True, text=True).stdout
-    got = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-    cc.check(got == want, "systemctl show %s: %s, expected %s" % (unit, got, want))
-
-
-# With systemd the scope goes with its last process, cgroup and all, and
-# the shim reads memory.events only after the kill: often too late to see
-# oom_kill (runc alike; containerd skips the critest OOMKilled test with
-# systemd for it). So the hog is a child of the init, which outlives it by
-# a second and passes its status on.
-def scenario_oom(handler, _):
-    pod = cc.Pod(handler, "oom")
-    try:
-        limits = cc.pb.LinuxContainerResources(
-            memory_limit_in_bytes=32 << 20, memory_swap_limit_in_bytes=32 << 20)
-        hog = "sleep 1; sh -c \"x=a; while :; do x=\\$x\\$x; done\"; s=$?; sleep 1; exit $s"
-        cid = pod.container("hog", ["sh", "-c", hog], resources=limits)
-        status = cc.wait_until(
-            "the hog to exit",
-            lambda: cc.status_of(cid) if cc.status_of(cid).state == cc.pb.CONTAINER_EXITED else None,
-            seconds=60)
-        cc.check(status.reason == "OOMKilled", "reason %r (exit %d)" % (status.reason, status.exit_code))
-        cc.check(status.exit_code == 137, "exit code %d, expected 137" % status.exit_code)
-        cc.cri.RemoveContainer(container_id=cid)
-    finally:
-        pod.remove()
-
-
-cc.pod_config, cc.scenario_update, cc.scenario_oom = pod_config, scenario_update, scenario_oom
-sys.exit(cc.main())
-' "$@"
-}
 
 # After the pods: no container scope left, nor a pod slice the runtime met
 # missing. runc leaves the pod slices systemd made for its scopes' Slice=
@@ -300,9 +233,9 @@ inner_main() {
   say "containerd $(containerd --version | awk '{print $3}') with CRI up (snapshotter $snapshotter, cgroups $(stat -f -c %T /sys/fs/cgroup)$( ((systemd)) && echo ", SystemdCgroup = true"))"
   import_images "$snapshotter"
 
-  local status=0 client=(/usr/bin/python3 "$here/cri/cri_client.py")
-  ((systemd)) && client=(systemd_client)
-  CRI_LOG_DIR=$run_dir/logs "${client[@]}" "$sock" "$pb2_dir" "/$cgroup_parent" runc sangja || status=1
+  local status=0
+  CRI_LOG_DIR=$run_dir/logs CRI_SYSTEMD=$systemd /usr/bin/python3 "$here/cri/cri_client.py" \
+    "$sock" "$pb2_dir" "/$cgroup_parent" runc sangja || status=1
   if ((systemd)); then
     check_units || status=1
   fi
