@@ -101,6 +101,15 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
     printOut(usage());
     return flags.positional.empty() && !flags.isSet("help") ? 2 : 0;
   }
+  // runc's values; rootless mode itself is not built yet, so asking for it
+  // is refused rather than ignored.
+  std::string rootless = flags.valueOr("rootless", "auto");
+  if (rootless != "true" && rootless != "false" && rootless != "auto") {
+    return Error::invalid("invalid --rootless value \"" + rootless + "\": use true, false or auto");
+  }
+  if (rootless == "true") {
+    return Error::invalid("--rootless true: rootless containers are not supported yet", ENOTSUP);
+  }
   GlobalOptions g;
   if (auto root = flags.value("root")) g.runtime.root = *root;
   g.runtime.systemdCgroup = flags.isSet("systemd-cgroup");
