@@ -117,13 +117,15 @@ std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::stri
 
 // Who makes the container's cgroup: sangja itself (cgroupfs), or systemd
 // as a transient scope (--systemd-cgroup; cgroup_systemd.cc).
-enum class CgroupDriver { kCgroupfs, kSystemd };
-const char* cgroupDriverName(CgroupDriver driver);  // "cgroupfs", "systemd"
+// Or nobody: a rootless container without a delegated cgroup
+// (delegation.h; cgroup_none.cc).
+enum class CgroupDriver { kCgroupfs, kSystemd, kNone };
+const char* cgroupDriverName(CgroupDriver driver);  // "cgroupfs", "systemd", "none"
 std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name);
 
 // A container's cgroup as its state records it.
 struct CgroupRef {
-  std::string path;         // "/sangja/ID", "/system.slice/sangja-ID.scope"
+  std::string path;         // "/sangja/ID", "/system.slice/sangja-ID.scope"; "" for none
   std::string createdFrom;  // as an earlier create() made it ("" if none)
   // The host's mode when the cgroup was made, which chose its files'
   // driver (unified: v2; hybrid, legacy: v1).
@@ -146,6 +148,9 @@ Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref);
 // (the v2 or v1 manager of the same path).
 std::unique_ptr<CgroupManager> makeSystemdManager(const CgroupRef& ref,
                                                   std::unique_ptr<CgroupManager> files);
+
+// The "none" driver's manager: no cgroup, no limits.
+std::unique_ptr<CgroupManager> makeNoCgroupManager();
 
 // The manager for ref: the v2 driver in unified mode, the v1 driver
 // (every hierarchy mounted now) in hybrid and legacy mode; under the

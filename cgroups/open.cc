@@ -31,15 +31,26 @@ Result<CgroupMode> hostCgroupMode() {
 
 Result<std::vector<CgroupViewBind>> hostCgroupView(const CgroupRef& ref) {
   if (ref.mode == CgroupMode::kUnified) return std::vector<CgroupViewBind>{};
+  // No cgroup of its own: the container sees the hierarchies as its user
+  // does on the host (it cannot write there either).
+  if (ref.driver == CgroupDriver::kNone) return containerCgroupView(TRY(hostLayout()), "");
   return containerCgroupView(TRY(hostLayout()), ref.path);
 }
 
 const char* cgroupDriverName(CgroupDriver driver) {
-  return driver == CgroupDriver::kSystemd ? "systemd" : "cgroupfs";
+  switch (driver) {
+    case CgroupDriver::kSystemd:
+      return "systemd";
+    case CgroupDriver::kNone:
+      return "none";
+    case CgroupDriver::kCgroupfs:
+      break;
+  }
+  return "cgroupfs";
 }
 
 std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name) {
-  for (CgroupDriver d : {CgroupDriver::kCgroupfs, CgroupDriver::kSystemd}) {
+  for (CgroupDriver d : {CgroupDriver::kCgroupfs, CgroupDriver::kSystemd, CgroupDriver::kNone}) {
     if (name == cgroupDriverName(d)) return d;
   }
   return std::nullopt;
@@ -67,6 +78,7 @@ Result<std::unique_ptr<CgroupManager>> openCgroupFiles(const CgroupRef& ref) {
 }  // namespace
 
 Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
+  if (ref.driver == CgroupDriver::kNone) return makeNoCgroupManager();
   TRY(checkContainerCgroupPath(ref.path));
   std::unique_ptr<CgroupManager> files = TRY(openCgroupFiles(ref));
   if (ref.driver == CgroupDriver::kSystemd) return makeSystemdManager(ref, std::move(files));

@@ -9,6 +9,7 @@
 #include "base/trace.h"
 #include "cli/flags.h"
 #include "cli/verbs.h"
+#include "runtime/lifecycle/rootless.h"
 
 namespace sangja::cli {
 namespace {
@@ -101,17 +102,11 @@ Result<int> dispatch(const std::vector<std::string>& argv) {
     printOut(usage());
     return flags.positional.empty() && !flags.isSet("help") ? 2 : 0;
   }
-  // runc's values; rootless mode itself is not built yet, so asking for it
-  // is refused rather than ignored.
-  std::string rootless = flags.valueOr("rootless", "auto");
-  if (rootless != "true" && rootless != "false" && rootless != "auto") {
-    return Error::invalid("invalid --rootless value \"" + rootless + "\": use true, false or auto");
-  }
-  if (rootless == "true") {
-    return Error::invalid("--rootless true: rootless containers are not supported yet", ENOTSUP);
-  }
+  RootlessFlag rootless = TRY(parseRootlessFlag(flags.valueOr("rootless", "auto")));
+  Caller caller = currentCaller();
   GlobalOptions g;
-  if (auto root = flags.value("root")) g.runtime.root = *root;
+  g.runtime.root = flags.value("root").value_or(defaultStateRoot(caller));
+  g.runtime.rootless = isRootless(rootless, caller);
   g.runtime.systemdCgroup = flags.isSet("systemd-cgroup");
   g.debug = flags.isSet("debug");
   const std::string& name = flags.positional[0];

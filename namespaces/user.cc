@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <optional>
 #include <tuple>
 
 #include "base/child_steps.h"
@@ -143,7 +144,7 @@ bool sameMappings(std::vector<spec::IdMapping> a, std::vector<spec::IdMapping> b
 }
 
 Result<UserPlan> planUserNamespace(const spec::Config& config, const NamespacePlan& namespaces,
-                                   bool privileged,
+                                   bool privileged, const IdGrants* grants,
                                    const std::vector<spec::IdMapping>* joinedUidMap,
                                    const std::vector<spec::IdMapping>* joinedGidMap) {
   static const std::vector<spec::IdMapping> kNone;
@@ -198,27 +199,44 @@ Result<UserPlan> planUserNamespace(const spec::Config& config, const NamespacePl
                       "process.user.additionalGids[" + std::to_string(i) + "]",
                       "linux.gidMappings"));
     }
-    if (!privileged && !user.additionalGids.empty()) {
-      return Error::invalid(
-          "process.user.additionalGids: cannot be set without privilege: setgroups is denied in "
-          "the user namespace");
+  }
+  if (!privileged && grants != nullptr) {
+    if (!mapsOnlyOwnId(uids, grants->uids.ownId)) {
+      TRY(checkGranted(uids, grants->uids, "linux.uidMappings"));
+      plan.uidsViaHelper = uids;
+    }
+    if (!mapsOnlyOwnId(gids, grants->gids.ownId)) {
+      TRY(checkGranted(gids, grants->gids, "linux.gidMappings"));
+      plan.gidsViaHelper = gids;
     }
   }
-  plan.denySetgroups = !privileged;
+  // The kernel takes an unprivileged gid_map only once setgroups is denied.
+  plan.denySetgroups = !privileged && plan.gidsViaHelper.empty();
+  if (plan.denySetgroups && config.process && !config.process->user.additionalGids.empty()) {
+    return Error::invalid(
+        "process.user.additionalGids: cannot be set without privilege: setgroups is denied in "
+        "the user namespace (map more than the caller's own gid, from /etc/subgid, to allow it)");
+  }
   return plan;
 }
 
 Result<UserPlan> planUser(const spec::Config& config, const NamespacePlan& namespaces) {
   bool privileged = !namespaces.has(CLONE_NEWUSER) || ::geteuid() == 0;
+  std::optional<IdGrants> grants;
+  if (!privileged && !namespaces.userNsToJoin) {
+    grants = IdGrants{TRY(readGrant("/etc/subuid", ::geteuid())),
+                      TRY(readGrant("/etc/subgid", ::getegid()))};
+  }
+  const IdGrants* granted = grants ? &*grants : nullptr;
   bool repeated =
       config.linux && (!config.linux->uidMappings.empty() || !config.linux->gidMappings.empty());
   if (!namespaces.userNsToJoin || !repeated) {
-    return planUserNamespace(config, namespaces, privileged);
+    return planUserNamespace(config, namespaces, privileged, granted);
   }
   std::vector<spec::IdMapping> uids, gids;
   TRY(readIdMaps(namespaces.userNsToJoin.get(), &uids, &gids)
           .context("read the maps of the user namespace to join"));
-  return planUserNamespace(config, namespaces, privileged, &uids, &gids);
+  return planUserNamespace(config, namespaces, privileged, granted, &uids, &gids);
 }
 
 namespace {
@@ -268,8 +286,16 @@ Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
 Status writeIdMaps(const UserPlan& plan, pid_t pid) {
   if (plan.uidMap.empty()) return {};
   if (plan.denySetgroups) TRY(writeProcFile(pid, "setgroups", "deny"));
-  TRY(writeProcFile(pid, "uid_map", plan.uidMap).context("linux.uidMappings"));
-  TRY(writeProcFile(pid, "gid_map", plan.gidMap).context("linux.gidMappings"));
+  if (plan.uidsViaHelper.empty()) {
+    TRY(writeProcFile(pid, "uid_map", plan.uidMap).context("linux.uidMappings"));
+  } else {
+    TRY(runIdMapHelper("newuidmap", pid, plan.uidsViaHelper, "linux.uidMappings"));
+  }
+  if (plan.gidsViaHelper.empty()) {
+    TRY(writeProcFile(pid, "gid_map", plan.gidMap).context("linux.gidMappings"));
+  } else {
+    TRY(runIdMapHelper("newgidmap", pid, plan.gidsViaHelper, "linux.gidMappings"));
+  }
   return {};
 }
 
@@ -306,11 +332,15 @@ void joinAndCloneInit(void* p) {
   const auto* args = static_cast<const HelperArgs*>(p);
   ChildChannel report(args->report);
   // A pid namespace applies to children only, so the helper joins it
-  // while it may (before it drops into the user namespace).
-  if (args->pidNsFd >= 0 && ::setns(args->pidNsFd, CLONE_NEWPID) < 0) {
+  // while it may: root before it drops into the user namespace (the pid
+  // namespace may belong to an outer one); a rootless runtime only once
+  // the user namespace that owns it gave it the right.
+  bool pidJoined = args->pidNsFd < 0 || ::setns(args->pidNsFd, CLONE_NEWPID) == 0;
+  if (!pidJoined && errno != EPERM) report.fail(errno, "join pid namespace");
+  if (::setns(args->userNsFd, CLONE_NEWUSER) < 0) report.fail(errno, "join user namespace");
+  if (!pidJoined && ::setns(args->pidNsFd, CLONE_NEWPID) < 0) {
     report.fail(errno, "join pid namespace");
   }
-  if (::setns(args->userNsFd, CLONE_NEWUSER) < 0) report.fail(errno, "join user namespace");
   int pidfd;
   bool inCgroup;
   SpawnOptions init{args->cloneFlags, -1, true};
@@ -327,7 +357,7 @@ void joinAndCloneInit(void* p) {
 Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string& gidMap) {
   Spawned holder = TRY(spawn({CLONE_NEWUSER}, child::waitToBeKilled, nullptr)
                            .context("create a user namespace for an idmapped mount"));
-  TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false}, holder.pid));
+  TRY(writeIdMaps(UserPlan{uidMap, gidMap, false, false, {}, {}}, holder.pid));
   return openFile("/proc/" + std::to_string(holder.pid) + "/ns/user", O_RDONLY);
 }
 

@@ -16,6 +16,7 @@
 #include "base/sync_channel.h"
 #include "base/unique_fd.h"
 #include "namespaces/namespaces.h"
+#include "namespaces/subordinate_ids.h"
 #include "spec/config.h"
 
 namespace sangja::ns {
@@ -25,6 +26,10 @@ struct UserPlan {
   std::string gidMap;
   bool denySetgroups = false;  // write "deny" to /proc/PID/setgroups first
   bool becomeRoot = false;     // the init setresuid/setresgid(0) inside
+  // An ordinary user's maps beyond its own id, written by newuidmap and
+  // newgidmap instead (subordinate_ids.h); empty: written directly.
+  std::vector<spec::IdMapping> uidsViaHelper;
+  std::vector<spec::IdMapping> gidsViaHelper;
 };
 
 // The most lines /proc/PID/uid_map takes (kernel 4.15 and later).
@@ -46,15 +51,23 @@ bool isMapped(const std::vector<spec::IdMapping>& mappings, uint32_t containerId
 // Pure. Whether two lists hold the same ranges (in any order).
 bool sameMappings(std::vector<spec::IdMapping> a, std::vector<spec::IdMapping> b);
 
+// What an unprivileged runtime may map (its ids and /etc/subuid, subgid).
+struct IdGrants {
+  IdGrant uids;
+  IdGrant gids;
+};
+
 // Pure. The user namespace part of the plan: a user namespace needs
 // mappings (or a path), mappings need a user namespace, container root and
 // the process's ids must be mapped. privileged: the runtime may write
-// several ranges (root); when it is not, setgroups must be denied before
-// gid_map can be written, as runc does for rootless containers.
+// several ranges (root). When it is not, grants says what it may map: a
+// map of its own id alone is written directly (setgroups denied first for
+// gid_map, as runc does for rootless containers); any other goes through
+// the helper, each range checked against the grant first.
 // joinedMaps: for a joined user namespace, its maps as read from it (the
 // config may repeat them, as containerd does; different ones are refused).
 Result<UserPlan> planUserNamespace(const spec::Config& config, const NamespacePlan& namespaces,
-                                   bool privileged,
+                                   bool privileged, const IdGrants* grants = nullptr,
                                    const std::vector<spec::IdMapping>* joinedUidMap = nullptr,
                                    const std::vector<spec::IdMapping>* joinedGidMap = nullptr);
 
@@ -67,7 +80,8 @@ Result<UserPlan> planUser(const spec::Config& config, const NamespacePlan& names
 Status readIdMaps(int userNsFd, std::vector<spec::IdMapping>* uidMap,
                   std::vector<spec::IdMapping>* gidMap);
 
-// Parent side: writes setgroups (when denied), uid_map and gid_map of pid.
+// Parent side: writes setgroups (when denied), uid_map and gid_map of pid
+// (or has the helpers write them).
 Status writeIdMaps(const UserPlan& plan, pid_t pid);
 
 // Parent side: a user namespace with these maps, held by an fd (for

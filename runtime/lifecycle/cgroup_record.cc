@@ -24,7 +24,7 @@ std::optional<CgroupRecord> parseCgroupRecord(std::string_view text) {
   bool free = !lines.empty() && lines.back() == "free";
   if (free) lines.pop_back();
   // Three lines were written before the driver was recorded (cgroupfs).
-  if ((lines.size() != 3 && lines.size() != 5) || lines[0].empty()) return std::nullopt;
+  if (lines.size() != 3 && lines.size() != 5) return std::nullopt;
   CgroupRecord record;
   record.verifiedFree = free;
   record.cgroup.path = lines[0];
@@ -37,6 +37,10 @@ std::optional<CgroupRecord> parseCgroupRecord(std::string_view text) {
     if (!driver) return std::nullopt;
     record.cgroup.driver = *driver;
     record.cgroup.madeSlice = lines[4];
+  }
+  // Only the none driver has no path.
+  if (record.cgroup.path.empty() != (record.cgroup.driver == cgroups::CgroupDriver::kNone)) {
+    return std::nullopt;
   }
   return record;
 }
@@ -57,7 +61,7 @@ Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state) {
     std::optional<cgroups::CgroupDriver> driver = cgroups::cgroupDriverFromName(state.cgroupDriver);
     if (!driver) {
       return Error::invalid("state.json: cgroupDriver \"" + state.cgroupDriver +
-                            "\" is neither cgroupfs nor systemd");
+                            "\" is none of cgroupfs, systemd, none");
     }
     ref.driver = *driver;
   }

@@ -19,6 +19,9 @@ struct RuntimeOptions {
   cgroups::CgroupOpener openCgroup = cgroups::openCgroup;
   // --systemd-cgroup: new containers' cgroups are systemd scopes.
   bool systemdCgroup = false;
+  // --rootless (or auto: not real root): the caller's ids and delegated
+  // cgroups only (rootless.h).
+  bool rootless = false;
 };
 
 struct CreateOptions {

@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
+#include "cgroups/delegation.h"
 #include "cgroups/systemd_name.h"
 #include "runtime/launch/launch_plan.h"
 #include "runtime/launch/protocol.h"
@@ -22,6 +23,7 @@
 #include "runtime/lifecycle/hooks.h"
 #include "runtime/lifecycle/pidfd_socket.h"
 #include "runtime/lifecycle/rootfs_bind.h"
+#include "runtime/lifecycle/rootless.h"
 #include "runtime/lifecycle/socket_activation.h"
 #include "runtime/lifecycle/state_store.h"
 #include "runtime/lifecycle/status.h"
@@ -112,12 +114,27 @@ struct Created {
 };
 
 // The container's cgroup: its path from linux.cgroupsPath (a systemd
-// scope's under --systemd-cgroup), the host's mode, the driver.
+// scope's under --systemd-cgroup; where the caller may make one when
+// rootless), the host's mode, the driver.
 Result<cgroups::CgroupRef> cgroupRefFor(const spec::Config& config, const std::string& id,
-                                        bool systemd) {
+                                        const RuntimeOptions& rt) {
   std::string cgroupsPath = config.linux ? config.linux->cgroupsPath : std::string();
+  if (rt.rootless) {
+    if (rt.systemdCgroup) {
+      return Error::invalid(
+          "--systemd-cgroup: a rootless container's scope would be systemd's user instance's, "
+          "which sangja does not drive yet; leave out --systemd-cgroup",
+          ENOTSUP);
+    }
+    std::vector<std::string> needed;
+    if (config.linux && config.linux->resources) {
+      needed = cgroups::controllersNeeded(*config.linux->resources);
+    }
+    cgroups::DelegationFacts facts = TRY(cgroups::probeDelegation(cgroupsPath, id));
+    return cgroups::decideRootlessCgroup(cgroupsPath, needed, facts);
+  }
   cgroups::CgroupRef ref;
-  if (systemd) {
+  if (rt.systemdCgroup) {
     ref.path = TRY(cgroups::parseSystemdCgroupsPath(cgroupsPath, id)).path;
     ref.driver = cgroups::CgroupDriver::kSystemd;
   } else {
@@ -125,6 +142,18 @@ Result<cgroups::CgroupRef> cgroupRefFor(const spec::Config& config, const std::s
   }
   ref.mode = TRY(cgroups::hostCgroupMode());
   return ref;
+}
+
+// The resources a cgroup is given: a rootless container's device rules
+// are the user namespace's business (it cannot open a device its user
+// could not, and a device program needs real root), as under runc.
+spec::Resources resourcesToApply(const spec::Resources& resources, const RuntimeOptions& rt) {
+  spec::Resources out = resources;
+  if (rt.rootless && !out.devices.empty()) {
+    log::debug("rootless: linux.resources.devices left to the user namespace");
+    out.devices.clear();
+  }
+  return out;
 }
 
 // detached: nobody stays to hold a terminal (create, run --detach).
@@ -144,8 +173,9 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (noProcess) config.process.emplace().cwd = "/";
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
+  if (rt.rootless) TRY(checkRootlessProcess(config.process->oomScoreAdj, callersOomScoreAdj()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
-  cgroups::CgroupRef cgroupRef = TRY(cgroupRefFor(config, opts.id, rt.systemdCgroup));
+  cgroups::CgroupRef cgroupRef = TRY(cgroupRefFor(config, opts.id, rt));
   const std::string& cgroupPath = cgroupRef.path;
   const LaunchPlan plan =
       TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
@@ -201,7 +231,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   TRY(dir.rewriteEntry(recordFd.get(), formatCgroupRecord(record), kCgroupRecord));
   recordFd.reset();
   if (config.linux && config.linux->resources) {
-    TRY(cgroup->applyResources(*config.linux->resources, false));
+    TRY(cgroup->applyResources(resourcesToApply(*config.linux->resources, rt), false));
   }
   UniqueFd cgroupDir = TRY(cgroup->openDir(""));  // invalid on v1: attached
   if (cgroupDir) wiring.closeFirst.push_back(cgroupDir.get());
@@ -241,7 +271,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   state.cgroupPath = cgroupPath;
   state.cgroupCreatedFrom = cgroup->createdFrom();
   state.cgroupMode = cgroups::cgroupModeName(cgroupRef.mode);
-  if (cgroupRef.driver == cgroups::CgroupDriver::kSystemd) {
+  if (cgroupRef.driver != cgroups::CgroupDriver::kCgroupfs) {
     state.cgroupDriver = cgroups::cgroupDriverName(cgroupRef.driver);
     state.cgroupMadeSlice = cgroup->madeSlice();
   }

@@ -167,6 +167,12 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
     // A stopped init may leave processes behind when the container has no
     // pid namespace of its own (a pod sharing one, or the host's): --all
     // still reaches them, as runc does, so the cgroup can go.
+    // Without a cgroup (rootless, none delegated) the init is what we
+    // can name; its pid namespace takes the rest when it dies.
+    if (c.state.cgroupDriver == cgroups::cgroupDriverName(cgroups::CgroupDriver::kNone)) {
+      if (c.status == ContainerStatus::kStopped) return {};
+      return signalInit(c.state, sig);
+    }
     auto cgroup = TRY(c.cgroup());
     if (c.status == ContainerStatus::kStopped) {
       Result<std::vector<pid_t>> left = cgroup->pids();

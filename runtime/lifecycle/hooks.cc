@@ -432,9 +432,17 @@ Result<ContainerJoin> ContainerJoin::open(pid_t initPid, int cgroupFd) {
   ContainerJoin join;
   join.cgroupFd_ = cgroupFd;
   for (InitNamespaces::Ns& ns : init.others) join.ns_.push_back(Ns{std::move(ns.fd), ns.type});
-  // The user namespace last: joined first, it would take away our rights
-  // over namespaces the host's user namespace owns.
-  if (init.user) join.ns_.push_back(Ns{std::move(init.user), CLONE_NEWUSER});
+  // Root joins the user namespace last: first, it would take away our
+  // rights over namespaces the host's user namespace owns. A rootless
+  // runtime has rights over the others only once it is in there.
+  if (init.user) {
+    Ns user{std::move(init.user), CLONE_NEWUSER};
+    if (::geteuid() == 0) {
+      join.ns_.push_back(std::move(user));
+    } else {
+      join.ns_.insert(join.ns_.begin(), std::move(user));
+    }
+  }
   join.pidNs_ = std::move(init.pid);
   join.root_ = std::move(init.root);
   return join;

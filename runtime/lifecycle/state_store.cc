@@ -111,7 +111,14 @@ Status ContainerDir::remove() {
 }
 
 Result<StateStore> StateStore::open(const std::string& root) {
-  TRY(mkdirAll(root, 0700));
+  Status made = mkdirAll(root, 0700);
+  if (!made.ok() && made.error().code() == EACCES && ::geteuid() != 0) {
+    // The default for an ordinary user is $XDG_RUNTIME_DIR/sangja; without
+    // it, /run/sangja is root's.
+    return made.error().wrap("state root " + root + " (uid " + std::to_string(::geteuid()) +
+                             ": set XDG_RUNTIME_DIR or pass --root)");
+  }
+  TRY(std::move(made));
   UniqueFd fd = TRY(openFile(root, O_PATH | O_DIRECTORY));
   return StateStore(root, std::move(fd));
 }

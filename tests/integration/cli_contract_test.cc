@@ -97,21 +97,6 @@ TEST_F(CliContractTest, ABadRootlessValueIsRefused) {
   }
 }
 
-// Until rootless mode exists (issue 15), asking for it is one clear line,
-// not a root container under a flag that said otherwise.
-TEST_F(CliContractTest, RootlessTrueIsRefusedUntilItExists) {
-  SKIP_FOR_PEER("runc and crun have a rootless mode");
-  b.setArgs({"true"});
-  b.write();
-  RunResult r = runCommand({runtimePath(), "--rootless=true", "--root", b.stateRoot(), "create",
-                            "--bundle", b.dir(), b.id()},
-                           kQuickTimeout);
-  EXPECT_NE(r.status, 0) << r;
-  EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << r;
-  EXPECT_TRUE(contains(r.err, "--rootless")) << r;
-  EXPECT_EQ(b.status(), "") << "nothing may be created";
-}
-
 // Where systemd is not running, --systemd-cgroup is a clear error at once
 // (not a wait on a bus nobody answers, nor a cgroupfs container under the
 // caller's nose); the systemd guest (systemd_cgroup_test.cc) covers the rest.

@@ -729,10 +729,13 @@ void Bundle::cleanUp() {
   std::vector<std::string> ids = extra_ids_;
   ids.insert(ids.begin(), id_);
   for (const auto& id : ids) {
-    std::vector<std::string> argv{runtimePath()};
+    std::vector<std::string> argv = runtimePrefix;
+    argv.push_back(runtimePath());
     argv.insert(argv.end(), globalFlags.begin(), globalFlags.end());
     argv.insert(argv.end(), {"--root", root_, "delete", "--force", id});
-    Process p(argv, base_, {"SANGJA_IT_TAG=" + id_});
+    std::vector<std::string> env = runtimeEnv;
+    env.push_back("SANGJA_IT_TAG=" + id_);
+    Process p(argv, base_, env);
     p.wait(kQuickTimeout);
   }
 
@@ -786,11 +789,14 @@ RunResult Bundle::rt(const std::vector<std::string>& args, milliseconds timeout)
 }
 
 std::unique_ptr<Process> Bundle::spawn(const std::vector<std::string>& args) {
-  std::vector<std::string> argv{runtimePath()};
+  std::vector<std::string> argv = runtimePrefix;
+  argv.push_back(runtimePath());
   argv.insert(argv.end(), globalFlags.begin(), globalFlags.end());
   argv.insert(argv.end(), {"--root", root_});
   argv.insert(argv.end(), args.begin(), args.end());
-  return std::make_unique<Process>(argv, base_, std::vector<std::string>{"SANGJA_IT_TAG=" + id_});
+  std::vector<std::string> env = runtimeEnv;
+  env.push_back("SANGJA_IT_TAG=" + id_);
+  return std::make_unique<Process>(argv, base_, env);
 }
 
 RunResult Bundle::run(const std::vector<std::string>& cmd) {

@@ -226,6 +226,10 @@ class Bundle {
   // Global flags for every runtime command of this bundle, the destructor's
   // delete --force included ("--systemd-cgroup").
   std::vector<std::string> globalFlags;
+  // The runtime runs through this command (setpriv as an ordinary user)
+  // with these variables added, for every call, cleanUp's too.
+  std::vector<std::string> runtimePrefix;
+  std::vector<std::string> runtimeEnv;
 
   const std::string& id() const { return id_; }
   const std::string& dir() const { return dir_; }         // the bundle

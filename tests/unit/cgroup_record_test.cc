@@ -46,6 +46,19 @@ TEST(CgroupRecord, TheVerifiedRecordIsLonger) {
   EXPECT_GT(formatCgroupRecord(verified).size(), formatCgroupRecord(first).size());
 }
 
+TEST(CgroupRecord, NoCgroupHasNoPath) {
+  CgroupRecord none;
+  none.cgroup.driver = cgroups::CgroupDriver::kNone;
+  none.cgroup.mode = cgroups::CgroupMode::kHybrid;
+  none.verifiedFree = true;
+  std::optional<CgroupRecord> back = parseCgroupRecord(formatCgroupRecord(none));
+  ASSERT_TRUE(back.has_value());
+  EXPECT_EQ(back->cgroup, none.cgroup);
+  // A path with the none driver, or none without it, is not a record.
+  EXPECT_FALSE(parseCgroupRecord("/x\n\nunified\nnone\n\n").has_value());
+  EXPECT_FALSE(parseCgroupRecord("\n\nunified\ncgroupfs\n\n").has_value());
+}
+
 TEST(CgroupRecord, TornOrForeignTextIsNoRecord) {
   for (const char* text : {"", "/sangja/c1", "/sangja/c1\n", "\n\n", "/a\n\n", "/a\n\nhybrid",
                            "/a\n\nv1\n", "/a\n\nunified\nyes\n", "/a\n\nunified\nfree\nmore\n"}) {

@@ -183,7 +183,59 @@ TEST_F(UserNsPlanTest, UnprivilegedCannotHaveAdditionalGids) {
   config_.process->user.additionalGids = {0};
   EXPECT_EQ(error(false),
             "process.user.additionalGids: cannot be set without privilege: setgroups is denied in "
-            "the user namespace");
+            "the user namespace (map more than the caller's own gid, from /etc/subgid, to allow "
+            "it)");
+}
+
+// An ordinary user (uid/gid 1000, granted 100000-165535 in both files).
+IdGrants grantsFor1000() {
+  return IdGrants{IdGrant{1000, {{100000, 65536}}, "/etc/subuid"},
+                  IdGrant{1000, {{100000, 65536}}, "/etc/subgid"}};
+}
+
+TEST_F(UserNsPlanTest, UnprivilegedOwnIdIsWrittenDirectly) {
+  newUserNs();
+  map({{0, 1000, 1}}, {{0, 1000, 1}});
+  IdGrants grants = grantsFor1000();
+  Result<UserPlan> p = planUserNamespace(config_, ns_, false, &grants);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_TRUE(p->uidsViaHelper.empty());
+  EXPECT_TRUE(p->gidsViaHelper.empty());
+  EXPECT_TRUE(p->denySetgroups);
+}
+
+TEST_F(UserNsPlanTest, UnprivilegedRangesGoThroughTheHelpers) {
+  newUserNs();
+  map({{0, 1000, 1}, {1, 100000, 65536}}, {{0, 1000, 1}, {1, 100000, 65536}});
+  config_.process->user.additionalGids = {5};
+  IdGrants grants = grantsFor1000();
+  Result<UserPlan> p = planUserNamespace(config_, ns_, false, &grants);
+  ASSERT_TRUE(p.ok()) << p.error().message();
+  EXPECT_EQ(p->uidsViaHelper.size(), 2u);
+  EXPECT_EQ(p->gidsViaHelper.size(), 2u);
+  EXPECT_FALSE(p->denySetgroups) << "newgidmap writes gid_map: setgroups stays for the groups";
+}
+
+TEST_F(UserNsPlanTest, UnprivilegedRangeOutsideTheGrantIsRefusedNamingTheFile) {
+  newUserNs();
+  map({{0, 1000, 1}}, {{0, 1000, 1}, {1, 200000, 10}});
+  IdGrants grants = grantsFor1000();
+  Result<UserPlan> p = planUserNamespace(config_, ns_, false, &grants);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().message(),
+            "linux.gidMappings[1]: host ids 200000-200009 are not id 1000's own nor granted to it "
+            "in /etc/subgid (100000-165535)");
+}
+
+TEST_F(UserNsPlanTest, UnprivilegedOtherSingleIdNeedsAGrant) {
+  newUserNs();
+  map({{0, 0, 1}}, {{0, 1000, 1}});  // host root: never an ordinary user's
+  IdGrants grants = grantsFor1000();
+  Result<UserPlan> p = planUserNamespace(config_, ns_, false, &grants);
+  ASSERT_FALSE(p.ok());
+  EXPECT_EQ(p.error().code(), EPERM);
+  EXPECT_NE(p.error().message().find("linux.uidMappings[0]: host ids 0-0"), std::string::npos)
+      << p.error().message();
 }
 
 TEST_F(UserNsPlanTest, UserNamespaceWithoutMappingsIsAnError) {
@@ -242,7 +294,7 @@ TEST_F(UserNsPlanTest, JoinedNamespaceAcceptsItsOwnMapsRepeated) {
   joinUserNs();
   map({{0, 100000, 65536}}, {{0, 100000, 65536}});
   std::vector<IdMapping> joined = {{0, 100000, 65536}};
-  Result<UserPlan> r = planUserNamespace(config_, ns_, true, &joined, &joined);
+  Result<UserPlan> r = planUserNamespace(config_, ns_, true, nullptr, &joined, &joined);
   ASSERT_TRUE(r.ok()) << r.error().message();
   EXPECT_EQ(r->uidMap, "");
 }
@@ -252,12 +304,12 @@ TEST_F(UserNsPlanTest, JoinedNamespaceRefusesOtherMaps) {
   map({{0, 100000, 65536}}, {{0, 100000, 65536}});
   std::vector<IdMapping> joined = {{0, 200000, 65536}};
   std::vector<IdMapping> same = {{0, 100000, 65536}};
-  Result<UserPlan> r = planUserNamespace(config_, ns_, true, &joined, &same);
+  Result<UserPlan> r = planUserNamespace(config_, ns_, true, nullptr, &joined, &same);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message(),
             "linux.uidMappings: differ from the maps of the user namespace joined by path (give a "
             "path or mappings, not both)");
-  r = planUserNamespace(config_, ns_, true, &same, &joined);
+  r = planUserNamespace(config_, ns_, true, nullptr, &same, &joined);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().message().rfind("linux.gidMappings: differ", 0), 0u) << r.error().message();
 }
