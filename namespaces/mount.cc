@@ -143,7 +143,8 @@ uint64_t lockingAttrs(unsigned long flags) {
   return attrs;
 }
 
-// sysfs or cgroup2 refused in a user namespace: bind the host's instead.
+// sysfs or cgroup2 refused in a user namespace (EPERM, or EBUSY: see
+// filesystemMount): bind the host's instead.
 void fallbackBindMount(const Ctx& ctx, const MountStep& m, int target) {
   ScopedFd tree(::open_tree(AT_FDCWD, m.fallbackBind.c_str(),
                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE));
@@ -192,7 +193,11 @@ void filesystemMount(const Ctx& ctx, const MountStep& m) {
     const char* data = m.options.data.empty() ? nullptr : m.options.data.c_str();
     if (::mount(m.source.c_str(), procFdPath(target.get()).c_str(), m.fstype.c_str(),
                 m.options.flags, data) < 0) {
-      if (errno != EPERM || m.fallbackBind.empty()) failRefusedMount(ctx, m, errno);
+      // EBUSY: the same filesystem is mounted right there already (a /sys
+      // rbind brought the host's cgroup2 along); bound, as runc does.
+      if ((errno != EPERM && errno != EBUSY) || m.fallbackBind.empty()) {
+        failRefusedMount(ctx, m, errno);
+      }
       fallbackBindMount(ctx, m, target.get());
       return;
     }

@@ -118,7 +118,7 @@ Result<MountStep> planMount(const spec::Mount& m, size_t index, const RootfsOpti
     std::string& data = step.options.data;
     data = data.empty() ? options.cgroup2Flags : options.cgroup2Flags + "," + data;
   }
-  if (options.userNamespace) {
+  if (options.userNamespace || options.runtimeRootless) {
     if (step.fstype == "sysfs") step.fallbackBind = "/sys";
     if (step.fstype == "cgroup2") step.fallbackBind = options.cgroup2Mount;
   }
@@ -328,7 +328,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
     if (plan.mounts.back().idmap) plan.idmappedMounts = true;
   }
   if (!bindsHostDev(config)) {
-    plan.devices = TRY(planDevices(config, options.userNamespace));
+    plan.devices = TRY(planDevices(config, options.userNamespace || options.runtimeRootless));
     for (Symlink& link : devSymlinks()) plan.symlinks.push_back(std::move(link));
   }
   if (config.linux) {
@@ -345,7 +345,7 @@ Result<RootfsPlan> planRootfs(const spec::Config& config, const RootfsOptions& o
   if (config.process) plan.cwd = relative(config.process->cwd);
   plan.readonlyRoot = config.root.readonly;
   plan.noPivot = options.noPivot;
-  plan.userNamespace = options.userNamespace;
+  plan.userNamespace = options.userNamespace || options.runtimeRootless;
   plan.ownMountNamespace = options.ownMountNamespace;
   return plan;
 }

@@ -22,6 +22,9 @@ struct RootfsOptions {
   // The container has a user namespace (new or joined): devices are bound
   // from the host, and sysfs/cgroup2 may fall back to binds.
   bool userNamespace = false;
+  // The runtime itself lacks real root (rootless, in its caller's user
+  // namespace): the same, even when the container has no user namespace.
+  bool runtimeRootless = false;
   std::string cgroup2Mount{};  // the host's cgroup2 mount point, for that fallback
   // On a cgroup v1 host: what a "cgroup" mount shows (the container's own
   // cgroup in each hierarchy); empty on a v2 host, where it is cgroup2.

@@ -337,7 +337,9 @@ void joinAndCloneInit(void* p) {
   // the user namespace that owns it gave it the right.
   bool pidJoined = args->pidNsFd < 0 || ::setns(args->pidNsFd, CLONE_NEWPID) == 0;
   if (!pidJoined && errno != EPERM) report.fail(errno, "join pid namespace");
-  if (::setns(args->userNsFd, CLONE_NEWUSER) < 0) report.fail(errno, "join user namespace");
+  if (args->userNsFd >= 0 && ::setns(args->userNsFd, CLONE_NEWUSER) < 0) {
+    report.fail(errno, "join user namespace");
+  }
   if (!pidJoined && ::setns(args->pidNsFd, CLONE_NEWPID) < 0) {
     report.fail(errno, "join pid namespace");
   }

@@ -91,7 +91,7 @@ Result<UniqueFd> makeUserNamespace(const std::string& uidMap, const std::string&
 
 // Parent side: clones a child from inside a user namespace given by fd, so
 // the new namespaces in cloneFlags belong to it. A helper process joins
-// pidNsFd (if >= 0) and the user namespace, then clones with CLONE_PARENT:
+// pidNsFd and userNsFd (each if >= 0), then clones with CLONE_PARENT:
 // the child is our own child and runs childMain(arg), which must not
 // return. The helper's failures come back as the error.
 Result<pid_t> cloneInUserNamespace(int userNsFd, int pidNsFd, unsigned long cloneFlags,

@@ -124,12 +124,14 @@ Result<LaunchPlan> planInit(const spec::Config& config, const InitOptions& optio
   }
   rootfsOptions.cgroupV1View = options.cgroupV1View;
   rootfsOptions.userNamespace = plan.namespaces.has(CLONE_NEWUSER);
+  rootfsOptions.runtimeRootless = options.rootless;
   rootfsOptions.ownMountNamespace = plan.namespaces.has(CLONE_NEWNS);
-  if (rootfsOptions.userNamespace) {
+  if (rootfsOptions.userNamespace || rootfsOptions.runtimeRootless) {
     rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
   }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
   plan.pauseForHooks = options.pauseForHooks;
+  plan.rootless = options.rootless;
   UniqueFd rootfs = TRY(openFile(plan.rootfs.rootfs, O_PATH | O_DIRECTORY));
   TRY(planProcessPart(
       plan, *config.process, linux,

@@ -29,6 +29,8 @@ struct InitOptions {
   ProcessOptions process;
   // A "cgroup" mount on a v1 host (cgroups::hostCgroupView).
   std::vector<cgroups::CgroupViewBind> cgroupV1View{};
+  // --rootless: no device nodes, sysfs or cgroup2 of the runtime's own.
+  bool rootless = false;
 };
 
 // A new container's init, from the whole config (its process is required).

@@ -207,8 +207,9 @@ void initMain(void* p) {
   child::containerInit(*args->plan, *args->wiring, ChildChannel(args->channel), true);
 }
 
-// A user namespace given by path: a helper joins it and clones the init,
-// which we then place in its cgroup.
+// A user namespace given by path (or only a pid namespace, for a rootless
+// runtime): a helper joins it and clones the init, which we then place in
+// its cgroup.
 Result<Cloned> cloneInJoinedUserNs(const InitArgs& args) {
   const LaunchPlan& plan = *args.plan;
   pid_t pid = TRY(ns::cloneInUserNamespace(plan.namespaces.userNsToJoin.get(),
@@ -224,7 +225,9 @@ Result<Cloned> cloneInit(const LaunchPlan& plan, const InitWiring& wiring, int c
                          bool hasCgroup, int parentEnd, int childEnd) {
   bool inCgroup = false;
   InitArgs args{&plan, &wiring, childEnd, parentEnd, cgroupFd, hasCgroup, &inCgroup};
-  if (plan.namespaces.userNsToJoin) return cloneInJoinedUserNs(args);
+  if (plan.namespaces.userNsToJoin || (plan.rootless && plan.namespaces.pidNsToJoin)) {
+    return cloneInJoinedUserNs(args);
+  }
   SpawnOptions options;
   options.namespaces = plan.namespaces.cloneFlags;
   options.cgroupFd = cgroupFd;
@@ -310,8 +313,10 @@ Result<InitProcess> launchInit(const LaunchPlan& plan, const InitWiring& wiring,
 
   Cloned cloned;
   {
-    // (The helper for a joined user namespace joins the pid namespace itself.)
-    int pidNs = plan.namespaces.userNsToJoin ? -1 : plan.namespaces.pidNsToJoin.get();
+    // (The helper for a joined user namespace, or a rootless runtime's,
+    // joins the pid namespace itself.)
+    bool helperJoins = plan.namespaces.userNsToJoin || plan.rootless;
+    int pidNs = helperJoins ? -1 : plan.namespaces.pidNsToJoin.get();
     auto pidns = TRY(ns::PidNamespaceSwitch::enter(pidNs));
     cloned =
         TRY(cloneInit(plan, wiring, cgroupFd, cgroupFd >= 0 || callbacks.placeInCgroup != nullptr,

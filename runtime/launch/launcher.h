@@ -50,6 +50,9 @@ struct LaunchPlan {
   bool pauseForHooks = false;
   // The init's exec goes through a sealed trampoline (runtime/process/exec_guard.h).
   ExecGuard execGuard;
+  // The runtime lacks real root (--rootless): it could not come back from
+  // a pid namespace it joined, so a helper joins it and clones the process.
+  bool rootless = false;
 
   bool joinsContainer() const { return joinRoot.valid(); }
 };

@@ -181,7 +181,7 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
       TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
                                        ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
                                                       rt.root + "/" + seccomp::kCacheDirName},
-                                       TRY(cgroups::hostCgroupView(cgroupRef))}));
+                                       TRY(cgroups::hostCgroupView(cgroupRef)), rt.rootless}));
   trace::mark("launch plan built");
   auto cgroup = TRY(rt.openCgroup(cgroupRef));
   StateStore store = TRY(StateStore::open(rt.root));

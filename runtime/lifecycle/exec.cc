@@ -268,10 +268,11 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   PidfdRoute pidfdRoute = TRY(PidfdRoute::open(opts.pidfdSocket));
   UniqueFd pidfd = TRY(initPidfd(c.state));
   InitNamespaces init = TRY(openInitNamespaces(c.state.pid, pidfd.get()));
-  const LaunchPlan plan =
+  LaunchPlan plan =
       TRY(planExec(process, config.linux ? &*config.linux : nullptr, std::move(init),
                    ProcessOptions{opts.preserveFds, c.state.noNewKeyring ? "" : opts.id,
                                   rt.root + "/" + seccomp::kCacheDirName}));
+  plan.rootless = rt.rootless;
   TRY(runOnInitialCpus(process));
   trace::mark("exec plan built");
 
