@@ -47,6 +47,7 @@ constexpr std::array kVerbs = {
     Verb{"update", verbUpdate, "[--resources FILE | resource flags] <container-id>",
          "change a running container's resources"},
     Verb{"features", verbFeatures, "", "print what this build supports (runtime-spec features)"},
+    Verb{"check", verbCheck, "[--format text|json] [--bundle DIR]", "can containers run here?"},
 };
 
 constexpr std::array kGlobalFlags = {

@@ -32,6 +32,7 @@ Result<int> verbPs(const GlobalOptions& g, Args args);
 Result<int> verbEvents(const GlobalOptions& g, Args args);
 Result<int> verbUpdate(const GlobalOptions& g, Args args);
 Result<int> verbFeatures(const GlobalOptions& g, Args args);
+Result<int> verbCheck(const GlobalOptions& g, Args args);
 
 // Exactly n positional arguments, else a usage error naming the verb.
 Status expectArgs(std::string_view verb, const std::vector<std::string>& positional, size_t n,
