@@ -93,7 +93,8 @@ TEST(CheckReport, NoDelegationIsAWarningWithAdvice) {
   f.kernel = modernKernel();
   ownLikeDebian(f);
   f.ownCgroupChain.back().owner = 0;
-  const Finding* d = find(hostFindings(f), "cgroups", "delegated to uid 1000 (user)");
+  std::vector<Finding> findings = hostFindings(f);
+  const Finding* d = find(findings, "cgroups", "delegated to uid 1000 (user)");
   ASSERT_NE(d, nullptr);
   EXPECT_EQ(d->level, Level::kWarn);
   EXPECT_EQ(d->value, "none");
@@ -126,7 +127,8 @@ TEST(CheckReport, OldKernelMemlockMatters) {
             "8 MiB (not used: Linux 5.11+ charges BPF to the memory cgroup)");
   f.kernelRelease = "5.10.0-26-amd64";
   f.kernel.memlockBytes = 16u << 10;
-  const Finding* memlock = find(hostFindings(f), "cgroups", "RLIMIT_MEMLOCK");
+  std::vector<Finding> findings = hostFindings(f);
+  const Finding* memlock = find(findings, "cgroups", "RLIMIT_MEMLOCK");
   EXPECT_EQ(memlock->value, "16 KiB");
   EXPECT_EQ(memlock->level, Level::kWarn);
 }
@@ -184,7 +186,8 @@ TEST(CheckReport, JsonKeysAreStable) {
   EXPECT_EQ(j["kernel"]["openat2"], true);
   EXPECT_EQ(j["cgroup"]["mode"], "unified");
   EXPECT_EQ(j["cgroup"]["delegated"]["path"], "/user.slice/user-1000.slice/user@1000.service");
-  EXPECT_EQ(j["cgroup"]["delegated"]["controllers"], nlohmann::json({"cpu", "memory", "pids"}));
+  EXPECT_EQ(j["cgroup"]["delegated"]["controllers"],
+            nlohmann::ordered_json({"cpu", "memory", "pids"}));
   EXPECT_EQ(j["systemd"]["running"], true);
   EXPECT_EQ(j["systemd"]["version"], "252");
   EXPECT_EQ(j["userNamespaces"]["allowed"], true);
