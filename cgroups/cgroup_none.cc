@@ -1,15 +1,15 @@
 // The "none" driver: a rootless container on a host that delegates no
 // cgroup to its user, asking for no limits (delegation.h). Its processes
 // stay in the caller's cgroup; what needs a cgroup of its own (pause, ps,
-// stats, limits) is refused naming why, and kill --all reaches the init
-// only (its pid namespace takes the rest with it).
+// stats, limits) is refused naming why; kill --all goes through its pid
+// namespace (container_ops.cc).
 #include "cgroups/cgroup_manager.h"
 
 namespace sangja::cgroups {
 namespace {
 
 constexpr const char* kWhy =
-    "the container has no cgroup (rootless, and no cgroup v2 subtree is delegated to its user)";
+    "the container has no cgroup (rootless, and no cgroup is delegated to its user)";
 
 class NoCgroup final : public CgroupManager {
  public:
@@ -33,7 +33,9 @@ class NoCgroup final : public CgroupManager {
   }
   // ENOENT: what a cgroup that is gone says; callers treat it so.
   Result<std::vector<pid_t>> pids() const override { return Error::invalid(kWhy, ENOENT); }
-  Status signalAll(int) const override { return Error::invalid(kWhy, ENOTSUP); }
+  // Nothing but the init, which its owner signals itself (kill --all goes
+  // through the container's pid namespace instead).
+  Status signalAll(int) const override { return {}; }
   Status setFrozen(bool) const override { return Error::invalid(kWhy, ENOTSUP); }
   bool isFrozen() const override { return false; }
   Result<nlohmann::ordered_json> stats() const override { return Error::invalid(kWhy, ENOTSUP); }

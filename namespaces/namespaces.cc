@@ -75,8 +75,9 @@ void child::enterNewCgroupNamespace(const NamespacePlan& plan, const ChildChanne
 Result<PidNamespaceSwitch> PidNamespaceSwitch::enter(int nsFd) {
   PidNamespaceSwitch sw;
   if (nsFd < 0) return sw;
-  sw.own_ = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
+  UniqueFd own = TRY(openFile("/proc/self/ns/pid", O_RDONLY));
   if (::setns(nsFd, CLONE_NEWPID) < 0) return Error::fromErrno("join pid namespace");
+  sw.own_ = std::move(own);  // only now is there a way back to take
   return sw;
 }
 

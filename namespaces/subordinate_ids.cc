@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,7 +90,7 @@ std::vector<std::string> idMapHelperArgs(pid_t pid, const std::vector<spec::IdMa
   return args;
 }
 
-Result<IdGrant> readGrant(const std::string& file, uint32_t ownId) {
+Result<IdGrant> readGrant(const std::string& file, uint32_t ownId, uid_t owner) {
   IdGrant grant;
   grant.ownId = ownId;
   grant.file = file;
@@ -104,10 +105,10 @@ Result<IdGrant> readGrant(const std::string& file, uint32_t ownId) {
   struct passwd pw;
   struct passwd* found = nullptr;
   std::vector<char> buf(16384);
-  if (::getpwuid_r(::getuid(), &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
+  if (::getpwuid_r(owner, &pw, buf.data(), buf.size(), &found) == 0 && found != nullptr) {
     name = found->pw_name;
   }
-  grant.ranges = parseSubIds(*text, name, ownId);
+  grant.ranges = parseSubIds(*text, name, owner);
   return grant;
 }
 
@@ -131,8 +132,17 @@ void helperMain(void* p) {
 
 }  // namespace child
 
-// The helper on PATH (it is the caller's choice: a setuid program only
-// grants what it checks), else Debian's place for it.
+// Root's and writable by root alone: a helper another user could replace
+// would run with the caller's ids (setuid or with file capabilities, it is
+// the system's own).
+bool trustworthy(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && st.st_uid == 0 &&
+         (st.st_mode & (S_IWGRP | S_IWOTH)) == 0;
+}
+
+// The helper on PATH (the caller's choice, if the system's: see
+// trustworthy), else Debian's place for it.
 std::string findHelper(const char* program) {
   const char* path = ::getenv("PATH");
   std::string_view dirs = path != nullptr ? path : "";
@@ -142,7 +152,7 @@ std::string findHelper(const char* program) {
     dirs.remove_prefix(colon == std::string_view::npos ? dirs.size() : colon + 1);
     if (dir.empty() || dir[0] != '/') continue;
     std::string candidate = dir + "/" + program;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (::access(candidate.c_str(), X_OK) == 0 && trustworthy(candidate)) return candidate;
   }
   return std::string("/usr/bin/") + program;
 }
@@ -153,9 +163,9 @@ Status runIdMapHelper(const char* program, pid_t pid, const std::vector<spec::Id
                       std::string_view jsonPath) {
   std::string where = std::string(jsonPath) + ": " + program;
   std::string path = findHelper(program);
-  if (::access(path.c_str(), X_OK) != 0) {
+  if (::access(path.c_str(), X_OK) != 0 || !trustworthy(path)) {
     return Error::invalid(where + " is needed to map several ranges and is not installed (" +
-                              "Debian's uidmap package)",
+                              "Debian's uidmap package), or not root's alone",
                           ENOENT);
   }
   std::vector<std::string> args{program};

@@ -48,8 +48,10 @@ Status checkGranted(const std::vector<spec::IdMapping>& mappings, const IdGrant&
 // size" for each mapping.
 std::vector<std::string> idMapHelperArgs(pid_t pid, const std::vector<spec::IdMapping>& mappings);
 
-// The caller's grant from the file (a missing file grants nothing).
-Result<IdGrant> readGrant(const std::string& file, uint32_t ownId);
+// The grant of the user with uid owner in the file (lines name the user
+// or its uid, in /etc/subgid too, as the helpers read them; a missing
+// file grants nothing); ownId is the caller's own id of the file's kind.
+Result<IdGrant> readGrant(const std::string& file, uint32_t ownId, uid_t owner);
 
 // Runs newuidmap or newgidmap (found on PATH, else /usr/bin) for pid; its
 // own message is in the error when it fails.

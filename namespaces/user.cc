@@ -224,8 +224,8 @@ Result<UserPlan> planUser(const spec::Config& config, const NamespacePlan& names
   bool privileged = !namespaces.has(CLONE_NEWUSER) || ::geteuid() == 0;
   std::optional<IdGrants> grants;
   if (!privileged && !namespaces.userNsToJoin) {
-    grants = IdGrants{TRY(readGrant("/etc/subuid", ::geteuid())),
-                      TRY(readGrant("/etc/subgid", ::getegid()))};
+    grants = IdGrants{TRY(readGrant("/etc/subuid", ::geteuid(), ::geteuid())),
+                      TRY(readGrant("/etc/subgid", ::getegid(), ::geteuid()))};
   }
   const IdGrants* granted = grants ? &*grants : nullptr;
   bool repeated =

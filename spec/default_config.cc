@@ -18,8 +18,9 @@ Mount mount(std::string destination, std::string type, std::string source,
 
 // runc's specconv.ToRootless: user namespace instead of a network namespace,
 // the caller's ids mapped to root, /sys bind-mounted (a new sysfs needs a
-// network namespace the user owns) with nothing else under it, no uid=/gid=
-// mount options, no cgroup resources.
+// network namespace the user owns; the cgroup mount stays over it, read-only:
+// the rbind's ro is its top mount's only), no uid=/gid= mount options, no
+// cgroup resources.
 void toRootless(Config& c, uid_t uid, gid_t gid) {
   Linux& l = *c.linux;
   std::vector<Namespace> namespaces;
@@ -31,22 +32,16 @@ void toRootless(Config& c, uid_t uid, gid_t gid) {
   l.uidMappings = {IdMapping{0, static_cast<uint32_t>(uid), 1}};
   l.gidMappings = {IdMapping{0, static_cast<uint32_t>(gid), 1}};
 
-  // Nothing under /sys but the bind: the cgroup hierarchy comes with it
-  // (a cgroup mount on the bound one's place is refused, EBUSY).
-  std::vector<Mount> mounts;
   for (Mount& m : c.mounts) {
     if (m.destination == "/sys") {
-      mounts.push_back(mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"}));
+      m = mount("/sys", "none", "/sys", {"rbind", "nosuid", "noexec", "nodev", "ro"});
       continue;
     }
-    if (m.destination.rfind("/sys/", 0) == 0) continue;
     std::vector<std::string> options;
     for (std::string& o : m.options)
       if (o.rfind("gid=", 0) != 0 && o.rfind("uid=", 0) != 0) options.push_back(std::move(o));
     m.options = std::move(options);
-    mounts.push_back(std::move(m));
   }
-  c.mounts = std::move(mounts);
   l.resources.reset();
 }
 

@@ -66,6 +66,11 @@ Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state) {
     ref.driver = *driver;
   }
   ref.madeSlice = state.cgroupMadeSlice;
+  if (ref.path.empty() != (ref.driver == cgroups::CgroupDriver::kNone)) {
+    return Error::invalid("state.json: cgroupPath \"" + ref.path + "\" with cgroupDriver \"" +
+                          cgroups::cgroupDriverName(ref.driver) +
+                          "\": only the none driver has no path");
+  }
   return ref;
 }
 

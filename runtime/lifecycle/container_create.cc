@@ -173,9 +173,13 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
   if (noProcess) config.process.emplace().cwd = "/";
   TRY(console::checkConsoleFlags(config.process && config.process->terminal, detached,
                                  !opts.consoleSocket.empty()));
-  if (rt.rootless) TRY(checkRootlessProcess(config.process->oomScoreAdj, callersOomScoreAdj()));
   int preserveFds = opts.preserveFds + passSocketActivation(config);
   cgroups::CgroupRef cgroupRef = TRY(cgroupRefFor(config, opts.id, rt));
+  if (rt.rootless) {
+    TRY(checkRootlessConfig(
+        config, RootlessFacts{::geteuid() == 0, cgroupRef.driver != cgroups::CgroupDriver::kNone,
+                              callersOomScoreAdj()}));
+  }
   const std::string& cgroupPath = cgroupRef.path;
   const LaunchPlan plan =
       TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),

@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/dir_stream.h"
 #include "base/file.h"
 #include "base/log.h"
 #include "base/trace.h"
@@ -41,6 +43,34 @@ Status signalInit(const spec::StoredState& state, int sig) {
   if (::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0) < 0) {
     if (errno == ESRCH) return Error::invalid("no such process", ESRCH);
     return Error::fromErrno("send signal " + std::to_string(sig));
+  }
+  return {};
+}
+
+// A container without a cgroup (rootless, none delegated) has its own pid
+// namespace (checkRootlessConfig): every process in it is the
+// container's. Each is signalled through a pidfd taken before its
+// namespace is checked again, so a recycled pid is never hit.
+Status signalPidNamespace(const spec::StoredState& state, int sig) {
+  TRY(signalInit(state, sig));
+  std::string initNs = "/proc/" + std::to_string(state.pid) + "/ns/pid";
+  struct stat theirs;
+  if (::stat(initNs.c_str(), &theirs) < 0) return {};  // gone with its namespace
+  UniqueFd proc = TRY(openFile("/proc", O_RDONLY | O_DIRECTORY));
+  DirStream entries = TRY(DirStream::open(proc.get(), "/proc"));
+  auto inTheirs = [&](const std::string& pid) {
+    struct stat st;
+    std::string ns = "/proc/" + pid + "/ns/pid";
+    return ::stat(ns.c_str(), &st) == 0 && st.st_dev == theirs.st_dev && st.st_ino == theirs.st_ino;
+  };
+  while (dirent* e = entries.next()) {
+    std::string name = e->d_name;
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    pid_t pid = static_cast<pid_t>(std::stol(name));
+    if (pid == state.pid || !inTheirs(name)) continue;
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+    if (!pidfd || !inTheirs(name)) continue;  // gone, or someone else's now
+    ::syscall(SYS_pidfd_send_signal, pidfd.get(), sig, nullptr, 0);
   }
   return {};
 }
@@ -167,11 +197,10 @@ Status killContainer(const RuntimeOptions& rt, const std::string& id, int sig, b
     // A stopped init may leave processes behind when the container has no
     // pid namespace of its own (a pod sharing one, or the host's): --all
     // still reaches them, as runc does, so the cgroup can go.
-    // Without a cgroup (rootless, none delegated) the init is what we
-    // can name; its pid namespace takes the rest when it dies.
+    // Without a cgroup (rootless, none delegated): its pid namespace.
     if (c.state.cgroupDriver == cgroups::cgroupDriverName(cgroups::CgroupDriver::kNone)) {
       if (c.status == ContainerStatus::kStopped) return {};
-      return signalInit(c.state, sig);
+      return signalPidNamespace(c.state, sig);
     }
     auto cgroup = TRY(c.cgroup());
     if (c.status == ContainerStatus::kStopped) {

@@ -55,10 +55,47 @@ Caller currentCaller() {
   return caller;
 }
 
-Status checkRootlessProcess(const std::optional<int>& oomScoreAdj, int callersOomScoreAdj) {
-  if (oomScoreAdj && *oomScoreAdj < callersOomScoreAdj) {
-    return Error::invalid("process.oomScoreAdj: " + std::to_string(*oomScoreAdj) +
-                              " is below the caller's " + std::to_string(callersOomScoreAdj) +
+namespace {
+
+bool hasNamespace(const spec::Config& config, spec::NamespaceType type, bool newOnly) {
+  if (!config.linux) return false;
+  for (const spec::Namespace& ns : config.linux->namespaces) {
+    if (ns.type == type && (!newOnly || !ns.path)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status checkRootlessConfig(const spec::Config& config, const RootlessFacts& facts) {
+  if (!facts.callerIsRoot && !hasNamespace(config, spec::NamespaceType::User, false)) {
+    return Error::invalid(
+        "linux.namespaces: a rootless container needs a user namespace (sangja spec --rootless "
+        "writes one)",
+        EPERM);
+  }
+  if (!facts.hasCgroup && !hasNamespace(config, spec::NamespaceType::Pid, true)) {
+    return Error::invalid(
+        "linux.namespaces: a rootless container without a cgroup needs a new pid namespace: "
+        "nothing else would find its processes to stop them (delegate a cgroup v2 subtree to "
+        "the user, or add {\"type\": \"pid\"})",
+        EPERM);
+  }
+  // They run in the container's namespaces: a runtime without real root
+  // could enter its pid namespace but never come back.
+  for (const auto& [name, hooks] : {std::pair{"createContainer", &config.hooks.createContainer},
+                                    std::pair{"startContainer", &config.hooks.startContainer}}) {
+    if (!hooks->empty()) {
+      return Error::invalid(std::string("hooks.") + name +
+                                ": a rootless runtime cannot run hooks in the container's "
+                                "namespaces yet",
+                            ENOTSUP);
+    }
+  }
+  const std::optional<int>& adj = config.process ? config.process->oomScoreAdj : std::nullopt;
+  if (adj && *adj < facts.callersOomScoreAdj) {
+    return Error::invalid("process.oomScoreAdj: " + std::to_string(*adj) +
+                              " is below the caller's " + std::to_string(facts.callersOomScoreAdj) +
                               ": a rootless container may only raise it (lowering needs "
                               "CAP_SYS_RESOURCE on the host)",
                           EPERM);

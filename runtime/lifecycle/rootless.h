@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "spec/config.h"
 
 namespace sangja {
 
@@ -46,10 +47,21 @@ std::string defaultStateRoot(const Caller& caller);
 // The calling process, read now.
 Caller currentCaller();
 
-// Pure. What only real root may do, refused by name before anything is
-// made: an oomScoreAdj below the caller's own (lowering it needs
+// What a rootless create knows about its caller and the container.
+struct RootlessFacts {
+  bool callerIsRoot = false;  // root in some user namespace (rootless Podman's)
+  bool hasCgroup = true;      // the container gets a cgroup (delegation.h)
+  int callersOomScoreAdj = 0;
+};
+
+// Pure. What a rootless container needs, refused by name before anything
+// is made: a user namespace when the caller is not root in one (it could
+// mount nothing); its own pid namespace when it has no cgroup (nothing
+// else would find its processes to stop them); no createContainer or
+// startContainer hooks (they run in its namespaces: not yet, rootless);
+// an oomScoreAdj no lower than the caller's (lowering needs
 // CAP_SYS_RESOURCE on the host).
-Status checkRootlessProcess(const std::optional<int>& oomScoreAdj, int callersOomScoreAdj);
+Status checkRootlessConfig(const spec::Config& config, const RootlessFacts& facts);
 
 // The caller's own oom_score_adj (0 when unreadable: the kernel decides).
 int callersOomScoreAdj();

@@ -110,6 +110,27 @@ Status ContainerDir::remove() {
   return {};
 }
 
+namespace {
+
+// An ordinary user's state root (in $XDG_RUNTIME_DIR, or given) must be its
+// own and closed to others: whoever else may write there could swap a
+// container's state and aim our kill or delete at our other processes.
+Status checkOwnedByUs(int fd, const std::string& root) {
+  uid_t us = ::geteuid();
+  if (us == 0) return {};  // root's /run/sangja, as before
+  struct stat st;
+  if (::fstat(fd, &st) < 0) return Error::fromErrno("stat state root " + root);
+  if (st.st_uid != us || (st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+    return Error::invalid("state root " + root + " is not uid " + std::to_string(us) +
+                              "'s alone (owner " + std::to_string(st.st_uid) +
+                              ", writable by others or not): refusing to keep state there",
+                          EPERM);
+  }
+  return {};
+}
+
+}  // namespace
+
 Result<StateStore> StateStore::open(const std::string& root) {
   Status made = mkdirAll(root, 0700);
   if (!made.ok() && made.error().code() == EACCES && ::geteuid() != 0) {
@@ -120,6 +141,7 @@ Result<StateStore> StateStore::open(const std::string& root) {
   }
   TRY(std::move(made));
   UniqueFd fd = TRY(openFile(root, O_PATH | O_DIRECTORY));
+  TRY(checkOwnedByUs(fd.get(), root));
   return StateStore(root, std::move(fd));
 }
 

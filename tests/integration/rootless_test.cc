@@ -271,17 +271,30 @@ TEST_F(RootlessTest, LimitsWithoutDelegationAreRefused) {
   }
 }
 
-// kill --all without a cgroup reaches the init; its pid namespace takes
-// the rest.
-TEST_F(RootlessTest, KillAllWithoutACgroupStopsTheContainer) {
-  b.setArgs({"sh", "-c", "sleep 100 & sleep 100"});
+// kill --all without a cgroup reaches every process of the container's pid
+// namespace: the init (sh as pid 1 ignores TERM) only stops once its child
+// got the signal too.
+TEST_F(RootlessTest, KillAllWithoutACgroupReachesThePidNamespace) {
+  b.setArgs({"sh", "-c", "sleep 100 & wait"});
   ASSERT_TRUE(b.create().ok());
   ASSERT_TRUE(b.start().ok());
-  RunResult k = b.kill("KILL", true);
+  RunResult k = b.kill("TERM", true);
   if (!k.ok()) SKIP_FOR_PEER("kill --all needs a cgroup: " + k.err);
   ASSERT_TRUE(k.ok()) << k;
-  EXPECT_TRUE(b.waitStatus("stopped"));
+  EXPECT_TRUE(b.waitStatus("stopped")) << "the child did not get TERM";
   EXPECT_TRUE(b.del().ok());
+  expectNoState();
+}
+
+// Hooks that run in the container's namespaces cannot, rootless: refused
+// by name before anything runs.
+TEST_F(RootlessTest, HooksInTheContainerAreRefused) {
+  SKIP_FOR_PEER("runc runs them");
+  b.config["hooks"]["startContainer"] = json::array({json{{"path", "/bin/true"}}});
+  RunResult r = b.run({"true"});
+  EXPECT_NE(r.status, 0) << r;
+  EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << r;
+  EXPECT_TRUE(contains(r.err, "hooks.startContainer")) << r;
   expectNoState();
 }
 

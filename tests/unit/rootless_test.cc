@@ -61,15 +61,62 @@ TEST(StateRoot, RootInAUserNamespaceFollowsUser) {
   EXPECT_EQ(defaultStateRoot(c), "/run/sangja");
 }
 
-TEST(RootlessProcess, OomScoreAdjMayOnlyGoUp) {
-  EXPECT_TRUE(checkRootlessProcess(std::nullopt, 0).ok());
-  EXPECT_TRUE(checkRootlessProcess(500, 0).ok());
-  EXPECT_TRUE(checkRootlessProcess(200, 200).ok());
-  Status lower = checkRootlessProcess(-500, 0);
+spec::Config rootlessConfig() {
+  spec::Config c;
+  c.process.emplace();
+  c.linux.emplace();
+  c.linux->namespaces = {{spec::NamespaceType::Pid, std::nullopt},
+                         {spec::NamespaceType::User, std::nullopt}};
+  return c;
+}
+
+TEST(RootlessConfig, OomScoreAdjMayOnlyGoUp) {
+  spec::Config c = rootlessConfig();
+  RootlessFacts facts;
+  EXPECT_TRUE(checkRootlessConfig(c, facts).ok());
+  c.process->oomScoreAdj = 500;
+  EXPECT_TRUE(checkRootlessConfig(c, facts).ok());
+  facts.callersOomScoreAdj = 500;
+  EXPECT_TRUE(checkRootlessConfig(c, facts).ok());
+  facts.callersOomScoreAdj = 0;
+  c.process->oomScoreAdj = -500;
+  Status lower = checkRootlessConfig(c, facts);
   ASSERT_FALSE(lower.ok());
   EXPECT_EQ(lower.error().message(),
             "process.oomScoreAdj: -500 is below the caller's 0: a rootless container may only "
             "raise it (lowering needs CAP_SYS_RESOURCE on the host)");
+}
+
+TEST(RootlessConfig, AnOrdinaryUserNeedsAUserNamespace) {
+  spec::Config c = rootlessConfig();
+  c.linux->namespaces.pop_back();
+  Status st = checkRootlessConfig(c, RootlessFacts{});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message().rfind("linux.namespaces: a rootless container needs a user", 0),
+            0u);
+  // Root in a user namespace (rootless Podman's) may go without one.
+  EXPECT_TRUE(checkRootlessConfig(c, RootlessFacts{.callerIsRoot = true}).ok());
+}
+
+TEST(RootlessConfig, HooksInTheContainerAreRefusedByName) {
+  spec::Config c = rootlessConfig();
+  c.hooks.startContainer.push_back(spec::Hook{});
+  Status st = checkRootlessConfig(c, RootlessFacts{});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message(),
+            "hooks.startContainer: a rootless runtime cannot run hooks in the container's "
+            "namespaces yet");
+}
+
+TEST(RootlessConfig, NoCgroupNeedsItsOwnPidNamespace) {
+  spec::Config c = rootlessConfig();
+  EXPECT_TRUE(checkRootlessConfig(c, RootlessFacts{.hasCgroup = false}).ok());
+  c.linux->namespaces[0].path = "/proc/1/ns/pid";  // joined: not its own
+  Status st = checkRootlessConfig(c, RootlessFacts{.hasCgroup = false});
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(st.error().message().find("without a cgroup needs a new pid namespace"),
+            std::string::npos);
+  EXPECT_TRUE(checkRootlessConfig(c, RootlessFacts{.hasCgroup = true}).ok());
 }
 
 TEST(Delegation, OwnCgroupIsTheV2Line) {

@@ -1,6 +1,7 @@
 #include "spec/default_config.h"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 
 namespace sangja::spec {
 namespace {
@@ -257,7 +258,7 @@ TEST(SpecDefaultConfig, RootlessFollowsRuncToRootless) {
   EXPECT_EQ(l.uidMappings, (std::vector<IdMapping>{{0, 1000, 1}}));
   EXPECT_EQ(l.gidMappings, (std::vector<IdMapping>{{0, 1001, 1}}));
   EXPECT_FALSE(l.resources.has_value());
-  ASSERT_EQ(r->mounts.size(), 6u);  // /sys/fs/cgroup went with the bind
+  ASSERT_EQ(r->mounts.size(), 7u);
   EXPECT_EQ(r->mounts[2].destination, "/dev/pts");
   EXPECT_EQ(r->mounts[2].options, (std::vector<std::string>{"nosuid", "noexec", "newinstance",
                                                             "ptmxmode=0666", "mode=0620"}));
@@ -274,20 +275,21 @@ TEST(SpecDefaultConfig, RootlessFollowsRuncToRootless) {
   EXPECT_EQ(l.readonlyPaths, plain.linux->readonlyPaths);
 }
 
-// A v2 host's default mounts the cgroup hierarchy at /sys/fs/cgroup; the
-// rootless /sys bind brings it along, and a cgroup mount on its place
-// would be refused (EBUSY), so nothing under /sys stays.
-TEST(SpecDefaultConfig, RootlessKeepsNothingUnderSys) {
-  Result<Config> plain = parseConfig(defaultConfigJson(false, 0, 0, true));
-  ASSERT_TRUE(plain.ok()) << plain.error().message();
-  bool hadCgroup = false;
-  for (const Mount& m : plain->mounts) hadCgroup = hadCgroup || m.destination == "/sys/fs/cgroup";
-  ASSERT_TRUE(hadCgroup) << "the v2 default has a cgroup mount";
+// A v2 host's default mounts the cgroup hierarchy at /sys/fs/cgroup; it
+// stays over the /sys rbind (whose ro is its top mount's only), so the
+// caller's own cgroups are not writable from inside.
+TEST(SpecDefaultConfig, RootlessKeepsTheCgroupMountOverTheSysBind) {
   Result<Config> r = parseConfig(defaultConfigJson(true, 1000, 1001, true));
   ASSERT_TRUE(r.ok()) << r.error().message();
-  for (const Mount& m : r->mounts) {
-    EXPECT_NE(m.destination.rfind("/sys/", 0), 0u) << m.destination << " is under the /sys bind";
+  size_t sys = r->mounts.size(), cgroup = r->mounts.size();
+  for (size_t i = 0; i < r->mounts.size(); ++i) {
+    if (r->mounts[i].destination == "/sys") sys = i;
+    if (r->mounts[i].destination == "/sys/fs/cgroup") cgroup = i;
   }
+  ASSERT_LT(cgroup, r->mounts.size());
+  EXPECT_LT(sys, cgroup) << "the cgroup mount must come after the /sys bind";
+  const std::vector<std::string>& o = r->mounts[cgroup].options;
+  EXPECT_NE(std::find(o.begin(), o.end(), "ro"), o.end());
 }
 
 }  // namespace
