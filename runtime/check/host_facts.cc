@@ -13,6 +13,7 @@
 #include "base/file.h"
 #include "base/mountinfo.h"
 #include "base/numbers.h"
+#include "namespaces/subordinate_ids.h"
 
 namespace sangja::check {
 
@@ -248,8 +249,8 @@ void gatherNamespaces(const Tree& tree, const HostPaths& paths, HostFacts& f) {
   f.subuidFile = subuid.has_value();
   f.subgidFile = subgid.has_value();
   f.subuid = parseSubIdFile(subuid.value_or(""), f.userName, paths.uid);
-  // subgid is matched by user name too (shadow's rule), or by the gid.
-  f.subgid = parseSubIdFile(subgid.value_or(""), f.userName, paths.gid);
+  // subgid lines name the user too, or its uid (as newgidmap reads them).
+  f.subgid = parseSubIdFile(subgid.value_or(""), f.userName, paths.uid);
   f.newuidmap = findIdMapHelper(tree, paths.searchPath, "newuidmap");
   f.newgidmap = findIdMapHelper(tree, paths.searchPath, "newgidmap");
 }
@@ -308,16 +309,13 @@ Result<HostFacts> gatherHostFacts(const HostPaths& paths) {
 }
 
 std::vector<IdRange> parseSubIdFile(std::string_view text, std::string_view name, uint32_t id) {
+  // The runtime's own reading (namespaces/subordinate_ids.h), so that what
+  // check reports is what create will grant.
   std::vector<IdRange> out;
-  std::string idText = std::to_string(id);
-  for (const std::string& line : splitOn(text, '\n')) {
-    if (line.starts_with("#")) continue;
-    std::vector<std::string> fields = splitOn(line, ':');
-    if (fields.size() != 3) continue;
-    if (fields[0] != idText && (name.empty() || fields[0] != name)) continue;
-    std::optional<uint32_t> start = number<uint32_t>(fields[1]);
-    std::optional<uint32_t> count = number<uint32_t>(fields[2]);
-    if (start && count && *count > 0) out.push_back(IdRange{*start, *count});
+  for (const ns::SubIdRange& r : ns::parseSubIds(text, name, id)) {
+    if (r.start <= UINT32_MAX && r.count <= UINT32_MAX) {
+      out.push_back(IdRange{static_cast<uint32_t>(r.start), static_cast<uint32_t>(r.count)});
+    }
   }
   return out;
 }
