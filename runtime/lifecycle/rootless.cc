@@ -55,26 +55,18 @@ Caller currentCaller() {
   return caller;
 }
 
-namespace {
-
-bool hasNamespace(const spec::Config& config, spec::NamespaceType type, bool newOnly) {
-  if (!config.linux) return false;
-  for (const spec::Namespace& ns : config.linux->namespaces) {
-    if (ns.type == type && (!newOnly || !ns.path)) return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 Status checkRootlessConfig(const spec::Config& config, const RootlessFacts& facts) {
-  if (!facts.callerIsRoot && !hasNamespace(config, spec::NamespaceType::User, false)) {
+  const spec::Namespace* user =
+      config.linux ? config.linux->findNamespace(spec::NamespaceType::User) : nullptr;
+  const spec::Namespace* pid =
+      config.linux ? config.linux->findNamespace(spec::NamespaceType::Pid) : nullptr;
+  if (!facts.callerIsRoot && user == nullptr) {
     return Error::invalid(
         "linux.namespaces: a rootless container needs a user namespace (sangja spec --rootless "
         "writes one)",
         EPERM);
   }
-  if (!facts.hasCgroup && !hasNamespace(config, spec::NamespaceType::Pid, true)) {
+  if (!facts.hasCgroup && (pid == nullptr || pid->path)) {
     return Error::invalid(
         "linux.namespaces: a rootless container without a cgroup needs a new pid namespace: "
         "nothing else would find its processes to stop them (delegate a cgroup v2 subtree to "
