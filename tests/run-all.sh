@@ -12,8 +12,12 @@ fi
 bash "$top/scripts/install-deps.sh" --tests
 bash "$top/scripts/build.sh"
 # Both suites run, whatever the first gives; either failing fails the run.
+# One test per core: the qemu guests (label vm; TCG runs a guest in one host
+# thread) run beside each other and beside the host's tests, which take
+# turns among themselves (RESOURCE_LOCK host: they watch the host's mounts,
+# cgroups and processes, and the guests touch none of them).
 status=0
-(cd "${BUILD_DIR:-$top/build}" && ctest --output-on-failure --timeout 300 "$@") || status=1
+(cd "${BUILD_DIR:-$top/build}" && ctest --output-on-failure --timeout 300 -j "$(nproc)" "$@") || status=1
 # The unit tests under ASan+UBSan and the fuzz harnesses, two at a time.
 bash "$top/scripts/build-sanitized.sh" &&
   (cd "${SANITIZE_BUILD_DIR:-$top/build-sanitize}" &&

@@ -82,6 +82,13 @@ mkdir -p /mnt/rw/upper /mnt/rw/work
 mount -t overlay overlay \
   -o lowerdir=/mnt/host,upperdir=/mnt/rw/upper,workdir=/mnt/rw/work,index=off,xino=off,metacopy=off,redirect_dir=off \
   "$root" || die "overlay mount on $root failed (lower: 9p host root)"
+# The user database is copied up now, as it is at boot: the host's tests run
+# beside the guests and add and remove their users meanwhile, and a lower file
+# changing under an overlay would make users come and go in the guest.
+for f in passwd group shadow gshadow subuid subgid; do
+  [ ! -e "$root/etc/$f" ] || touch -c "$root/etc/$f" ||
+    say "warning: cannot copy /etc/$f into the overlay"
+done
 
 # --- --init systemd: the host's systemd as pid 1 ---------------------------------
 #
