@@ -119,8 +119,10 @@ std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::stri
 // as a transient scope (--systemd-cgroup; cgroup_systemd.cc).
 // Or nobody: a rootless container without a delegated cgroup
 // (delegation.h; cgroup_none.cc).
-enum class CgroupDriver { kCgroupfs, kSystemd, kNone };
-const char* cgroupDriverName(CgroupDriver driver);  // "cgroupfs", "systemd", "none"
+// kSystemdUser: the caller's own systemd instance made the scope (rootless).
+enum class CgroupDriver { kCgroupfs, kSystemd, kSystemdUser, kNone };
+// "cgroupfs", "systemd", "systemd-user", "none"
+const char* cgroupDriverName(CgroupDriver driver);
 std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name);
 
 // A container's cgroup as its state records it.

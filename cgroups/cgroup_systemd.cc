@@ -25,13 +25,17 @@ namespace {
 
 constexpr const char* kRootSlice = "-.slice";
 
-// "/a.slice/a-b.slice/x.scope" -> {"a-b.slice", "x.scope"}.
+// "/a.slice/a-b.slice/x.scope" -> {"a-b.slice", "x.scope"}. A parent that is
+// no slice is the root slice: the hierarchy's root, or a user instance's own
+// cgroup ("/user.slice/user-1000.slice/user@1000.service/x.scope").
 std::pair<std::string, std::string> sliceAndScopeOf(const std::string& path) {
   size_t last = path.rfind('/');
   std::string scope = path.substr(last + 1);
   if (last == 0) return {kRootSlice, scope};
   std::string parent = path.substr(0, last);
-  return {parent.substr(parent.rfind('/') + 1), scope};
+  parent = parent.substr(parent.rfind('/') + 1);
+  if (!parent.ends_with(".slice")) return {kRootSlice, scope};
+  return {parent, scope};
 }
 
 // Whether the cgroup directory has a child cgroup; a directory that is gone
@@ -53,7 +57,11 @@ bool hasChildCgroups(const std::string& dir) {
 class SystemdCgroup final : public CgroupManager {
  public:
   SystemdCgroup(const CgroupRef& ref, std::unique_ptr<CgroupManager> files)
-      : files_(std::move(files)), mode_(ref.mode), madeSlice_(ref.madeSlice) {
+      : files_(std::move(files)),
+        mode_(ref.mode),
+        instance_(ref.driver == CgroupDriver::kSystemdUser ? SystemdInstance::kUser
+                                                           : SystemdInstance::kSystem),
+        madeSlice_(ref.madeSlice) {
     std::tie(slice_, scope_) = sliceAndScopeOf(ref.path);
   }
 
@@ -131,7 +139,7 @@ class SystemdCgroup final : public CgroupManager {
 
  private:
   Result<SystemdBus*> connected() const {
-    if (!bus_) bus_.emplace(TRY(SystemdBus::connect()));
+    if (!bus_) bus_.emplace(TRY(SystemdBus::connect(instance_)));
     return &*bus_;
   }
 
@@ -193,6 +201,7 @@ class SystemdCgroup final : public CgroupManager {
 
   std::unique_ptr<CgroupManager> files_;
   CgroupMode mode_;
+  SystemdInstance instance_;
   std::string slice_;
   std::string scope_;
   mutable std::string madeSlice_;  // cleared if somebody makes it first

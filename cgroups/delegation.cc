@@ -5,6 +5,8 @@
 
 #include "base/file.h"
 #include "cgroups/cgroupfs.h"
+#include "cgroups/systemd_bus.h"
+#include "cgroups/systemd_name.h"
 
 namespace sangja::cgroups {
 
@@ -101,6 +103,36 @@ Result<DelegationFacts> probeDelegation(const std::string& cgroupsPath, const st
   facts.path = TRY(rootlessCgroupPath(cgroupsPath, id, own));
   probeWritable(TRY(findCgroup2Mount()), facts);
   return facts;
+}
+
+std::string userScopePath(const std::string& managerCgroup, const std::string& scopePath) {
+  if (managerCgroup.empty() || managerCgroup == "/") return scopePath;
+  return (managerCgroup.back() == '/' ? managerCgroup.substr(0, managerCgroup.size() - 1)
+                                      : managerCgroup) +
+         scopePath;
+}
+
+Result<CgroupRef> userSystemdCgroup(const std::string& cgroupsPath, const std::string& id) {
+  CgroupRef ref;
+  ref.mode = TRY(hostCgroupMode());
+  if (ref.mode != CgroupMode::kUnified) {
+    return Error::invalid(std::string("--systemd-cgroup: a rootless container's scope is made by "
+                                      "the user's systemd instance, which needs cgroup v2; this "
+                                      "host's controllers are v1 (") +
+                              cgroupModeName(ref.mode) + "): leave out --systemd-cgroup",
+                          ENOTSUP);
+  }
+  SystemdCgroupName name = TRY(parseSystemdCgroupsPath(cgroupsPath, id, kUserDefaultSlice));
+  SystemdBus bus = TRY(SystemdBus::connect(SystemdInstance::kUser));
+  std::string manager = TRY(bus.managerControlGroup());
+  if (manager.empty() || manager[0] != '/') {
+    return Error::invalid(
+        "--systemd-cgroup: the user's systemd instance has no cgroup of its own (\"" + manager +
+        "\")");
+  }
+  ref.path = userScopePath(manager, name.path);
+  ref.driver = CgroupDriver::kSystemdUser;
+  return ref;
 }
 
 }  // namespace sangja::cgroups

@@ -47,4 +47,14 @@ Result<CgroupRef> decideRootlessCgroup(const std::string& cgroupsPath,
 // place for this container is writable.
 Result<DelegationFacts> probeDelegation(const std::string& cgroupsPath, const std::string& id);
 
+// Pure. A scope's cgroup under a user's systemd instance: the scope's path
+// as that instance names it ("/user.slice/x.scope"), below the instance's
+// own cgroup ("/user.slice/user-1000.slice/user@1000.service").
+std::string userScopePath(const std::string& managerCgroup, const std::string& scopePath);
+
+// --systemd-cgroup when rootless (runc's rules): the scope cgroupsPath
+// names (in user.slice when it names no slice) is made by the caller's own
+// systemd instance, which owns its delegated subtree; cgroup v2 only.
+Result<CgroupRef> userSystemdCgroup(const std::string& cgroupsPath, const std::string& id);
+
 }  // namespace sangja::cgroups

@@ -41,6 +41,8 @@ const char* cgroupDriverName(CgroupDriver driver) {
   switch (driver) {
     case CgroupDriver::kSystemd:
       return "systemd";
+    case CgroupDriver::kSystemdUser:
+      return "systemd-user";
     case CgroupDriver::kNone:
       return "none";
     case CgroupDriver::kCgroupfs:
@@ -50,7 +52,8 @@ const char* cgroupDriverName(CgroupDriver driver) {
 }
 
 std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name) {
-  for (CgroupDriver d : {CgroupDriver::kCgroupfs, CgroupDriver::kSystemd, CgroupDriver::kNone}) {
+  for (CgroupDriver d : {CgroupDriver::kCgroupfs, CgroupDriver::kSystemd,
+                         CgroupDriver::kSystemdUser, CgroupDriver::kNone}) {
     if (name == cgroupDriverName(d)) return d;
   }
   return std::nullopt;
@@ -81,7 +84,9 @@ Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
   if (ref.driver == CgroupDriver::kNone) return makeNoCgroupManager();
   TRY(checkContainerCgroupPath(ref.path));
   std::unique_ptr<CgroupManager> files = TRY(openCgroupFiles(ref));
-  if (ref.driver == CgroupDriver::kSystemd) return makeSystemdManager(ref, std::move(files));
+  if (ref.driver == CgroupDriver::kSystemd || ref.driver == CgroupDriver::kSystemdUser) {
+    return makeSystemdManager(ref, std::move(files));
+  }
   return files;
 }
 

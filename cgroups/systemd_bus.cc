@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "base/log.h"
 
@@ -27,6 +30,8 @@ constexpr int64_t kJobTimeoutNs = 30'000'000'000;
 // The sd-bus functions used, resolved from the library.
 struct SdBus {
   decltype(&sd_bus_open_system) openSystem;
+  decltype(&sd_bus_open_user) openUser;
+  decltype(&sd_bus_get_property_string) getPropertyString;
   decltype(&sd_bus_flush_close_unref) flushCloseUnref;
   decltype(&sd_bus_message_new_method_call) newMethodCall;
   decltype(&sd_bus_message_append) append;
@@ -63,6 +68,8 @@ Result<const SdBus*> loadSdBus() {
                           ENOENT);
   }
   bool all = resolve(lib, "sd_bus_open_system", table.openSystem) &&
+             resolve(lib, "sd_bus_open_user", table.openUser) &&
+             resolve(lib, "sd_bus_get_property_string", table.getPropertyString) &&
              resolve(lib, "sd_bus_flush_close_unref", table.flushCloseUnref) &&
              resolve(lib, "sd_bus_message_new_method_call", table.newMethodCall) &&
              resolve(lib, "sd_bus_message_append", table.append) &&
@@ -92,6 +99,17 @@ int64_t monotonicNs() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t{ts.tv_sec} * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Where sd_bus_open_user looks, for the error when nobody answers there.
+std::string userBusAddress() {
+  if (const char* address = ::getenv("DBUS_SESSION_BUS_ADDRESS"); address && *address) {
+    return address;
+  }
+  if (const char* dir = ::getenv("XDG_RUNTIME_DIR"); dir && *dir) {
+    return std::string(dir) + "/bus";
+  }
+  return "neither DBUS_SESSION_BUS_ADDRESS nor XDG_RUNTIME_DIR is set";
 }
 
 // An sd_bus_error freed on scope exit.
@@ -263,7 +281,7 @@ SystemdBus::~SystemdBus() = default;
 SystemdBus::SystemdBus(SystemdBus&&) noexcept = default;
 SystemdBus& SystemdBus::operator=(SystemdBus&&) noexcept = default;
 
-Result<SystemdBus> SystemdBus::connect() {
+Result<SystemdBus> SystemdBus::connect(SystemdInstance instance) {
   // sd_booted(3)'s test, without loading the library for it.
   struct stat st {};
   if (::lstat("/run/systemd/system", &st) != 0 || !S_ISDIR(st.st_mode)) {
@@ -274,13 +292,38 @@ Result<SystemdBus> SystemdBus::connect() {
   }
   const SdBus& sd = *TRY(loadSdBus());
   auto impl = std::make_unique<Impl>(sd);
-  int r = sd.openSystem(&impl->bus);
-  if (r < 0) return Error::fromErrno(-r, "--systemd-cgroup: connecting to the system bus");
+  if (instance == SystemdInstance::kSystem) {
+    int r = sd.openSystem(&impl->bus);
+    if (r < 0) return Error::fromErrno(-r, "--systemd-cgroup: connecting to the system bus");
+  } else {
+    // $DBUS_SESSION_BUS_ADDRESS, else $XDG_RUNTIME_DIR/bus: the user's
+    // session bus, where the user's systemd instance answers.
+    int r = sd.openUser(&impl->bus);
+    if (r < 0) {
+      return Error::fromErrno(
+          -r, "--systemd-cgroup: connecting to the session bus of uid " +
+                  std::to_string(::geteuid()) + " (" + userBusAddress() +
+                  "), where a rootless container's scope is made by the user's own systemd: "
+                  "log in, or `loginctl enable-linger`, or leave out --systemd-cgroup");
+    }
+  }
   // Before any job is asked for, so that no JobRemoved is missed.
-  r = sd.matchSignal(impl->bus, &impl->jobSlot, kDestination, kManagerPath, kManager, "JobRemoved",
-                     onJobRemoved, &impl->jobs);
+  int r = sd.matchSignal(impl->bus, &impl->jobSlot, kDestination, kManagerPath, kManager,
+                         "JobRemoved", onJobRemoved, &impl->jobs);
   if (r < 0) return Error::fromErrno(-r, "--systemd-cgroup: subscribing to systemd's jobs");
   return SystemdBus(std::move(impl));
+}
+
+Result<std::string> SystemdBus::managerControlGroup() {
+  const SdBus& sd = impl_->sd;
+  BusError error(sd);
+  char* value = nullptr;
+  int r = sd.getPropertyString(impl_->bus, kDestination, kManagerPath, kManager, "ControlGroup",
+                               error.get(), &value);
+  if (r < 0) return error.toError("systemd: reading the manager's ControlGroup", r);
+  std::string out = value != nullptr ? value : "";
+  ::free(value);
+  return out;
 }
 
 Result<bool> SystemdBus::unitLoaded(const std::string& unit) {

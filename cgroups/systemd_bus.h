@@ -18,16 +18,25 @@
 
 namespace sangja::cgroups {
 
+// Which systemd makes the scopes: the system's (pid 1, on the system bus) or
+// the caller's own user instance (user@UID.service, on its session bus),
+// which rootless containers use.
+enum class SystemdInstance { kSystem, kUser };
+
 class SystemdBus {
  public:
-  // Connects to the system bus. When systemd is not running here
+  // Connects to the instance's bus. When systemd is not running here
   // (/run/systemd/system is missing) this fails at once, naming why, rather
   // than waiting on a bus nobody answers.
-  static Result<SystemdBus> connect();
+  static Result<SystemdBus> connect(SystemdInstance instance);
   ~SystemdBus();
   SystemdBus(SystemdBus&&) noexcept;
   SystemdBus& operator=(SystemdBus&&) noexcept;
 
+  // The manager's own cgroup ("/" for pid 1; a user instance's is
+  // "/user.slice/user-UID.slice/user@UID.service"): its units' cgroups are
+  // below it.
+  [[nodiscard]] Result<std::string> managerControlGroup();
   // Whether systemd has the unit loaded (GetUnit); false for "no such unit".
   [[nodiscard]] Result<bool> unitLoaded(const std::string& unit);
   // Whether a unit file defines it (GetUnitFileState answers), loaded or

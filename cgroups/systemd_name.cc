@@ -11,7 +11,6 @@ namespace {
 constexpr std::string_view kSliceSuffix = ".slice";
 constexpr std::string_view kScopeSuffix = ".scope";
 constexpr std::string_view kRootSlice = "-.slice";
-constexpr std::string_view kDefaultSlice = "system.slice";
 constexpr std::string_view kDefaultPrefix = "sangja";
 constexpr size_t kUnitNameMax = 255;  // systemd's UNIT_NAME_MAX less the NUL
 
@@ -75,8 +74,8 @@ Result<std::string> expandSlice(std::string_view slice) {
   }
 }
 
-Result<SystemdCgroupName> parseSystemdCgroupsPath(std::string_view cgroupsPath,
-                                                  std::string_view id) {
+Result<SystemdCgroupName> parseSystemdCgroupsPath(std::string_view cgroupsPath, std::string_view id,
+                                                  std::string_view defaultSlice) {
   std::string defaulted;
   if (cgroupsPath.empty()) {
     defaulted = ":" + std::string(kDefaultPrefix) + ":" + std::string(id);
@@ -99,7 +98,7 @@ Result<SystemdCgroupName> parseSystemdCgroupsPath(std::string_view cgroupsPath,
                    "give a name for a scope");
   }
   SystemdCgroupName out;
-  out.slice = slice.empty() ? std::string(kDefaultSlice) : std::string(slice);
+  out.slice = slice.empty() ? std::string(defaultSlice) : std::string(slice);
   Result<std::string> slicePath = expandSlice(out.slice);
   if (!slicePath.ok()) return badPath(cgroupsPath, slicePath.error().message());
   out.scope = prefix.empty() ? std::string(name) : std::string(prefix) + "-" + std::string(name);

@@ -18,14 +18,20 @@ struct SystemdCgroupName {
   bool operator==(const SystemdCgroupName&) const = default;
 };
 
+// The slice of a scope whose cgroupsPath names none: the system manager's
+// system.slice; a user's own systemd instance (rootless) has user.slice.
+inline constexpr std::string_view kSystemDefaultSlice = "system.slice";
+inline constexpr std::string_view kUserDefaultSlice = "user.slice";
+
 // Parses cgroupsPath as runc does with --systemd-cgroup: an empty path is
-// ":sangja:ID", an empty slice is system.slice, an empty prefix leaves just
+// ":sangja:ID", an empty slice is defaultSlice, an empty prefix leaves just
 // "name.scope". A path that is not three ':'-separated parts, a slice that
 // is not a valid slice name, a unit name systemd would refuse, and a name
 // ending in ".slice" (a container as a slice unit) are refused with an error
 // naming linux.cgroupsPath.
-Result<SystemdCgroupName> parseSystemdCgroupsPath(std::string_view cgroupsPath,
-                                                  std::string_view id);
+Result<SystemdCgroupName> parseSystemdCgroupsPath(
+    std::string_view cgroupsPath, std::string_view id,
+    std::string_view defaultSlice = kSystemDefaultSlice);
 
 // A slice's cgroup, its parents spelled by dashes: "a-b.slice" is
 // "/a.slice/a-b.slice", "-.slice" is "/". Refuses what systemd would not

@@ -29,6 +29,7 @@ if ((with_tests)); then
   packages+=(
     iproute2                                # ip netns for joined namespaces
     uidmap                                  # newuidmap/newgidmap: rootless tests, rootless Podman
+    dbus-user-session                       # a user session bus: rootless --systemd-cgroup tests
     containerd python3                      # tests/e2e: containerd (brings runc), a pty for ctr -t
     clang-14 libclang-rt-14-dev llvm-14     # ASan/UBSan, libFuzzer (build-sanitize/),
                                             # llvm-symbolizer for their stack traces

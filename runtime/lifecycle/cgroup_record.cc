@@ -61,7 +61,7 @@ Result<cgroups::CgroupRef> cgroupRefOf(const spec::StoredState& state) {
     std::optional<cgroups::CgroupDriver> driver = cgroups::cgroupDriverFromName(state.cgroupDriver);
     if (!driver) {
       return Error::invalid("state.json: cgroupDriver \"" + state.cgroupDriver +
-                            "\" is none of cgroupfs, systemd, none");
+                            "\" is none of cgroupfs, systemd, systemd-user, none");
     }
     ref.driver = *driver;
   }

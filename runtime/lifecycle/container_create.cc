@@ -120,12 +120,7 @@ Result<cgroups::CgroupRef> cgroupRefFor(const spec::Config& config, const std::s
                                         const RuntimeOptions& rt) {
   std::string cgroupsPath = config.linux ? config.linux->cgroupsPath : std::string();
   if (rt.rootless) {
-    if (rt.systemdCgroup) {
-      return Error::invalid(
-          "--systemd-cgroup: a rootless container's scope would be systemd's user instance's, "
-          "which sangja does not drive yet; leave out --systemd-cgroup",
-          ENOTSUP);
-    }
+    if (rt.systemdCgroup) return cgroups::userSystemdCgroup(cgroupsPath, id);
     std::vector<std::string> needed;
     if (config.linux && config.linux->resources) {
       needed = cgroups::controllersNeeded(*config.linux->resources);

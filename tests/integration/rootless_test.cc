@@ -366,5 +366,104 @@ TEST_F(RootlessTest, ADelegatedSubtreeHoldsTheContainerWithItsLimits) {
   EXPECT_FALSE(pathExists(deleg));
 }
 
+// The user's systemd instance (user@UID.service), started as a login
+// starts it, and stopped when the test ends (the user cannot be removed
+// while it runs), with what came up with it (logind, user.slice) if that
+// was not running before. Its session bus is dbus-user-session's socket.
+class UserManager {
+ public:
+  explicit UserManager(uid_t uid)
+      : unit_("user@" + std::to_string(uid) + ".service"),
+        runtimeDir_("/run/user/" + std::to_string(uid)) {
+    for (const char* unit : {"systemd-logind.service", "user.slice"}) {
+      if (!host(std::string("systemctl is-active --quiet ") + unit).ok()) {
+        broughtUp_ += std::string(" ") + unit;
+      }
+    }
+    RunResult r = host("systemctl start " + unit_);
+    if (!r.ok()) {
+      error_ = "systemctl start " + unit_ + ": " + r.err;
+      return;
+    }
+    if (!waitUntil([&] { return pathExists(bus()); }, std::chrono::milliseconds(20000))) {
+      error_ = "no session bus at " + bus() + " after starting " + unit_;
+    }
+  }
+  ~UserManager() {
+    host("systemctl stop " + unit_);
+    if (!broughtUp_.empty()) host("systemctl stop" + broughtUp_);
+  }
+  UserManager(const UserManager&) = delete;
+  UserManager& operator=(const UserManager&) = delete;
+
+  const std::string& error() const { return error_; }
+  const std::string& runtimeDir() const { return runtimeDir_; }
+  std::string bus() const { return runtimeDir_ + "/bus"; }
+  // The instance's own cgroup, where its units' cgroups are.
+  std::string cgroup(uid_t uid) const {
+    std::string u = std::to_string(uid);
+    return "/user.slice/user-" + u + ".slice/user@" + u + ".service";
+  }
+
+ private:
+  std::string unit_;
+  std::string runtimeDir_;
+  std::string broughtUp_;  // " unit..." not running before
+  std::string error_;
+};
+
+// --systemd-cgroup rootless, as rootless Podman runs on a systemd host: the
+// user's own systemd instance makes the scope in its delegated subtree and
+// the limits apply there; delete stops it. cgroup v1 cannot be delegated:
+// there it is refused by name.
+TEST_F(RootlessTest, TheUsersSystemdInstanceMakesTheScope) {
+  if (::access("/run/systemd/system", F_OK) != 0) {
+    GTEST_SKIP() << "NOT FOR THIS HOST: systemd is not running here; this runs in the systemd "
+                    "guest (ctest vm_systemd_cgroups)";
+  }
+  const TestUser& u = testUser();
+  UserManager manager(u.uid);
+  ASSERT_TRUE(manager.error().empty()) << manager.error();
+  b.runtimePrefix.insert(b.runtimePrefix.end(),
+                         {"XDG_RUNTIME_DIR=" + manager.runtimeDir(),
+                          "DBUS_SESSION_BUS_ADDRESS=unix:path=" + manager.bus()});
+  b.globalFlags = {"--systemd-cgroup"};
+  std::string scope = "sangja-it-" + b.id() + ".scope";
+  b.config["linux"]["cgroupsPath"] = "user.slice:sangja-it:" + b.id();
+  b.config["linux"]["resources"] =
+      json{{"memory", {{"limit", 64 << 20}}}, {"pids", {{"limit", 50}}}};
+  b.setArgs({"sleep", "100"});
+  RunResult created = b.create();
+  if (hostCgroupMode() != "unified") {
+    EXPECT_FALSE(created.ok()) << "a rootless systemd scope on a v1 host";
+    if (!runtimeIsPeer()) {
+      EXPECT_TRUE(contains(created.err, "needs cgroup v2")) << created;
+    }
+    expectNoState();
+    return;
+  }
+  ASSERT_TRUE(created.ok()) << created;
+  std::string cgroup = manager.cgroup(u.uid) + "/user.slice/" + scope;
+  pid_t init = b.stateJson().value("pid", 0);
+  EXPECT_EQ(unifiedCgroupOf(init), cgroup);
+  EXPECT_EQ(trimmed(readFile("/sys/fs/cgroup" + cgroup + "/memory.max")), std::to_string(64 << 20));
+  EXPECT_EQ(trimmed(readFile("/sys/fs/cgroup" + cgroup + "/pids.max")), "50");
+  // The user's systemd knows the scope as its unit.
+  std::vector<std::string> show = asUser();
+  show.insert(show.end(), {"XDG_RUNTIME_DIR=" + manager.runtimeDir(), "systemctl", "--user", "show",
+                           "-p", "ActiveState", "--value", scope});
+  RunResult state = runCommand(show, kQuickTimeout);
+  EXPECT_EQ(trimmed(state.out), "active") << state;
+  ASSERT_TRUE(b.start().ok());
+  RunResult del = b.del(true);
+  EXPECT_TRUE(del.ok()) << del;
+  EXPECT_FALSE(pathExists("/sys/fs/cgroup" + cgroup)) << "the scope's cgroup stays";
+  show.back() = scope;
+  show[show.size() - 3] = "LoadState";
+  state = runCommand(show, kQuickTimeout);
+  EXPECT_EQ(trimmed(state.out), "not-found") << "the scope stays loaded: " << state;
+  expectNoState();
+}
+
 }  // namespace
 }  // namespace sangja::it

@@ -29,7 +29,10 @@ TEST(CgroupRecord, RoundTrips) {
             ref("/system.slice/d-1.scope", "", CgroupMode::kUnified, CgroupDriver::kSystemd), true},
         CgroupRecord{ref("/x.slice/d-1.scope", "/x.slice", CgroupMode::kHybrid,
                          CgroupDriver::kSystemd, "x.slice"),
-                     false}}) {
+                     false},
+        CgroupRecord{ref("/user.slice/user-1000.slice/user@1000.service/user.slice/d-1.scope", "",
+                         CgroupMode::kUnified, CgroupDriver::kSystemdUser),
+                     true}}) {
     std::optional<CgroupRecord> back = parseCgroupRecord(formatCgroupRecord(r));
     ASSERT_TRUE(back.has_value()) << formatCgroupRecord(r);
     EXPECT_EQ(back->cgroup, r.cgroup);

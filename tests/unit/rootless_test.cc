@@ -186,6 +186,14 @@ TEST(Delegation, AGivenPathWithoutDelegationIsRefused) {
       << ref.error().message();
 }
 
+TEST(Delegation, AUserInstancesScopeIsBelowTheInstancesOwnCgroup) {
+  const std::string manager = "/user.slice/user-1000.slice/user@1000.service";
+  EXPECT_EQ(cgroups::userScopePath(manager, "/user.slice/libpod-x.scope"),
+            manager + "/user.slice/libpod-x.scope");
+  EXPECT_EQ(cgroups::userScopePath(manager + "/", "/x.scope"), manager + "/x.scope");
+  EXPECT_EQ(cgroups::userScopePath("/", "/user.slice/x.scope"), "/user.slice/x.scope");
+}
+
 TEST(SubordinateIds, ByNameOrNumberMalformedLinesSkipped) {
   std::string text =
       "alice:100000:65536\n"

@@ -33,6 +33,15 @@ TEST(SystemdName, EmptyPartsTakeDefaults) {
   EXPECT_EQ(parsed("machine.slice::x").scope, "x.scope");
 }
 
+TEST(SystemdName, AUserInstancesDefaultSliceIsUserSlice) {
+  Result<SystemdCgroupName> r = parseSystemdCgroupsPath(":libpod:x", "c1", kUserDefaultSlice);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->path, "/user.slice/libpod-x.scope");
+  r = parseSystemdCgroupsPath("", "c1", kUserDefaultSlice);
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(r->path, "/user.slice/sangja-c1.scope");
+}
+
 TEST(SystemdName, NestedSlicesAreSpelledByDashes) {
   EXPECT_EQ(parsed("kubepods-besteffort-pod12.slice:cri-containerd:abc").path,
             "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod12.slice/"
