@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/spawn.h"
 #include "namespaces/namespaces.h"
+#include "namespaces/user.h"
 #include "runtime/launch/init_join.h"
 
 namespace sangja::hooks {
@@ -291,6 +292,9 @@ struct ChildPlan {
   int outputFd;
   const ContainerJoin* join;
   const char* cwd;  // nullptr: stay
+  // A helper joined the container's user (and pid) namespace and cloned us
+  // there: the user namespace is ours already (setns to it again is EINVAL).
+  bool inUserNs = false;
 };
 
 // ---- Child side: between clone and execve. No allocation, no locks. ----
@@ -322,8 +326,9 @@ namespace child {
   if (p.join != nullptr) {
     bool joinedUser = false;
     for (const ContainerJoin::Ns& ns : p.join->namespaces()) {
-      if (::setns(ns.fd.get(), ns.type) < 0) childFail(errno, "join namespace", nsName(ns.type));
       joinedUser = joinedUser || ns.type == CLONE_NEWUSER;
+      if (ns.type == CLONE_NEWUSER && p.inUserNs) continue;
+      if (::setns(ns.fd.get(), ns.type) < 0) childFail(errno, "join namespace", nsName(ns.type));
     }
     // Root of the container's user namespace when it maps one; the
     // runtime's uid may have no name there.
@@ -347,6 +352,10 @@ namespace child {
 }
 
 void hookMain(void* plan) {
+  hookChild(*static_cast<const ChildPlan*>(plan));
+}
+
+[[noreturn]] void hookFromHelper(const void* plan) {
   hookChild(*static_cast<const ChildPlan*>(plan));
 }
 
@@ -379,9 +388,43 @@ Result<UniqueFd> stdinWithState(std::string_view state) {
   return std::move(p.read);
 }
 
+// A runtime without real root may enter the container's pid namespace
+// only from inside its user namespace, and could not come back: a helper
+// joins both and clones the hook as our child (ns::cloneInUserNamespace),
+// which we then place in the container's cgroup.
+Result<ChildProcess> cloneHookThroughUserNs(const ChildPlan& plan) {
+  ChildPlan inside = plan;
+  inside.inUserNs = true;
+  pid_t pid = TRY(ns::cloneInUserNamespace(plan.join->userNs(), plan.join->pidNs(), 0,
+                                           child::hookFromHelper, &inside)
+                      .context("clone hook process"));
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+  if (!pidfd) {
+    int err = errno;
+    ::kill(pid, SIGKILL);
+    return Error::fromErrno(err, "clone hook process: pidfd_open");
+  }
+  ChildProcess child(pid, std::move(pidfd));
+  if (plan.join->cgroupFd() >= 0) {
+    // The fd another hook would be cloned into (CLONE_INTO_CGROUP).
+    Status placed = [&]() -> Status {
+      UniqueFd procs = TRY(openAt(plan.join->cgroupFd(), "cgroup.procs", O_WRONLY));
+      return writeAll(procs.get(), std::to_string(pid), "cgroup.procs");
+    }();
+    if (!placed.ok()) {
+      child.killAndReap();
+      return placed.error().wrap("place the hook in the container's cgroup");
+    }
+  }
+  return child;
+}
+
 // In the container's pid namespace and straight in its cgroup when the
 // hook joins it.
 Result<ChildProcess> cloneHook(const ChildPlan& plan) {
+  if (plan.join != nullptr && plan.join->userNs() >= 0 && ::geteuid() != 0) {
+    return cloneHookThroughUserNs(plan);
+  }
   auto pidns = TRY(ns::PidNamespaceSwitch::enter(plan.join != nullptr ? plan.join->pidNs() : -1));
   SpawnOptions options;
   options.cgroupFd = plan.join != nullptr ? plan.join->cgroupFd() : -1;

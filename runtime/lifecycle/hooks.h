@@ -26,6 +26,7 @@
 // separate from the process part (clone, setns, pipes, timeout).
 #pragma once
 
+#include <sched.h>
 #include <sys/types.h>
 
 #include <array>
@@ -129,6 +130,13 @@ class ContainerJoin {
   };
   const std::vector<Ns>& namespaces() const { return ns_; }
   int pidNs() const { return pidNs_.get(); }  // -1: same as ours
+  // The container's user namespace among namespaces(), or -1.
+  int userNs() const {
+    for (const Ns& ns : ns_) {
+      if (ns.type == CLONE_NEWUSER) return ns.fd.get();
+    }
+    return -1;
+  }
   int cgroupFd() const { return cgroupFd_; }
   // The init's root directory: setns(CLONE_NEWNS) puts the joiner at the
   // namespace's root, which is not the init's when it runs chrooted

@@ -73,17 +73,6 @@ Status checkRootlessConfig(const spec::Config& config, const RootlessFacts& fact
         "the user, or add {\"type\": \"pid\"})",
         EPERM);
   }
-  // They run in the container's namespaces: a runtime without real root
-  // could enter its pid namespace but never come back.
-  for (const auto& [name, hooks] : {std::pair{"createContainer", &config.hooks.createContainer},
-                                    std::pair{"startContainer", &config.hooks.startContainer}}) {
-    if (!hooks->empty()) {
-      return Error::invalid(std::string("hooks.") + name +
-                                ": a rootless runtime cannot run hooks in the container's "
-                                "namespaces yet",
-                            ENOTSUP);
-    }
-  }
   const std::optional<int>& adj = config.process ? config.process->oomScoreAdj : std::nullopt;
   if (adj && *adj < facts.callersOomScoreAdj) {
     return Error::invalid("process.oomScoreAdj: " + std::to_string(*adj) +

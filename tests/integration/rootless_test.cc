@@ -292,13 +292,36 @@ TEST_F(RootlessTest, KillAllWithoutACgroupReachesThePidNamespace) {
 
 // Hooks that run in the container's namespaces cannot, rootless: refused
 // by name before anything runs.
-TEST_F(RootlessTest, HooksInTheContainerAreRefused) {
-  SKIP_FOR_PEER("runc runs them");
-  b.config["hooks"]["startContainer"] = json::array({json{{"path", "/bin/true"}}});
-  RunResult r = b.run({"true"});
-  EXPECT_NE(r.status, 0) << r;
-  EXPECT_EQ(nonBlankLines(r.err).size(), 1u) << r;
-  EXPECT_TRUE(contains(r.err, "hooks.startContainer")) << r;
+// createContainer and startContainer hooks run in the container's
+// namespaces (its pid namespace too, which a runtime without real root
+// enters only from inside the container's user namespace), as its root.
+TEST_F(RootlessTest, HooksRunInTheContainersNamespaces) {
+  std::string created = b.tmp() + "/create-hook";  // the user's directory
+  b.config["hooks"]["createContainer"] = json::array(
+      {json{{"path", "/bin/sh"},
+            {"args",
+             {"sh", "-c",
+              "echo $(id -u) $(readlink /proc/self/ns/pid) $(readlink /proc/self/ns/mnt) > " +
+                  created}}}});
+  b.config["hooks"]["startContainer"] = json::array({json{
+      {"path", "/bin/sh"},
+      {"args", {"sh", "-c", "echo $(id -u) $(readlink /proc/self/ns/pid) > /tmp/start-hook"}}}});
+  b.config["root"]["readonly"] = false;  // for the startContainer hook's file
+  b.setArgs({"sleep", "100"});
+  RunResult r = b.create();
+  ASSERT_TRUE(r.ok()) << r;
+  RunResult started = b.start();
+  ASSERT_TRUE(started.ok()) << started;
+  pid_t init = b.stateJson().value("pid", 0);
+  ASSERT_GT(init, 0) << b.stateJson().dump();
+  std::string proc = "/proc/" + std::to_string(init) + "/ns/";
+  std::string pidNs = fs::read_symlink(proc + "pid").string();
+  std::string mntNs = fs::read_symlink(proc + "mnt").string();
+  EXPECT_EQ(trimmed(readFile(created)), "0 " + pidNs + " " + mntNs);
+  EXPECT_TRUE(waitUntil([&] { return pathExists(b.rootfs() + "/tmp/start-hook"); }));
+  EXPECT_EQ(trimmed(readFile(b.rootfs() + "/tmp/start-hook")), "0 " + pidNs);
+  RunResult del = b.del(true);
+  EXPECT_TRUE(del.ok()) << del;
   expectNoState();
 }
 
