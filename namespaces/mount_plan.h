@@ -25,7 +25,9 @@ struct RootfsOptions {
   // The runtime itself lacks real root (rootless, in its caller's user
   // namespace): the same, even when the container has no user namespace.
   bool runtimeRootless = false;
-  std::string cgroup2Mount{};  // the host's cgroup2 mount point, for that fallback
+  // What that fallback binds for cgroup2: the container's own cgroup
+  // directory in the host's cgroup2 mount (or the whole mount).
+  std::string cgroup2Mount{};
   // On a cgroup v1 host: what a "cgroup" mount shows (the container's own
   // cgroup in each hierarchy); empty on a v2 host, where it is cgroup2.
   std::vector<cgroups::CgroupViewBind> cgroupV1View{};

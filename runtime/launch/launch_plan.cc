@@ -127,7 +127,9 @@ Result<LaunchPlan> planInit(const spec::Config& config, const InitOptions& optio
   rootfsOptions.runtimeRootless = options.rootless;
   rootfsOptions.ownMountNamespace = plan.namespaces.has(CLONE_NEWNS);
   if (rootfsOptions.userNamespace || rootfsOptions.runtimeRootless) {
-    rootfsOptions.cgroup2Mount = cgroups::findCgroup2Mount().valueOr("");
+    std::string mount = cgroups::findCgroup2Mount().valueOr("");
+    std::string dir = options.cgroup2Dir == "/" ? "" : options.cgroup2Dir;
+    if (!mount.empty()) rootfsOptions.cgroup2Mount = mount + dir;
   }
   plan.rootfs = TRY(mnt::planRootfs(config, rootfsOptions));
   plan.pauseForHooks = options.pauseForHooks;

@@ -31,6 +31,11 @@ struct InitOptions {
   std::vector<cgroups::CgroupViewBind> cgroupV1View{};
   // --rootless: no device nodes, sysfs or cgroup2 of the runtime's own.
   bool rootless = false;
+  // The container's cgroup in the v2 hierarchy of a unified host
+  // ("/sangja/ID"; the caller's own when it has none): what a cgroup2 mount
+  // the kernel refuses in a user namespace falls back to binding, as runc's
+  // does (empty: the whole hierarchy).
+  std::string cgroup2Dir{};
 };
 
 // A new container's init, from the whole config (its process is required).

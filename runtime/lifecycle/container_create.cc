@@ -139,6 +139,14 @@ Result<cgroups::CgroupRef> cgroupRefFor(const spec::Config& config, const std::s
   return ref;
 }
 
+// The container's cgroup in the v2 hierarchy (launch_plan.h: InitOptions):
+// without one of its own (driver none) the init stays in ours.
+Result<std::string> cgroup2DirFor(const cgroups::CgroupRef& ref) {
+  if (ref.mode != cgroups::CgroupMode::kUnified) return std::string();
+  if (ref.driver != cgroups::CgroupDriver::kNone) return ref.path;
+  return cgroups::ownCgroup2Path(TRY(readFile("/proc/self/cgroup")));
+}
+
 // The resources a cgroup is given: a rootless container's device rules
 // are the user namespace's business (it cannot open a device its user
 // could not, and a device program needs real root), as under runc.
@@ -180,7 +188,8 @@ Result<Created> create(const RuntimeOptions& rt, const CreateOptions& opts, Star
       TRY(planInit(config, InitOptions{bundle, opts.noPivot, hooks::hasCreateHooks(config.hooks),
                                        ProcessOptions{preserveFds, opts.noNewKeyring ? "" : opts.id,
                                                       rt.root + "/" + seccomp::kCacheDirName},
-                                       TRY(cgroups::hostCgroupView(cgroupRef)), rt.rootless}));
+                                       TRY(cgroups::hostCgroupView(cgroupRef)), rt.rootless,
+                                       TRY(cgroup2DirFor(cgroupRef))}));
   trace::mark("launch plan built");
   auto cgroup = TRY(rt.openCgroup(cgroupRef));
   StateStore store = TRY(StateStore::open(rt.root));

@@ -380,6 +380,13 @@ TEST_F(RootlessTest, ADelegatedSubtreeHoldsTheContainerWithItsLimits) {
     EXPECT_EQ(trimmed(readFile(cg + "/pids.max")), "50");
     pid_t init = b.stateJson().value("pid", 0);
     EXPECT_EQ(unifiedCgroupOf(init), "/sangja-it-deleg-" + b.id() + "/" + b.id());
+    // The cgroup mount over the /sys bind cannot be a new cgroup2 (EBUSY):
+    // it binds the container's own cgroup, not the host's whole tree.
+    RunResult inode = b.rt({"exec", b.id(), "stat", "-c", "%i", "/sys/fs/cgroup"});
+    struct stat st {};
+    ASSERT_EQ(::stat(cg.c_str(), &st), 0);
+    EXPECT_EQ(trimmed(inode.out), std::to_string(st.st_ino))
+        << "/sys/fs/cgroup in the container is not its own cgroup " << cg << ": " << inode;
     RunResult del = b.del(true);
     EXPECT_TRUE(del.ok()) << del;
     EXPECT_FALSE(pathExists(cg)) << "the container's cgroup stays";
