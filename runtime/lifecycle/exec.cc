@@ -11,6 +11,7 @@
 #include <set>
 
 #include "base/file.h"
+#include "base/log.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "runtime/launch/init_join.h"
@@ -253,6 +254,21 @@ struct Launched {
   UniqueFd consoleMaster;
 };
 
+// The exec'd process joins the container's cgroup. Rootless, as under
+// runc: when the caller may not move it there (the two cgroups share no
+// ancestor the caller may write: it runs outside its delegated subtree),
+// the process stays in the caller's cgroup, which is said; it is the
+// caller's own process either way.
+Status placeInContainerCgroup(const cgroups::CgroupManager& cgroup, std::string_view sub, pid_t pid,
+                              bool rootless) {
+  Status placed = cgroup.attach(pid, sub);
+  if (placed.ok() || !rootless) return placed;
+  int code = placed.error().code();
+  if (code != EACCES && code != EPERM) return placed;
+  log::warning(placed.error().message() + " (rootless: the process stays in the caller's cgroup)");
+  return {};
+}
+
 // Everything up to a process ready to exec.
 Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   Found c = TRY(findContainer(rt, opts));
@@ -277,7 +293,9 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
   trace::mark("exec plan built");
 
   LaunchCallbacks callbacks;
-  callbacks.placeInCgroup = [&](pid_t pid) { return c.cgroup->attach(pid, c.sub); };
+  callbacks.placeInCgroup = [&](pid_t pid) {
+    return placeInContainerCgroup(*c.cgroup, c.sub, pid, rt.rootless);
+  };
   callbacks.onSeccompFd = [&](pid_t pid, int notifyFd) {
     spec::State running{.id = opts.id,
                         .status = c.status,
@@ -287,7 +305,10 @@ Result<Launched> launchExec(const RuntimeOptions& rt, const ExecOptions& opts) {
     return seccomp::sendToListener(plan.seccomp, running, notifyFd);
   };
   callbacks.onConsoleFd = [&](UniqueFd master) { return consoleRoute.deliver(std::move(master)); };
-  InitProcess proc = TRY(launchInit(plan, InitWiring{}, c.cgroupFd.get(), callbacks));
+  // Rootless: cloned where the caller is, then placed (or left) by the
+  // callback; a clone into a cgroup the caller may not move into fails.
+  InitProcess proc =
+      TRY(launchInit(plan, InitWiring{}, rt.rootless ? -1 : c.cgroupFd.get(), callbacks));
   TRY(pidfdRoute.deliver(proc.pidfd()));
   seccomp::keepInCache(plan.seccomp);
   return Launched{std::move(proc), consoleRoute.takeKept()};
