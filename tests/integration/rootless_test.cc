@@ -410,18 +410,20 @@ class UserManager {
         broughtUp_ += std::string(" ") + unit;
       }
     }
-    RunResult r = host("systemctl start " + unit_);
+    // Slow under TCG on a busy machine: PAM, logind and the session bus
+    // start with it (over 20 s once in CI's hybrid guest).
+    RunResult r = host("systemctl start " + unit_, std::chrono::milliseconds(120000));
     if (!r.ok()) {
       error_ = "systemctl start " + unit_ + ": " + r.err;
       return;
     }
-    if (!waitUntil([&] { return pathExists(bus()); }, std::chrono::milliseconds(20000))) {
+    if (!waitUntil([&] { return pathExists(bus()); }, std::chrono::milliseconds(60000))) {
       error_ = "no session bus at " + bus() + " after starting " + unit_;
     }
   }
   ~UserManager() {
-    host("systemctl stop " + unit_);
-    if (!broughtUp_.empty()) host("systemctl stop" + broughtUp_);
+    host("systemctl stop " + unit_, std::chrono::milliseconds(120000));
+    if (!broughtUp_.empty()) host("systemctl stop" + broughtUp_, std::chrono::milliseconds(60000));
   }
   UserManager(const UserManager&) = delete;
   UserManager& operator=(const UserManager&) = delete;
