@@ -123,6 +123,10 @@ std::unique_ptr<CgroupManager> makeCgroup1Manager(CgroupLayout layout, std::stri
 enum class CgroupDriver { kCgroupfs, kSystemd, kSystemdUser, kNone };
 // "cgroupfs", "systemd", "systemd-user", "none"
 const char* cgroupDriverName(CgroupDriver driver);
+// Whether a systemd instance (the system's or the user's) made the scope.
+inline bool isSystemdDriver(CgroupDriver driver) {
+  return driver == CgroupDriver::kSystemd || driver == CgroupDriver::kSystemdUser;
+}
 std::optional<CgroupDriver> cgroupDriverFromName(std::string_view name);
 
 // A container's cgroup as its state records it.

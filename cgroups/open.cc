@@ -84,9 +84,7 @@ Result<std::unique_ptr<CgroupManager>> openCgroup(const CgroupRef& ref) {
   if (ref.driver == CgroupDriver::kNone) return makeNoCgroupManager();
   TRY(checkContainerCgroupPath(ref.path));
   std::unique_ptr<CgroupManager> files = TRY(openCgroupFiles(ref));
-  if (ref.driver == CgroupDriver::kSystemd || ref.driver == CgroupDriver::kSystemdUser) {
-    return makeSystemdManager(ref, std::move(files));
-  }
+  if (isSystemdDriver(ref.driver)) return makeSystemdManager(ref, std::move(files));
   return files;
 }
 

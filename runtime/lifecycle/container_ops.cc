@@ -231,8 +231,7 @@ Status destroyRecordedCgroup(const ContainerDir& dir, const cgroups::CgroupOpene
   bool gone = !pids.ok() && pids.error().code() == ENOENT;
   if (!pids.ok() && !gone) return pids.error();
   if (!record->verifiedFree) {
-    bool systemd = record->cgroup.driver == cgroups::CgroupDriver::kSystemd ||
-                   record->cgroup.driver == cgroups::CgroupDriver::kSystemdUser;
+    bool systemd = cgroups::isSystemdDriver(record->cgroup.driver);
     if (gone || systemd) return {};
     if (!pids->empty()) {
       log::warning("cgroup " + record->cgroup.path +

@@ -57,8 +57,8 @@ struct RootlessFacts {
 // Pure. What a rootless container needs, refused by name before anything
 // is made: a user namespace when the caller is not root in one (it could
 // mount nothing); its own pid namespace when it has no cgroup (nothing
-// else would find its processes to stop them); an oomScoreAdj no lower than the caller's (lowering
-// needs CAP_SYS_RESOURCE on the host).
+// else would find its processes to stop them); an oomScoreAdj no lower
+// than the caller's (lowering needs CAP_SYS_RESOURCE on the host).
 Status checkRootlessConfig(const spec::Config& config, const RootlessFacts& facts);
 
 // The caller's own oom_score_adj (0 when unreadable: the kernel decides).
