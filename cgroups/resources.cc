@@ -11,12 +11,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <cmath>
 #include <optional>
 #include <set>
 
 #include "base/dir_stream.h"
 #include "base/file.h"
+#include "base/plain_math.h"
 #include "base/unique_fd.h"
 #include "cgroups/resource_fields.h"
 
@@ -498,9 +498,9 @@ uint64_t cpuSharesToWeight(uint64_t shares) {
   if (shares >= 262144) return 10000;
   // A parabola in log2(shares) through (1, 0), (10, 2), (18, 4) in log10
   // space: shares 2 -> 1, 1024 -> 100 (the two defaults), 262144 -> 10000.
-  double l = std::log2(static_cast<double>(shares));
+  double l = plain_math::log2(static_cast<double>(shares));
   double exponent = (l * l + 125 * l) / 612.0 - 7.0 / 34.0;
-  return static_cast<uint64_t>(std::ceil(std::pow(10.0, exponent)));
+  return plain_math::ceilToU64(plain_math::exp10(exponent));
 }
 
 uint64_t blkioWeightToIoWeight(uint16_t weight) {

@@ -1,6 +1,9 @@
 #include "cli/flags.h"
 
 #include <charconv>
+#include <optional>
+
+#include "base/plain_math.h"
 
 namespace sangja::cli {
 
@@ -110,9 +113,8 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
       ++digits;
     }
     if (digits == 0) return bad();
-    double number = 0;
-    auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + digits, number);
-    if (ec != std::errc() || ptr != rest.data() + digits) return bad();
+    std::optional<double> number = plain_math::parseDecimal(rest.substr(0, digits));
+    if (!number) return bad();
     rest.remove_prefix(digits);
     const Unit* unit = nullptr;
     for (const Unit& u : kUnits) {
@@ -123,7 +125,7 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
     }
     if (unit == nullptr) return bad();
     rest.remove_prefix(unit->suffix.size());
-    total += number * unit->ms;
+    total += *number * unit->ms;
   }
   return static_cast<int64_t>(total);
 }
