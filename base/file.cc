@@ -60,6 +60,24 @@ Result<std::string> readFileAt(int dirfd, const std::string& path) {
   return readFd(fd.get(), path);
 }
 
+Result<std::string> readRegularFileAt(int dirfd, const std::string& path) {
+  UniqueFd fd = TRY(openAt(dirfd, path, O_RDONLY));
+  std::string out(4096, '\0');
+  size_t used = 0;
+  for (;;) {
+    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Error::fromErrno("read " + path);
+    }
+    used += static_cast<size_t>(n);
+    if (used < out.size()) break;  // short (or empty): the end
+    out.resize(out.size() * 2);
+  }
+  out.resize(used);
+  return out;
+}
+
 Status writeAll(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
     ssize_t n = ::write(fd, data.data(), data.size());

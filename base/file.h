@@ -16,6 +16,10 @@ Result<UniqueFd> openAt(int dirfd, const std::string& path, int flags, mode_t mo
 // Whole-file read; the error names the path.
 Result<std::string> readFile(const std::string& path);
 Result<std::string> readFileAt(int dirfd, const std::string& path);
+// A regular file of ours (state.json and its kin), where a short read is
+// the end: usually one read where readFileAt needs a second to see EOF.
+// Not for pipes or procfs, whose reads may stop short of the end.
+Result<std::string> readRegularFileAt(int dirfd, const std::string& path);
 Result<std::string> readFd(int fd, const std::string& what);
 
 // The most a document the user hands us may hold (config.json, exec

@@ -66,7 +66,7 @@ Status validateContainerId(std::string_view id) {
 }
 
 Result<std::string> ContainerDir::readState() const {
-  return readFileAt(fd_.get(), kStateFile).context("container \"" + id_ + "\": state");
+  return readRegularFileAt(fd_.get(), kStateFile).context("container \"" + id_ + "\": state");
 }
 
 Status ContainerDir::writeState(std::string_view json) const {
@@ -211,6 +211,21 @@ Result<bool> StateStore::removeIncomplete(
   TRY(cleanUp(dir));
   TRY(dir.remove());
   return true;
+}
+
+Result<std::optional<std::string>> StateStore::readStateUnlocked(const std::string& id) const {
+  TRY(validateContainerId(id));
+  Result<std::string> json = readRegularFileAt(fd_.get(), id + "/" + kStateFile);
+  if (json.ok()) return std::optional<std::string>(std::move(*json));
+  if (json.error().code() == ENOENT || json.error().code() == ENOTDIR) {
+    return std::optional<std::string>();
+  }
+  return json.error().wrap("container \"" + id + "\": state");
+}
+
+bool StateStore::hasExecFifo(const std::string& id) const {
+  std::string fifo = id + "/" + kExecFifo;
+  return ::faccessat(fd_.get(), fifo.c_str(), F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 Result<std::vector<std::string>> StateStore::list() const {

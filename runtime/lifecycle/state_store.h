@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -74,6 +75,12 @@ class StateStore {
                                 const std::function<Status(const ContainerDir&)>& cleanUp) const;
   // Ids of every container, sorted.
   Result<std::vector<std::string>> list() const;
+  // For list, which must not wait behind a create or delete: state.json of
+  // id read without the directory's lock (it is replaced whole by a rename,
+  // never half-written), nullopt when there is none (being created, or
+  // deleted meanwhile); and whether its exec fifo is there.
+  Result<std::optional<std::string>> readStateUnlocked(const std::string& id) const;
+  bool hasExecFifo(const std::string& id) const;
 
   const std::string& root() const { return root_; }
   int fd() const { return fd_.get(); }

@@ -4,6 +4,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "base/result.h"
@@ -24,6 +25,10 @@ std::optional<uint64_t> liveProcessStartTime(pid_t pid);
 
 // stopped: the init is gone (or its pid now names another process);
 // created: the exec fifo is still there; paused: the cgroup is frozen.
+// hasExecFifo is asked only when the init is alive.
+ContainerStatus containerStatus(const spec::StoredState& state,
+                                const std::function<bool()>& hasExecFifo,
+                                const cgroups::CgroupOpener& openCgroup);
 ContainerStatus containerStatus(const ContainerDir& dir, const spec::StoredState& state,
                                 const cgroups::CgroupOpener& openCgroup);
 

@@ -1,7 +1,9 @@
 // The runtime-spec lifecycle driven through the runc-compatible CLI:
 // create/start/state/kill/delete/run/list and their error cases.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <set>
@@ -267,6 +269,42 @@ TEST_F(LifecycleTest, ListShowsContainers) {
     EXPECT_GT(c.value("pid", 0), 0) << c.dump();
   }
   EXPECT_EQ(ids, (std::set<std::string>{b.id(), second}));
+}
+
+// list reads a snapshot: it must not wait for a container whose create is
+// still running its hooks (sangja's list used to take each container's
+// lock, and so waited for the whole create).
+TEST_F(LifecycleTest, ListDoesNotWaitForACreateInProgress) {
+  b.setArgs({"sleep", "100"});
+  std::string done = b.id() + "-done";
+  ASSERT_TRUE(b.createAs(done).ok());
+  std::string started = b.tmp() + "/hook.started", release = b.tmp() + "/hook.release";
+  ASSERT_EQ(::mkfifo(release.c_str(), 0600), 0);
+  b.config["hooks"]["createRuntime"] = {
+      {{"path", "/bin/sh"},
+       {"args", {"sh", "-c", "echo > " + started + "; read line < " + release}}}};
+  b.write();
+  auto create = b.spawn({"create", "--bundle", b.dir(), b.id()});
+  ASSERT_TRUE(
+      waitUntil([&] { return pathExists(started) || create->exited(); }, milliseconds(20000)));
+  ASSERT_FALSE(create->exited()) << create->err();
+
+  RunResult r = b.rt({"list", "--quiet"}, milliseconds(20000));
+  EXPECT_FALSE(r.timed_out) << "list waited for the create in progress";
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_TRUE(contains(r.out, done)) << r;
+
+  // Let the hook finish: the create completes and list shows both.
+  int fd = -1;
+  waitUntil([&] { return (fd = ::open(release.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC)) >= 0; },
+            milliseconds(20000));
+  ASSERT_GE(fd, 0) << "the hook never opened its fifo";
+  ASSERT_EQ(::write(fd, "go\n", 3), 3);
+  ::close(fd);
+  RunResult created = create->wait();
+  EXPECT_TRUE(created.ok()) << created;
+  r = b.rt({"list", "--quiet"});
+  EXPECT_TRUE(contains(r.out, done) && contains(r.out, b.id())) << r;
 }
 
 TEST_F(LifecycleTest, RunReturnsTheExitStatus) {
