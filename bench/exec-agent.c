@@ -23,6 +23,13 @@
 // tree (the runtime, any helper or re-exec it forks and reaps, the container's /bin/true),
 // not a sum. It is the same number `/usr/bin/time -f %M` prints. CPU_US (user+sys) is summed
 // over that tree.
+//
+// One special request, for bench/lifecycle.sh (a command path never starts with '@'):
+//     LOGFILE <TAB> @waitpid <TAB> PID <LF>
+// waits (pidfd + poll, so PID need not be our child) until process PID has exited, i.e. is a
+// zombie or gone. Reply as above: STATUS 0 (also when PID no longer exists), 124 after the
+// timeout (noted in LOGFILE, nothing killed), 255 when PID is not a number; WALL_NS is the
+// time waited, MAXRSS_KB and CPU_US are 0.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +65,46 @@ static int split_tabs(char *line, char **fields, int max) {
   return n;
 }
 
+// Appends one line to LOGFILE, so a failure is explainable from the run's log.
+static void log_note(const char *logfile, const char *what, const char *detail) {
+  FILE *f = fopen(logfile, "a");
+  if (f) {
+    fprintf(f, "exec-agent: %s%s\n", what, detail);
+    fclose(f);
+  }
+}
+
+// The @waitpid request: waits until PID has exited (it need not be our child).
+static void wait_pid(const char *logfile, const char *arg) {
+  char *end;
+  long pid = strtol(arg, &end, 10);
+  if (*arg == '\0' || *end != '\0' || pid <= 0) {
+    log_note(logfile, "@waitpid: not a pid: ", arg);
+    printf("255 0 0 0\n");
+    return;
+  }
+  long long t0 = now_ns();
+  int pidfd = (int)syscall(SYS_pidfd_open, (pid_t)pid, 0);
+  if (pidfd < 0) {
+    // ESRCH: already exited and reaped, which is what we wait for.
+    if (errno == ESRCH) {
+      printf("0 %lld 0 0\n", now_ns() - t0);
+    } else {
+      log_note(logfile, "@waitpid: pidfd_open: ", strerror(errno));
+      printf("255 0 0 0\n");
+    }
+    return;
+  }
+  // A pidfd polls readable once the process has exited, zombie or reaped.
+  struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+  int r;
+  do r = poll(&pfd, 1, timeout_ms);
+  while (r < 0 && errno == EINTR);
+  close(pidfd);
+  if (r == 0) log_note(logfile, "@waitpid: process still running after the timeout: ", arg);
+  printf("%d %lld 0 0\n", r == 0 ? 124 : 0, now_ns() - t0);
+}
+
 // Runs one request; always prints exactly one reply line.
 static void run_one(char *line) {
   char *fields[MAX_ARGS + 2];
@@ -69,6 +116,10 @@ static void run_one(char *line) {
   const char *logfile = fields[0];
   char **argv = &fields[1];
   argv[n - 1] = NULL;
+  if (strcmp(argv[0], "@waitpid") == 0) {
+    wait_pid(logfile, n > 2 ? argv[1] : "");
+    return;
+  }
 
   // Set up the child's fds before the clock starts: only the runtime is timed.
   int logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
