@@ -117,6 +117,9 @@ int openInRootFrom(int rootfd, const char* path, int flags, Create create, int h
     if (!last) buf[end] = '/';
     if (parent >= 0) ::close(parent);
     if (next < 0) return next;
+    // The whole path, resolved as the last open below would: no need to
+    // resolve it again.
+    if (last && flags == O_PATH) return next;
     parent = next;
     start = end + 1;
   }

@@ -225,6 +225,31 @@ int openParentInRoot(const Ctx& ctx, const std::string& path, const char** name)
   return fd;
 }
 
+// Devices and symlinks mostly share one directory (/dev): its fd is kept
+// for the next entry under the same parent instead of being resolved in
+// the root again (two syscalls less for each of a dozen entries).
+class ParentDirs {
+ public:
+  explicit ParentDirs(const Ctx& ctx) : ctx_(ctx) {}
+  // The parent of path (made if missing); *name: its last component.
+  int open(const std::string& path, const char** name) {
+    size_t slash = path.rfind('/');
+    std::string_view parent(path.data(), slash == std::string::npos ? 0 : slash);
+    *name = path.c_str() + (slash == std::string::npos ? 0 : slash + 1);
+    if (fd_.get() < 0 || parent != parent_) {
+      ScopedFd fd(openParentInRoot(ctx_, path, name));
+      fd_.swap(fd);
+      parent_ = parent;  // the plan's own text, alive until exec
+    }
+    return fd_.get();
+  }
+
+ private:
+  const Ctx& ctx_;
+  ScopedFd fd_{-1};
+  std::string_view parent_;
+};
+
 // In a user namespace: the host's device bound onto an empty file. What the
 // image has at the path is covered, never opened or chowned.
 void bindDevice(const Ctx& ctx, const DeviceNode& d, int dir, const char* name) {
@@ -246,19 +271,19 @@ void bindDevice(const Ctx& ctx, const DeviceNode& d, int dir, const char* name) 
   }
 }
 
-void makeDevice(const Ctx& ctx, const DeviceNode& d) {
+void makeDevice(const Ctx& ctx, ParentDirs& parents, const DeviceNode& d) {
   const char* name;
-  ScopedFd dir(openParentInRoot(ctx, d.path, &name));
+  int dir = parents.open(d.path, &name);
   if (!d.hostPath.empty()) {
-    bindDevice(ctx, d, dir.get(), name);
+    bindDevice(ctx, d, dir, name);
     return;
   }
-  if (::mknodat(dir.get(), name, d.mode, d.dev) < 0) {
+  if (::mknodat(dir, name, d.mode, d.dev) < 0) {
     // Something is already there (a rootfs with its own /dev). It is never
     // replaced or chowned: it may be reachable from the host.
     if (errno != EEXIST) ctx.channel.fail(errno, "create device", d.path);
     struct stat st;
-    if (::fstatat(dir.get(), name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+    if (::fstatat(dir, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
       ctx.channel.fail(errno, "create device", d.path);
     }
     if ((st.st_mode & S_IFMT) != (d.mode & S_IFMT) || st.st_rdev != d.dev) {
@@ -266,16 +291,15 @@ void makeDevice(const Ctx& ctx, const DeviceNode& d) {
     }
     return;
   }
-  if ((d.uid != 0 || d.gid != 0) &&
-      ::fchownat(dir.get(), name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) {
+  if ((d.uid != 0 || d.gid != 0) && ::fchownat(dir, name, d.uid, d.gid, AT_SYMLINK_NOFOLLOW) < 0) {
     ctx.channel.fail(errno, "chown device", d.path);
   }
 }
 
-void makeSymlink(const Ctx& ctx, const Symlink& link) {
+void makeSymlink(const Ctx& ctx, ParentDirs& parents, const Symlink& link) {
   const char* name;
-  ScopedFd dir(openParentInRoot(ctx, link.path, &name));
-  if (::symlinkat(link.target.c_str(), dir.get(), name) < 0 && errno != EEXIST) {
+  int dir = parents.open(link.path, &name);
+  if (::symlinkat(link.target.c_str(), dir, name) < 0 && errno != EEXIST) {
     ctx.channel.fail(errno, "create symlink", link.path);
   }
 }
@@ -488,8 +512,11 @@ void child::setupRootfs(const RootfsPlan& plan, const ChildChannel& channel,
     else
       filesystemMount(ctx, m);
   }
-  for (const DeviceNode& d : plan.devices) makeDevice(ctx, d);
-  for (const Symlink& s : plan.symlinks) makeSymlink(ctx, s);
+  {
+    ParentDirs parents(ctx);
+    for (const DeviceNode& d : plan.devices) makeDevice(ctx, parents, d);
+    for (const Symlink& s : plan.symlinks) makeSymlink(ctx, parents, s);
+  }
   if (!plan.cwd.empty()) {
     int cwd = openInRoot(ctx.rootfd, plan.cwd.c_str(), O_PATH, Create::kDirectory);
     if (cwd < 0) channel.fail(-cwd, "create cwd", plan.cwd);

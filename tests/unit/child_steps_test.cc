@@ -10,23 +10,34 @@
 namespace sangja {
 namespace {
 
-// Child: exits 0 when the reset left SIGUSR1 at its default and nothing
-// blocked.
+// Child: exits 0 when the reset left SIGUSR1, SIGHUP and SIGRTMIN+3 at
+// their default and nothing blocked.
 [[noreturn]] void resetAndCheck(void*) {
   if (child::resetSignals() != 0) ::_exit(2);
-  struct sigaction now {};
   sigset_t mask;
-  if (::sigaction(SIGUSR1, nullptr, &now) < 0 || ::sigprocmask(SIG_SETMASK, nullptr, &mask) < 0) {
-    ::_exit(3);
+  if (::sigprocmask(SIG_SETMASK, nullptr, &mask) < 0) ::_exit(3);
+  for (int sig : {SIGUSR1, SIGHUP, SIGRTMIN + 3}) {
+    struct sigaction now {};
+    if (::sigaction(sig, nullptr, &now) < 0) ::_exit(3);
+    if (now.sa_handler != SIG_DFL) ::_exit(4);
   }
-  ::_exit(now.sa_handler == SIG_DFL && !sigismember(&mask, SIGUSR2) ? 0 : 1);
+  ::_exit(!sigismember(&mask, SIGUSR2) ? 0 : 1);
 }
+
+void onHup(int) {}
 
 TEST(ChildSteps, ResetSignalsUndoesIgnoredAndBlockedOnes) {
   struct sigaction ignore {};
   ignore.sa_handler = SIG_IGN;
   struct sigaction before {};
   ASSERT_EQ(::sigaction(SIGUSR1, &ignore, &before), 0);
+  // A caught one and an ignored real-time one (the high half of the mask).
+  struct sigaction catchHup {};
+  catchHup.sa_handler = onHup;
+  struct sigaction hupBefore {
+  }, rtBefore{};
+  ASSERT_EQ(::sigaction(SIGHUP, &catchHup, &hupBefore), 0);
+  ASSERT_EQ(::sigaction(SIGRTMIN + 3, &ignore, &rtBefore), 0);
   sigset_t block, previous;
   sigemptyset(&block);
   sigaddset(&block, SIGUSR2);
@@ -34,6 +45,8 @@ TEST(ChildSteps, ResetSignalsUndoesIgnoredAndBlockedOnes) {
   Result<Spawned> s = spawn({}, resetAndCheck, nullptr);
   ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   ::sigaction(SIGUSR1, &before, nullptr);
+  ::sigaction(SIGHUP, &hupBefore, nullptr);
+  ::sigaction(SIGRTMIN + 3, &rtBefore, nullptr);
   ASSERT_TRUE(s.ok());
   Result<int> status = s->child.wait();
   ASSERT_TRUE(status.ok());
