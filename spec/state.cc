@@ -1,5 +1,6 @@
 #include "spec/state.h"
 
+#include <cstdint>
 #include <cstdio>
 
 #include <nlohmann/json.hpp>
@@ -137,13 +138,36 @@ std::string renderStateJson(const StoredState& s, std::string_view status, int p
   return dump(j, 2);
 }
 
+namespace {
+
+// Days since 1970-01-01 as a proleptic Gregorian date (the civil-from-days
+// arithmetic of 400-year eras). gmtime_r would do, but glibc reads
+// /etc/localtime on its first call even for UTC: six syscalls per create.
+void civilFromDays(int64_t days, int64_t& year, int& month, int& day) {
+  days += 719468;  // from 0000-03-01
+  int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+  int64_t dayOfEra = days - era * 146097;
+  int64_t yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146096) / 365;
+  int64_t dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100);
+  int64_t mp = (5 * dayOfYear + 2) / 153;  // March = 0
+  day = static_cast<int>(dayOfYear - (153 * mp + 2) / 5 + 1);
+  month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+}
+
+}  // namespace
+
 std::string formatRfc3339Nano(const struct timespec& ts) {
-  struct tm tm {};
-  time_t secs = ts.tv_sec;
-  gmtime_r(&secs, &tm);
+  int64_t secs = ts.tv_sec;
+  int64_t days = (secs >= 0 ? secs : secs - 86399) / 86400;
+  int64_t secOfDay = secs - days * 86400;
+  int64_t year;
+  int month, day;
+  civilFromDays(days, year, month, day);
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  int n = std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d",
+                        static_cast<long long>(year), month, day, static_cast<int>(secOfDay / 3600),
+                        static_cast<int>(secOfDay / 60 % 60), static_cast<int>(secOfDay % 60));
   std::string out(buf, static_cast<size_t>(n));
   long nsec = ts.tv_nsec;
   if (nsec > 0 && nsec < 1000000000) {

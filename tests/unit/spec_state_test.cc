@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+
 namespace sangja::spec {
 namespace {
 
@@ -117,6 +120,23 @@ TEST(SpecState, OciStateOmitsZeroPidAndEmptyAnnotations) {
   Result<State> back = parseState(toJson(s));
   ASSERT_TRUE(back.ok()) << back.error().message();
   EXPECT_EQ(*back, s);
+}
+
+// Our own date arithmetic (no tz file read) against the C library's, from
+// 1900 to 2200 at odd steps, leap days and century years included.
+TEST(SpecState, Rfc3339DateMatchesGmtime) {
+  for (int64_t t = -2208988800; t < 7258118400; t += 86400 * 3 + 3677) {
+    time_t secs = static_cast<time_t>(t);
+    struct tm tm {};
+    ASSERT_NE(gmtime_r(&secs, &tm), nullptr);
+    char want[64];
+    std::snprintf(want, sizeof want, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    ASSERT_EQ(formatRfc3339Nano({secs, 0}), want) << t;
+  }
+  EXPECT_EQ(formatRfc3339Nano({951782400, 0}), "2000-02-29T00:00:00Z");
+  EXPECT_EQ(formatRfc3339Nano({0, 0}), "1970-01-01T00:00:00Z");
+  EXPECT_EQ(formatRfc3339Nano({-1, 0}), "1969-12-31T23:59:59Z");
 }
 
 TEST(SpecState, Rfc3339Nano) {
