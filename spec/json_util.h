@@ -97,8 +97,13 @@ T convInt(const json& j, const std::string& path) {
   if (j.is_number_float()) {
     // nlohmann reads integers beyond 64 bits as doubles.
     double d = j.get<double>();
-    if (std::isfinite(d) && d == std::trunc(d) &&
-        (d < static_cast<double>(L::min()) || d >= std::ldexp(1.0, L::digits)))
+    // Whole: every double from 2^52 up is; below, the int64 round trip says
+    // (no std::trunc: libm stays out of the binary, base/plain_math.h).
+    bool whole = std::isfinite(d) && (std::fabs(d) >= 4503599627370496.0 ||
+                                      d == static_cast<double>(static_cast<int64_t>(d)));
+    // 2^digits: max() + 1 rounds to it as a double for every width.
+    constexpr double kAboveMax = static_cast<double>(L::max()) + 1.0;
+    if (whole && (d < static_cast<double>(L::min()) || d >= kAboveMax))
       fail(path, j.dump() + range());
     fail(path, "expected integer, got " + j.dump());
   }
