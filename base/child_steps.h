@@ -7,13 +7,16 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace sangja::child {
 
 // Every signal at its default and none blocked: exec keeps an ignored
 // signal ignored, and one leaked in from whoever ran us would make the
-// program deaf to it.
-int resetSignals();
+// program deaf to it. notAtDefault (bit sig-1 per signal) is what the
+// parent found before the clone (signalsNotAtDefault(),
+// base/signal_dispositions.h): only those get a sigaction.
+int resetSignals(uint64_t notAtDefault);
 
 // The ids of the process, through the raw syscalls: glibc's set*id wrappers
 // would signal the threads of the process we were copied from. Groups

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "base/file.h"
+#include "base/signal_dispositions.h"
 #include "base/trace.h"
 #include "cgroups/cgroup_manager.h"
 #include "namespaces/mount_plan.h"
@@ -98,6 +99,7 @@ Status planProcessPart(LaunchPlan& plan, const spec::Process& process, const spe
   // Before the clone: the runtime turns non-dumpable here.
   plan.execGuard = TRY(prepareExecGuard(seccomp));
   plan.execGuard.prepareArgv(plan.process.argv.data());
+  plan.signalsToReset = signalsNotAtDefault();
   plan.preserveFds = options.preserveFds;
   plan.sessionKeyring = options.sessionKeyring;
   return {};

@@ -155,7 +155,9 @@ void pauseForHooks(const ChildChannel& ch) {
   if (!ch.send(SyncType::kReady, 0, {}, phaseNs)) ::_exit(126);
   waitForStart(wiring.execFifoFd, ch);
   if (exe == nullptr) ::_exit(127);
-  if (int err = child::resetSignals(); err != 0) ch.fail(err, "reset signal mask");
+  if (int err = child::resetSignals(plan.signalsToReset); err != 0) {
+    ch.fail(err, "reset signal mask");
+  }
   seccomp::child::loadFilter(plan.seccomp, seccomp::LoadPoint::kBeforeExec, ch);
   execContainerProgram(plan.execGuard, exe, plan.process.argv.data(), plan.process.envp.data());
 }

@@ -50,6 +50,8 @@ struct LaunchPlan {
   bool pauseForHooks = false;
   // The init's exec goes through a sealed trampoline (runtime/process/exec_guard.h).
   ExecGuard execGuard;
+  // Signals the child sets back to their default (base/signal_dispositions.h).
+  uint64_t signalsToReset = ~uint64_t{0};
   // The runtime lacks real root (--rootless): it could not come back from
   // a pid namespace it joined, so a helper joins it and clones the process.
   bool rootless = false;

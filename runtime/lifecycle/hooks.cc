@@ -23,6 +23,7 @@
 #include "base/file.h"
 #include "base/fixed_text.h"
 #include "base/log.h"
+#include "base/signal_dispositions.h"
 #include "base/spawn.h"
 #include "namespaces/namespaces.h"
 #include "namespaces/user.h"
@@ -291,7 +292,8 @@ struct ChildPlan {
   int stdinFd;
   int outputFd;
   const ContainerJoin* join;
-  const char* cwd;  // nullptr: stay
+  const char* cwd;          // nullptr: stay
+  uint64_t signalsToReset;  // base/signal_dispositions.h
   // A helper joined the container's user (and pid) namespace and cloned us
   // there: the user namespace is ours already (setns to it again is EINVAL).
   bool inUserNs = false;
@@ -343,7 +345,7 @@ namespace child {
     }
   }
   if (p.cwd != nullptr && ::chdir(p.cwd) < 0) childFail(errno, "enter", p.cwd);
-  if (int err = sangja::child::resetSignals(); err != 0)
+  if (int err = sangja::child::resetSignals(p.signalsToReset); err != 0)
     childFail(err, "reset signals for", p.path);
   // Only stdin, stdout and stderr reach the hook.
   if (int err = closeFdsExcept(3, nullptr, 0); err != 0) childFail(err, "close fds for", p.path);
@@ -499,10 +501,10 @@ Status runHook(const spec::Hook& hook, Phase phase, std::string_view state,
   CStringArray envp(cmd.env);
   UniqueFd in = TRY_CTX(stdinWithState(state), name);
   Pipe out = TRY_CTX(makePipe(), name);
-  ChildProcess child =
-      TRY_CTX(cloneHook(ChildPlan{cmd.path.c_str(), argv.data(), envp.data(), in.get(),
-                                  out.write.get(), join, cwd.empty() ? nullptr : cwd.c_str()}),
-              name);
+  ChildProcess child = TRY_CTX(
+      cloneHook(ChildPlan{cmd.path.c_str(), argv.data(), envp.data(), in.get(), out.write.get(),
+                          join, cwd.empty() ? nullptr : cwd.c_str(), signalsNotAtDefault()}),
+      name);
   in.reset();
   out.write.reset();
 

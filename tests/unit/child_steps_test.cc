@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/signal_dispositions.h"
 #include "base/spawn.h"
 
 namespace sangja {
@@ -12,8 +13,8 @@ namespace {
 
 // Child: exits 0 when the reset left SIGUSR1, SIGHUP and SIGRTMIN+3 at
 // their default and nothing blocked.
-[[noreturn]] void resetAndCheck(void*) {
-  if (child::resetSignals() != 0) ::_exit(2);
+[[noreturn]] void resetAndCheck(void* toReset) {
+  if (child::resetSignals(*static_cast<uint64_t*>(toReset)) != 0) ::_exit(2);
   sigset_t mask;
   if (::sigprocmask(SIG_SETMASK, nullptr, &mask) < 0) ::_exit(3);
   for (int sig : {SIGUSR1, SIGHUP, SIGRTMIN + 3}) {
@@ -25,6 +26,18 @@ namespace {
 }
 
 void onHup(int) {}
+
+TEST(SignalDispositions, ParsesIgnoredAndCaught) {
+  std::string_view status =
+      "Name:\tsangja\nSigQ:\t0/95083\nSigPnd:\t0000000000000000\nShdPnd:\t0000000000000000\n"
+      "SigBlk:\t0000000000010000\nSigIgn:\t0000000000001001\nSigCgt:\t8000000000000002\n";
+  EXPECT_EQ(parseSignalsNotAtDefault(status), 0x8000000000001003u);
+  // Missing or malformed: every signal is reset.
+  EXPECT_EQ(parseSignalsNotAtDefault("Name:\tx\nSigIgn:\t0000000000000001\n"), ~uint64_t{0});
+  EXPECT_EQ(parseSignalsNotAtDefault("\nSigIgn:\tzz\nSigCgt:\t0\n"), ~uint64_t{0});
+  EXPECT_EQ(parseSignalsNotAtDefault("\nSigIgn:\t00000000000000001\nSigCgt:\t0\n"),
+            ~uint64_t{0});  // 17 digits
+}
 
 TEST(ChildSteps, ResetSignalsUndoesIgnoredAndBlockedOnes) {
   struct sigaction ignore {};
@@ -42,7 +55,12 @@ TEST(ChildSteps, ResetSignalsUndoesIgnoredAndBlockedOnes) {
   sigemptyset(&block);
   sigaddset(&block, SIGUSR2);
   ASSERT_EQ(::sigprocmask(SIG_BLOCK, &block, &previous), 0);
-  Result<Spawned> s = spawn({}, resetAndCheck, nullptr);
+  // What the parent reads before a clone: these three must be in it.
+  uint64_t mask = signalsNotAtDefault();
+  for (int sig : {SIGUSR1, SIGHUP, SIGRTMIN + 3}) {
+    EXPECT_NE(mask & (uint64_t{1} << (sig - 1)), 0u) << sig;
+  }
+  Result<Spawned> s = spawn({}, resetAndCheck, &mask);
   ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   ::sigaction(SIGUSR1, &before, nullptr);
   ::sigaction(SIGHUP, &hupBefore, nullptr);
