@@ -75,11 +75,19 @@ double exp10(double y) {
 }
 
 uint64_t ceilToU64(double x) {
+  if (!(x > 0)) return 0;  // NaN and negatives too
+  if (x >= 18446744073709551616.0) return ~uint64_t{0};
   auto whole = static_cast<uint64_t>(x);
   return static_cast<double>(whole) < x ? whole + 1 : whole;
 }
 
-std::optional<double> parseDecimal(std::string_view text) {
+double Decimal::value() const {
+  double power = 1;
+  for (int i = 0; i < scale; ++i) power *= 10;  // exact up to 10^22
+  return static_cast<double>(digits) / power;   // digits < 2^53: exact too
+}
+
+std::optional<Decimal> parseDecimal(std::string_view text) {
   size_t dot = text.find('.');
   std::string_view whole = text.substr(0, dot);
   std::string_view fraction = dot == std::string_view::npos ? "" : text.substr(dot + 1);
@@ -88,14 +96,18 @@ std::optional<double> parseDecimal(std::string_view text) {
     return s.find_first_not_of("0123456789") == std::string_view::npos;
   };
   if (!allDigits(whole) || !allDigits(fraction)) return std::nullopt;
-  double value = 0;
-  for (char c : whole) value = value * 10 + (c - '0');
-  double scale = 1;
-  for (char c : fraction) {
-    scale /= 10;
-    value += (c - '0') * scale;
+  constexpr uint64_t kExact = uint64_t{1} << 53;
+  Decimal d;
+  for (char c : whole) {
+    d.digits = d.digits * 10 + static_cast<uint64_t>(c - '0');
+    if (d.digits >= kExact) return std::nullopt;
   }
-  return value;
+  for (char c : fraction) {
+    if (d.scale == 22 || d.digits * 10 + 9 >= kExact) break;
+    d.digits = d.digits * 10 + static_cast<uint64_t>(c - '0');
+    ++d.scale;
+  }
+  return d;
 }
 
 }  // namespace sangja::plain_math

@@ -12,17 +12,26 @@
 
 namespace sangja::plain_math {
 
-// log2(x) for x > 0 (finite).
+// log2(x); precondition: x finite and > 0.
 double log2(double x);
 
-// 10^y for |y| <= 22 (exact for whole y).
+// 10^y (exact for whole y); precondition: |y| <= 22.
 double exp10(double y);
 
-// The smallest integer >= x, for 0 <= x < 2^63.
+// The smallest integer >= x; 0 for NaN or x <= 0, saturated at 2^64 - 1.
 uint64_t ceilToU64(double x);
 
+// A decimal number as digits / 10^scale: "1.5" is {15, 1}.
+struct Decimal {
+  uint64_t digits = 0;
+  int scale = 0;  // 0..22
+  // The nearest double (one exact division, as strtod rounds).
+  double value() const;
+};
+
 // "12", "1.5", ".5", "5." -> the number; nullopt for anything else (no
-// sign, no exponent, at least one digit, at most one '.').
-std::optional<double> parseDecimal(std::string_view text);
+// sign, no exponent, at least one digit, at most one '.', a whole part
+// below 2^53). Fraction digits past 2^53 or 22 places are dropped.
+std::optional<Decimal> parseDecimal(std::string_view text);
 
 }  // namespace sangja::plain_math

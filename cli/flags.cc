@@ -1,6 +1,7 @@
 #include "cli/flags.h"
 
 #include <charconv>
+#include <cstdint>
 #include <optional>
 
 #include "base/plain_math.h"
@@ -97,14 +98,18 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
     return Error::invalid("invalid duration \"" + std::string(value) + "\" for flag -" +
                           std::string(name) + " (like 5s, 250ms, 1m)");
   };
+  // In whole nanoseconds, as Go's time.ParseDuration counts: exact, and
+  // past int64 nanoseconds (292 years) it is no duration.
   struct Unit {
     std::string_view suffix;
-    double ms;
+    uint64_t ns;
   };
-  constexpr Unit kUnits[] = {{"ms", 1},   {"us", 0.001}, {"ns", 0.000001},
-                             {"s", 1000}, {"m", 60000},  {"h", 3600000}};
+  constexpr Unit kUnits[] = {{"ms", 1000000},      {"us", 1000},          {"ns", 1},
+                             {"s", 1000000000ull}, {"m", 60000000000ull}, {"h", 3600000000000ull}};
+  using Wide = unsigned __int128;
+  constexpr Wide kMaxNs = static_cast<Wide>(INT64_MAX);
   std::string_view rest = value;
-  double total = 0;
+  Wide totalNs = 0;
   if (rest.empty()) return bad();
   while (!rest.empty()) {
     size_t digits = 0;
@@ -113,7 +118,7 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
       ++digits;
     }
     if (digits == 0) return bad();
-    std::optional<double> number = plain_math::parseDecimal(rest.substr(0, digits));
+    std::optional<plain_math::Decimal> number = plain_math::parseDecimal(rest.substr(0, digits));
     if (!number) return bad();
     rest.remove_prefix(digits);
     const Unit* unit = nullptr;
@@ -125,9 +130,12 @@ Result<int64_t> parseDurationMs(std::string_view name, std::string_view value) {
     }
     if (unit == nullptr) return bad();
     rest.remove_prefix(unit->suffix.size());
-    total += *number * unit->ms;
+    Wide power = 1;
+    for (int i = 0; i < number->scale; ++i) power *= 10;
+    totalNs += static_cast<Wide>(number->digits) * unit->ns / power;
+    if (totalNs > kMaxNs) return bad();
   }
-  return static_cast<int64_t>(total);
+  return static_cast<int64_t>(totalNs / 1000000);
 }
 
 Result<int64_t> parseSize(std::string_view name, std::string_view value) {

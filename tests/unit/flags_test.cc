@@ -221,6 +221,12 @@ TEST(ParseDuration, GoDurations) {
   EXPECT_EQ(*parseDurationMs("interval", "1m30s"), 90000);
   EXPECT_EQ(*parseDurationMs("interval", "1.5s"), 1500);
   EXPECT_EQ(*parseDurationMs("interval", "2h"), 7200000);
+  EXPECT_EQ(*parseDurationMs("interval", "2.01s"), 2010);
+  EXPECT_EQ(*parseDurationMs("interval", "0.035s"), 35);
+  EXPECT_EQ(*parseDurationMs("interval", "1.5ms"), 1);  // whole ms, truncated as before
+  EXPECT_EQ(*parseDurationMs("interval", "1500us"), 1);
+  EXPECT_EQ(*parseDurationMs("interval", "2500000ns"), 2);
+  EXPECT_FALSE(parseDurationMs("interval", "2562048h").ok());  // beyond int64 ns, as Go
 }
 
 TEST(ParseDuration, BadDurationsNameTheFlag) {

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "cgroups/resources.h"
 
@@ -36,6 +38,9 @@ TEST(PlainMath, CeilToU64) {
   EXPECT_EQ(plain_math::ceilToU64(1.0000001), 2u);
   EXPECT_EQ(plain_math::ceilToU64(99.5), 100u);
   EXPECT_EQ(plain_math::ceilToU64(0.25), 1u);
+  EXPECT_EQ(plain_math::ceilToU64(-3), 0u);
+  EXPECT_EQ(plain_math::ceilToU64(std::nan("")), 0u);
+  EXPECT_EQ(plain_math::ceilToU64(1e30), ~uint64_t{0});
 }
 
 // runc's formula as libm computes it, for every share value it applies to:
@@ -52,11 +57,27 @@ TEST(PlainMath, CpuSharesToWeightEqualsTheLibmFormulaEverywhere) {
 }
 
 TEST(PlainMath, ParseDecimal) {
-  EXPECT_EQ(plain_math::parseDecimal("12"), 12.0);
-  EXPECT_EQ(plain_math::parseDecimal("1.5"), 1.5);
-  EXPECT_EQ(plain_math::parseDecimal(".5"), 0.5);
-  EXPECT_EQ(plain_math::parseDecimal("5."), 5.0);
-  EXPECT_NEAR(*plain_math::parseDecimal("0.001"), 0.001, 1e-18);
+  auto value = [](const char* text) { return plain_math::parseDecimal(text)->value(); };
+  EXPECT_EQ(value("12"), 12.0);
+  EXPECT_EQ(value("1.5"), 1.5);
+  EXPECT_EQ(value(".5"), 0.5);
+  EXPECT_EQ(value("5."), 5.0);
+  EXPECT_EQ(value("0.001"), 0.001);
+  EXPECT_EQ(plain_math::parseDecimal("1.25")->digits, 125u);
+  EXPECT_EQ(plain_math::parseDecimal("1.25")->scale, 2);
+  // Correctly rounded, as strtod: every decimal up to 3 places over a range.
+  for (int whole = 0; whole < 3000; whole += 7) {
+    for (int frac = 0; frac < 1000; ++frac) {
+      std::string text = std::to_string(whole) + "." + std::to_string(1000 + frac).substr(1);
+      ASSERT_EQ(plain_math::parseDecimal(text)->value(), std::strtod(text.c_str(), nullptr))
+          << text;
+    }
+  }
+  EXPECT_EQ(value("2.01"), 2.01);
+  EXPECT_EQ(value("0.035"), 0.035);
+  // Digits beyond a double's precision are dropped, not an error.
+  EXPECT_NEAR(value("1.00000000000000000000000001"), 1.0, 1e-15);
+  EXPECT_FALSE(plain_math::parseDecimal(std::string(309, '9')).has_value());
   for (const char* bad : {"", ".", "1.2.3", "-1", "+1", "1e3", "1a", " 1", "0x10"}) {
     EXPECT_FALSE(plain_math::parseDecimal(bad).has_value()) << bad;
   }
