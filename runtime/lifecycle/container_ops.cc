@@ -309,9 +309,17 @@ Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
   // far as that goes).
   for (const std::string& id : TRY(store.list())) {
     Result<std::optional<std::string>> json = store.readStateUnlocked(id);
-    if (!json.ok() || !*json) continue;  // not yet created, or deleted meanwhile
+    if (!json.ok()) {
+      log::warning("list: " + json.error().message() + "; left out");
+      continue;
+    }
+    if (!*json) continue;  // not yet created, or deleted meanwhile
     Result<spec::StoredState> state = spec::parseStoredState(**json);
-    if (!state.ok()) continue;  // as state and delete would refuse it
+    if (!state.ok()) {
+      // As state and delete would refuse it; delete --force removes it.
+      log::warning("list: container \"" + id + "\": " + state.error().message() + "; left out");
+      continue;
+    }
     ContainerStatus status = containerStatus(
         *state, [&] { return store.hasExecFifo(id); }, rt.openCgroup);
     bool stopped = status == ContainerStatus::kStopped;
