@@ -14,27 +14,26 @@
 # bench/results/exec-latest.md.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# lib.sh also sets REPO.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SANGJA=${SANGJA:-$REPO/build/sangja}
 ROUNDS=200
 while getopts 'n:h' opt; do
   case $opt in
     n) ROUNDS=$OPTARG ;;
-    *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) usage "$0" 14 ;;
   esac
 done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "exec.sh: -n wants a positive integer" >&2; exit 2; }
-[[ $(id -u) == 0 ]] || { echo "exec.sh: needs root" >&2; exit 1; }
-[[ -x $SANGJA ]] || { echo "exec.sh: no sangja at $SANGJA: build it first" >&2; exit 1; }
+[[ $(id -u) == 0 ]] || die "needs root"
+[[ -x $SANGJA ]] || die "no sangja at $SANGJA: build it first"
 for tool in runc crun /usr/bin/time jq; do
-  command -v "$tool" >/dev/null || { echo "exec.sh: $tool is missing (SANGJA_PEERS=1 bash scripts/install-deps.sh)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || die "$tool is missing (SANGJA_PEERS=1 bash scripts/install-deps.sh)"
 done
 
 # Re-enter in the private v2 view once.
-if [[ ${EXEC_BENCH_IN_VIEW:-} != 1 ]]; then
-  exec unshare -m --propagation private env EXEC_BENCH_IN_VIEW=1 bash -c \
-    'mount -t cgroup2 none /sys/fs/cgroup && exec bash "$0" "$@"' "$0" "$@"
-fi
+enter_v2_view "$0" "$@"
 
 TMP=$(mktemp -d /tmp/sangja-exec-bench.XXXXXX)
 declare -A BIN=([sangja]=$SANGJA [crun]=$(command -v crun) [runc]=$(command -v runc))
@@ -54,8 +53,14 @@ jq '.ociVersion = "1.0.2" | .process.terminal = false | .linux.resources.devices
   >"$TMP/config.json" && mv "$TMP/config.json" "$TMP/bundle/config.json"
 for n in "${NAMES[@]}"; do
   "${BIN[$n]}" --root "$TMP/root-$n" run -d --bundle "$TMP/bundle" "$ID-$n" </dev/null >/dev/null
-  out=$("${BIN[$n]}" --root "$TMP/root-$n" exec "$ID-$n" cat /proc/1/cmdline | tr '\0' ' ')
-  [[ $out == "sleep 1000000 " ]] || { echo "exec.sh: $n: exec check failed: '$out'" >&2; exit 1; }
+  # run -d may return before pid 1 has exec'd its program (runc: "runc init"
+  # for a moment): ask again for up to 5 s.
+  for _ in {1..50}; do
+    out=$("${BIN[$n]}" --root "$TMP/root-$n" exec "$ID-$n" cat /proc/1/cmdline | tr '\0' ' ')
+    [[ $out == "sleep 1000000 " ]] && break
+    sleep 0.1
+  done
+  [[ $out == "sleep 1000000 " ]] || die "$n: exec check failed: '$out'"
 done
 
 # One timed exec: appends "name wall_us rss_kb" to the results.
@@ -64,18 +69,15 @@ timed_exec() {
   t0=$EPOCHREALTIME
   rss=$(/usr/bin/time -f %M "${BIN[$n]}" --root "$TMP/root-$n" exec "$ID-$n" /bin/true 2>&1 >/dev/null)
   t1=$EPOCHREALTIME
-  echo "$n $(((${t1/./} - ${t0/./}))) $rss" >>"$TMP/runs"
+  echo "$n $((${t1/./} - ${t0/./})) $rss" >>"$TMP/runs"
 }
 
 for n in "${NAMES[@]}"; do timed_exec "$n"; done  # warm-up, not counted
 : >"$TMP/runs"
 RANDOM=42
+order=()
 for ((round = 0; round < ROUNDS; round++)); do
-  order=("${NAMES[@]}")
-  for ((i = ${#order[@]} - 1; i > 0; i--)); do
-    j=$((RANDOM % (i + 1)))
-    tmp=${order[i]} order[i]=${order[j]} order[j]=$tmp
-  done
+  shuffle_into order "${NAMES[@]}"
   for n in "${order[@]}"; do timed_exec "$n"; done
 done
 

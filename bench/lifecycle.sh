@@ -16,10 +16,9 @@
 # (every timed command in lifecycle-latest.tsv). Needs root. See bench/README.md.
 set -euo pipefail
 
-REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-AGENT_SRC=$REPO/bench/exec-agent.c
-BUNDLE_HELPER=$REPO/examples/make-busybox-bundle.sh
-RESULTS_DIR=$REPO/bench/results
+# lib.sh also sets REPO, AGENT_SRC, BUNDLE_HELPER and RESULTS_DIR.
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 SANGJA=${SANGJA:-$REPO/build/sangja}
 
 ROUNDS=200
@@ -29,31 +28,21 @@ PAR_WIDTH=16
 RUN_TIMEOUT=60 # seconds; a runtime command still going then is killed and counted as failed
 LIST_RUNS=20   # timed `list` (and `state`) runs at each size
 LIST_WIDTH=4   # creates/deletes at a time while filling or emptying a root for the list table
-COMMAND_LINE="bash bench/lifecycle.sh"
-for arg in "$@"; do
-  # Quoted when needed, so the report's command line can be pasted (-N "0 100 1000").
-  [[ $arg =~ ^[A-Za-z0-9_./-]+$ ]] && COMMAND_LINE+=" $arg" || COMMAND_LINE+=" \"$arg\""
-done
+COMMAND_LINE=$(command_line bench/lifecycle.sh "$@")
 
 # Container ids and so cgroup names all start with this, so leftovers can be found and removed.
 # The script re-execs itself into the cgroup view with `exec`, so $$ stays the same.
 PREFIX=lc$$
 
 TMP=''
-AGENT_PID='' AGENT_W='' AGENT_R=''
+# The exec agent (lib.sh): only the "v2" one, the view this script re-execs itself into. Its
+# @waitpid request waits (pidfd) for a container's process to exit.
+declare -A AGENT_PID=() AGENT_W=() AGENT_R=()
 NAMES=()
 declare -A BIN=() ROOT=() BUNDLE=() LOG=() OUT=()
 NOT_MEASURED=()
 ORDER=()
 LOAD_BEFORE=''
-
-die() { echo "lifecycle.sh: $*" >&2; exit 1; }
-note() { echo "lifecycle.sh: $*" >&2; }
-
-usage() {
-  sed -n '2,16s/^# \{0,1\}//p' "${BASH_SOURCE[0]}" >&2
-  exit 2
-}
 
 parse_args() {
   local n sizes=()
@@ -63,12 +52,12 @@ parse_args() {
       N) LIST_SIZES=$OPTARG ;;
       P) PAR_TOTAL=$OPTARG ;;
       j) PAR_WIDTH=$OPTARG ;;
-      *) usage ;;
+      *) usage "${BASH_SOURCE[0]}" 16 ;;
     esac
   done
-  [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || die "-n wants a positive integer, got '$ROUNDS'"
-  [[ $PAR_TOTAL =~ ^[1-9][0-9]*$ ]] || die "-P wants a positive integer, got '$PAR_TOTAL'"
-  [[ $PAR_WIDTH =~ ^[1-9][0-9]*$ ]] || die "-j wants a positive integer, got '$PAR_WIDTH'"
+  want_positive -n "$ROUNDS"
+  want_positive -P "$PAR_TOTAL"
+  want_positive -j "$PAR_WIDTH"
   read -r -a sizes <<<"$LIST_SIZES"
   ((${#sizes[@]} > 0)) || die "-N wants at least one size"
   for n in "${sizes[@]}"; do
@@ -79,103 +68,11 @@ parse_args() {
   LIST_SIZES=${LIST_SIZES% }
 }
 
-# Same checks as run.sh: installs from Debian only what is missing; `apt-get update` only when
-# the first try fails.
-install_deps() {
-  local -a missing=()
-  command -v runc >/dev/null || missing+=(runc)
-  command -v crun >/dev/null || missing+=(crun)
-  command -v gcc >/dev/null || missing+=(gcc)
-  command -v jq >/dev/null || missing+=(jq)
-  command -v unshare >/dev/null || missing+=(util-linux)
-  [[ -x /bin/busybox ]] && /bin/busybox --list >/dev/null 2>&1 || missing+=(busybox-static)
-  # gcc only Recommends the C library headers; --no-install-recommends would leave them out.
-  [[ -e /usr/include/stdio.h ]] || missing+=(libc6-dev)
-  ((${#missing[@]} == 0)) && return 0
-  note "installing ${missing[*]}"
-  apt-get install -y -q --no-install-recommends "${missing[@]}" >&2 ||
-    { apt-get update -q >&2 && apt-get install -y -q --no-install-recommends "${missing[@]}" >&2; }
-}
-
-# This host is hybrid (v1 controllers, v2 at /sys/fs/cgroup/unified) and crun refuses it. The
-# whole script runs in a private mount namespace where /sys/fs/cgroup is a fresh cgroup2 mount
-# (the same v2 hierarchy, seen as a v2-only host), entered once here: every runtime, every
-# clean-up and every leftover check then sees the same cgroups. Nothing in here is timed yet.
-enter_view() {
-  [[ ${LIFECYCLE_IN_VIEW:-} == 1 ]] && return 0
-  # shellcheck disable=SC2016 # "$0" "$@" are for the inner shell
-  exec unshare -m --propagation private env LIFECYCLE_IN_VIEW=1 bash -c \
-    'mount -t cgroup2 none /sys/fs/cgroup && exec bash "$0" "$@"' "${BASH_SOURCE[0]}" "$@"
-}
-
-# --- the exec agent ------------------------------------------------------------------------
-# Timing: bench/exec-agent.c, as in run.sh: one long-lived agent takes requests over fifos,
-# posix_spawns the command and reports wall ns from spawn to reap, so the shell's own cost is
-# never in a number. Its @waitpid request waits (pidfd) for a container's process to exit.
-
-start_agent() {
-  local in=$TMP/agent.in out=$TMP/agent.out w r
-  mkfifo "$in" "$out"
-  "$TMP/exec-agent" "$RUN_TIMEOUT" <"$in" >"$out" 2>>"$TMP/agent.err" &
-  AGENT_PID=$!
-  # Same order as the agent's redirections (in, then out), so neither side blocks forever.
-  exec {w}>"$in"
-  exec {r}<"$out"
-  AGENT_W=$w
-  AGENT_R=$r
-}
-
-stop_agent() {
-  [[ -n $AGENT_PID ]] || return 0
-  local w=$AGENT_W r=$AGENT_R
-  # Closing its stdin makes the agent exit.
-  exec {w}>&- {r}<&-
-  wait "$AGENT_PID" 2>/dev/null || true
-  AGENT_PID=''
-}
-
-# timed_run LOG ARG... — sets STATUS and WALL_NS; the command's stdout+stderr go to LOG.
-timed_run() {
-  local log=$1 IFS=$'\t'
-  shift
-  [[ -n $AGENT_PID ]] || start_agent
-  # "$*" joins the arguments with the first character of IFS: a tab, as the agent expects.
-  printf '%s\t%s\n' "$log" "$*" >&"$AGENT_W" || die "exec agent is gone; see $TMP/agent.err"
-  IFS=' ' read -r STATUS WALL_NS _ _ <&"$AGENT_R" ||
-    die "exec agent did not answer: $(cat "$TMP/agent.err" 2>/dev/null)"
-}
-
 # --- setup ---------------------------------------------------------------------------------
 
-make_tmp() {
-  TMP=$(mktemp -d /tmp/sangja-lifecycle.XXXXXX)
-  trap cleanup EXIT
-  trap 'exit 130' INT TERM
+make_dirs() {
   mkdir -p "$TMP/logs" "$TMP/pids" "$TMP/state" "$TMP/bundles" "$TMP/batch"
   : >"$TMP/raw.tsv"
-}
-
-compile_agent() {
-  # Static, as in run.sh, so the agent's own footprint stays tiny.
-  gcc -O2 -static -o "$TMP/exec-agent" "$AGENT_SRC" 2>/dev/null ||
-    gcc -O2 -o "$TMP/exec-agent" "$AGENT_SRC" || die "cannot compile $AGENT_SRC"
-}
-
-# run.sh's base bundle: a busybox rootfs plus `runc spec`'s default config with terminal off,
-# args /bin/true and no device rules; and its check bundle, whose process reports where it runs.
-build_bundles() {
-  local dir=$TMP/base
-  [[ -f $BUNDLE_HELPER ]] || die "bundle helper not found: $BUNDLE_HELPER"
-  SANGJA=$SANGJA bash "$BUNDLE_HELPER" "$dir" /bin/true >"$TMP/bundle.log" 2>&1 ||
-    die "$BUNDLE_HELPER failed: $(cat "$TMP/bundle.log")"
-  rm -f "$dir/config.json"
-  runc spec --bundle "$dir"
-  jq '.process.terminal = false | .process.args = ["/bin/true"] | del(.linux.resources.devices)' \
-    "$dir/config.json" >"$dir/config.json.new"
-  mv "$dir/config.json.new" "$dir/config.json"
-  cp -a "$dir" "$TMP/check"
-  jq '.process.args = ["/bin/sh", "-c", "echo bench-check:$$:$(hostname)"]' \
-    "$dir/config.json" >"$TMP/check/config.json"
 }
 
 # add_runtime NAME BIN — each runtime gets its own bundle copy, --root, --log and output file.
@@ -199,12 +96,6 @@ define_runtimes() {
   fi
   add_runtime crun "$(command -v crun)"
   add_runtime runc "$(command -v runc)"
-}
-
-drop_runtime() {
-  local name=$1 n kept=()
-  for n in "${NAMES[@]}"; do [[ $n == "$name" ]] || kept+=("$n"); done
-  NAMES=("${kept[@]}")
 }
 
 # One create or delete of a parallel batch, run by xargs: a wrapper, so that every command gets
@@ -231,18 +122,6 @@ EOF
 
 # --- helpers -------------------------------------------------------------------------------
 
-# Seeded Fisher-Yates shuffle of NAMES into ORDER (RANDOM is seeded per table).
-shuffle_names() {
-  local j t name k=${#NAMES[@]}
-  ORDER=("${NAMES[@]}")
-  for ((j = k - 1; j > 0; j--)); do
-    t=$((RANDOM % (j + 1)))
-    name=${ORDER[j]}
-    ORDER[j]=${ORDER[t]}
-    ORDER[t]=$name
-  done
-}
-
 # Untimed, best effort: whatever is left of container ID of runtime NAME goes.
 force_delete() {
   "${BIN[$1]}" --root "${ROOT[$1]}" delete --force "$2" </dev/null >>"${OUT[$1]}" 2>&1 || true
@@ -261,7 +140,7 @@ leftovers() {
   for name in "${NAMES[@]}"; do
     for d in "${ROOT[$name]}/$pat"*; do [[ -e $d ]] && dirs=$((dirs + 1)); done
   done
-  cgs=$(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -type d -name "$pat*" 2>/dev/null | wc -l)
+  cgs=$(cgroups_named "$pat" | wc -l)
   if ((dirs + cgs == 0)); then echo none; else echo "$dirs state dirs, $cgs cgroups"; fi
 }
 
@@ -273,31 +152,11 @@ batch() {
   mkdir -p "$BATCH_DIR"
   : >"$BATCH_DIR/failed-$op"
   t0=$EPOCHREALTIME
-  # Without the agent's fifos: a container holding them would keep the agent from seeing EOF.
-  xargs -a "$ids" -r -P "$width" -n 1 sh "$TMP/one.sh" "$op" "${BIN[$name]}" "${ROOT[$name]}" \
-    "${BUNDLE[$name]}" "$BATCH_DIR" "$RUN_TIMEOUT" </dev/null {AGENT_W}>&- {AGENT_R}>&- || true
+  without_agent_fds xargs -a "$ids" -r -P "$width" -n 1 sh "$TMP/one.sh" "$op" "${BIN[$name]}" \
+    "${ROOT[$name]}" "${BUNDLE[$name]}" "$BATCH_DIR" "$RUN_TIMEOUT" </dev/null || true
   t1=$EPOCHREALTIME
   BATCH_US=$((${t1/./} - ${t0/./}))
   BATCH_FAILED=$(wc -l <"$BATCH_DIR/failed-$op")
-}
-
-# Prints "median p90" (p90: nearest rank) of the numbers on stdin, or "- -" if none.
-med_p90() {
-  sort -g | awk '{ v[NR] = $1 }
-    END {
-      if (NR == 0) { print "- -"; exit }
-      med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-      r = int(0.9 * NR); if (r < 0.9 * NR) r++
-      printf "%.2f %.2f\n", med, v[r]
-    }'
-}
-
-load_now() { cut -d ' ' -f 1 /proc/loadavg; }
-
-version_of() {
-  local v
-  v=$("$1" --version 2>/dev/null | head -n 1) || true
-  echo "${v:-$(basename "$1") (no --version output)}"
 }
 
 # The lines under every table: what ran, where, and how busy the machine was.
@@ -305,9 +164,18 @@ meta_lines() {
   local name versions=''
   for name in "${NAMES[@]}"; do versions+="${versions:+, }$(version_of "${BIN[$name]}")"; done
   for name in "${NOT_MEASURED[@]}"; do echo "- not measured: $name"; done
-  echo "- \`$COMMAND_LINE\` on $(date -u '+%Y-%m-%d %H:%M UTC'), kernel $(uname -r)," \
-    "$(nproc) CPUs; $versions; 1-min load average $LOAD_BEFORE before, $(load_now) after" \
-    "(anything else running on the machine shows up in every column)"
+  meta_line "$COMMAND_LINE" "$versions" "$LOAD_BEFORE"
+}
+
+# by_runtime TITLE FN — a table measured one runtime at a time: notes TITLE, takes the load
+# before, then runs FN NAME for every runtime in a seeded shuffled order.
+by_runtime() {
+  local name
+  note "$1"
+  LOAD_BEFORE=$(load_now)
+  RANDOM=42
+  shuffle_into ORDER "${NAMES[@]}"
+  for name in "${ORDER[@]}"; do "$2" "$name"; done
 }
 
 # --- table 1: create + start + delete, as containerd drives them -----------------------------
@@ -322,14 +190,14 @@ cycle() {
   CYCLE_FAIL=''
   for step in create start wait delete; do
     case $step in
-      create) timed_run "$out" "${rt[@]}" create --bundle "$bundle" --pid-file "$pidfile" "$id" ;;
-      start) timed_run "$out" "${rt[@]}" start "$id" ;;
+      create) timed_run v2 "$out" "${rt[@]}" create --bundle "$bundle" --pid-file "$pidfile" "$id" ;;
+      start) timed_run v2 "$out" "${rt[@]}" start "$id" ;;
       wait)
         # runc writes the pid without a newline: read fails at EOF but still sets pid.
         read -r pid <"$pidfile" || true
-        timed_run "$out" @waitpid "${pid:-none}"
+        timed_run v2 "$out" @waitpid "${pid:-none}"
         ;;
-      delete) timed_run "$out" "${rt[@]}" delete "$id" ;;
+      delete) timed_run v2 "$out" "${rt[@]}" delete "$id" ;;
     esac
     printf 'cycle\t%s\t%s\t%s\t%d\t%d\n' "$name" "$round" "$step" "$STATUS" "$WALL_NS" >>"$TMP/raw.tsv"
     if ((STATUS != 0)); then
@@ -348,7 +216,7 @@ cycle() {
 # pass; crun and runc are measured regardless (their failures get counted) with a warning.
 check_runtimes() {
   local name log want got msg
-  want="bench-check:1:$(jq -r .hostname "$TMP/check/config.json")"
+  want=$(check_line "$TMP/check")
   for name in "${NAMES[@]}"; do
     log=$TMP/logs/$name.check.out
     msg=''
@@ -364,7 +232,7 @@ check_runtimes() {
     [[ -n $msg ]] || continue
     if [[ $name == sangja ]]; then
       NOT_MEASURED+=("sangja: $msg")
-      drop_runtime sangja
+      drop_from NAMES sangja
     else
       note "warning: $name: $msg; measuring anyway"
     fi
@@ -380,7 +248,7 @@ cycle_rounds() {
   local i name
   RANDOM=42
   for ((i = 0; i < ROUNDS; i++)); do
-    shuffle_names
+    shuffle_into ORDER "${NAMES[@]}"
     for name in "${ORDER[@]}"; do
       cycle "$name" "$PREFIX-$name-$i" "${BUNDLE[$name]}" "${OUT[$name]}" "$i" ||
         echo "$name, round $i: $CYCLE_FAIL" >>"$TMP/cycle-failures"
@@ -413,8 +281,8 @@ cycle_table() {
     for name in "${NAMES[@]}"; do
       cells=''
       for col in 1 2 3 4; do
-        read -r med p90 < <(ok_cycles "$name" |
-          awk -v c="$col" '{ print (c == 4 ? $1 + $2 + $3 : $c) / 1e6 }' | med_p90)
+        read -r med _ p90 < <(ok_cycles "$name" |
+          awk -v c="$col" '{ print (c == 4 ? $1 + $2 + $3 : $c) / 1e6 }' | summarize %.2f)
         cells+=" $med / $p90 |"
       done
       total=$(awk -F'\t' -v r="$name" '$1 == "cycle" && $2 == r { print $3 }' "$TMP/raw.tsv" |
@@ -463,10 +331,10 @@ list_one_runtime() {
       note "warning: $name: list shows $listed containers, not $size"
     fi
     for ((k = 0; k < LIST_RUNS; k++)); do
-      timed_run /dev/null "${BIN[$name]}" --root "${ROOT[$name]}" list
+      timed_run v2 /dev/null "${BIN[$name]}" --root "${ROOT[$name]}" list
       printf 'list\t%s\t%s\tlist\t%d\t%d\n' "$name" "$size" "$STATUS" "$WALL_NS" >>"$TMP/raw.tsv"
       ((size > 0)) || continue
-      timed_run /dev/null "${BIN[$name]}" --root "${ROOT[$name]}" state "$one"
+      timed_run v2 /dev/null "${BIN[$name]}" --root "${ROOT[$name]}" state "$one"
       printf 'list\t%s\t%s\tstate\t%d\t%d\n' "$name" "$size" "$STATUS" "$WALL_NS" >>"$TMP/raw.tsv"
     done
   done
@@ -482,9 +350,9 @@ list_one_runtime() {
 # "median / p90" of the successful OP runs of NAME at SIZE, with a note if any failed.
 list_cell() {
   local name=$1 size=$2 op=$3 med p90 bad
-  read -r med p90 < <(awk -F'\t' -v r="$name" -v s="$size" -v o="$op" \
+  read -r med _ p90 < <(awk -F'\t' -v r="$name" -v s="$size" -v o="$op" \
     '$1 == "list" && $2 == r && $3 == s && $4 == o && $5 == 0 { print $6 / 1e6 }' "$TMP/raw.tsv" |
-    med_p90)
+    summarize %.2f)
   bad=$(awk -F'\t' -v r="$name" -v s="$size" -v o="$op" \
     '$1 == "list" && $2 == r && $3 == s && $4 == o && $5 != 0' "$TMP/raw.tsv" | wc -l)
   if [[ $op == state ]]; then printf '%s' "$med"; else printf '%s / %s' "$med" "$p90"; fi
@@ -496,11 +364,7 @@ list_table() {
   local name size max=${LIST_SIZES##* } line
   declare -gA LISTED=()
   LIST_NOTES=()
-  note "table 2: list at $LIST_SIZES containers"
-  LOAD_BEFORE=$(load_now)
-  RANDOM=42
-  shuffle_names
-  for name in "${ORDER[@]}"; do list_one_runtime "$name"; done
+  by_runtime "table 2: list at $LIST_SIZES containers" list_one_runtime
   {
     echo "## list at N created containers"
     echo
@@ -567,11 +431,7 @@ parallel_table() {
   local name
   declare -gA PAR_ROW=()
   PAR_NOTES=()
-  note "table 3: $PAR_TOTAL parallel creates, $PAR_WIDTH at a time"
-  LOAD_BEFORE=$(load_now)
-  RANDOM=42
-  shuffle_names
-  for name in "${ORDER[@]}"; do parallel_one_runtime "$name"; done
+  by_runtime "table 3: $PAR_TOTAL parallel creates, $PAR_WIDTH at a time" parallel_one_runtime
   {
     echo "## $PAR_TOTAL creates, $PAR_WIDTH at a time"
     echo
@@ -598,8 +458,9 @@ parallel_table() {
 
 # --- clean-up ------------------------------------------------------------------------------
 
-# Deletes every container still in a state root (a run cut short can leave up to the largest
-# list size per runtime, so in parallel), then removes empty cgroups left under our prefix.
+# cleanup's LEFTOVERS (lib.sh): deletes every container still in a state root (a run cut short
+# can leave up to the largest list size per runtime, so in parallel), then removes empty cgroups
+# left under our prefix.
 remove_leftovers() {
   local name dir found=0
   for name in "${NAMES[@]}"; do
@@ -613,58 +474,39 @@ remove_leftovers() {
       </dev/null >>"${OUT[$name]}" 2>&1 || true
   done
   ((found)) && note "warning: containers were left in a state dir and have been deleted"
-  while IFS= read -r dir; do
-    rmdir "$dir" 2>/dev/null && note "warning: removed leftover cgroup $dir"
-  done < <(find /sys/fs/cgroup -mindepth 1 -maxdepth 4 -depth -type d -name "$PREFIX-*" 2>/dev/null)
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  stop_agent
-  if [[ -n $TMP && -d $TMP ]]; then
-    remove_leftovers || true
-    # Never rm -rf through a live mount.
-    if grep -q " $TMP/" /proc/self/mountinfo; then
-      note "warning: mounts remain under $TMP; not removing it"
-    else
-      rm -rf "$TMP"
-    fi
-  fi
-  exit "$rc"
+  remove_leftover_cgroups "$PREFIX-"
 }
 
 write_report() {
-  local raw=$RESULTS_DIR/lifecycle-latest.tsv
   {
     echo "# Container lifecycle: ${NAMES[*]}"
     echo
     cat "$TMP/report.md"
   } >"$TMP/lifecycle.md"
   cat "$TMP/lifecycle.md"
-  mkdir -p "$RESULTS_DIR"
-  cp "$TMP/lifecycle.md" "$RESULTS_DIR/lifecycle-latest.md"
-  { printf 'table\truntime\tround_or_size\tcommand\tstatus\twall_ns\n'; cat "$TMP/raw.tsv"; } >"$raw"
-  note "written to ${RESULTS_DIR#"$REPO"/}/lifecycle-latest.md (raw runs in lifecycle-latest.tsv)"
+  save_results "$TMP/lifecycle.md" lifecycle-latest "$TMP/raw.tsv" \
+    $'table\truntime\tround_or_size\tcommand\tstatus\twall_ns'
 }
 
 main() {
   parse_args "$@"
   ((EUID == 0)) || die "needs root"
   install_deps
-  enter_view "$@"
+  enter_v2_view "${BASH_SOURCE[0]}" "$@"
   local t0=$SECONDS
   note "container ids and cgroups of this run start with $PREFIX-"
-  make_tmp
-  compile_agent
-  build_bundles
+  make_tmp /tmp/sangja-lifecycle.XXXXXX remove_leftovers
+  make_dirs
+  compile_agent "$AGENT_SRC" "$TMP/exec-agent"
+  [[ -f $BUNDLE_HELPER ]] || die "bundle helper not found: $BUNDLE_HELPER"
+  build_bundles "$BUNDLE_HELPER" "$TMP/base" "$TMP/check"
   write_batch_helper
   define_runtimes
   : >"$TMP/report.md"
   cycle_table
   list_table
   parallel_table
-  stop_agent
+  stop_agents
   write_report
   note "done in $((SECONDS - t0)) s; leftovers: $(leftovers '')"
 }
