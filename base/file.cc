@@ -61,7 +61,9 @@ Result<std::string> readFileAt(int dirfd, const std::string& path) {
 }
 
 Result<std::string> readRegularFileAt(int dirfd, const std::string& path) {
-  UniqueFd fd = TRY(openAt(dirfd, path, O_RDONLY));
+  // A fifo put in its place reads as empty instead of blocking us forever;
+  // a symlink is refused (ELOOP).
+  UniqueFd fd = TRY(openAt(dirfd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW));
   std::string out(4096, '\0');
   size_t used = 0;
   for (;;) {

@@ -18,7 +18,8 @@ Result<std::string> readFile(const std::string& path);
 Result<std::string> readFileAt(int dirfd, const std::string& path);
 // A regular file of ours (state.json and its kin), where a short read is
 // the end: usually one read where readFileAt needs a second to see EOF.
-// Not for pipes or procfs, whose reads may stop short of the end.
+// Not for pipes or procfs, whose reads may stop short of the end: a fifo
+// at path reads as empty (never blocks), a symlink fails with ELOOP.
 Result<std::string> readRegularFileAt(int dirfd, const std::string& path);
 Result<std::string> readFd(int fd, const std::string& what);
 

@@ -2,8 +2,10 @@
 // blocking on a FIFO or draining a device.
 #include "base/file.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -54,6 +56,24 @@ TEST(ReadDocumentFile, TheDefaultLimitIs16MiB) {
 
 // A pipe (update --resources -) has no size to check first: the read stops
 // at the limit.
+// list reads every container's state.json: one planted fifo must not hang it.
+TEST(ReadRegularFileAt, AFifoReadsEmptyAtOnceAndASymlinkIsRefused) {
+  TempDir tmp;
+  std::string big(10000, 'x');  // more than the first read
+  tmp.write("state.json", big);
+  Result<std::string> r = readRegularFileAt(AT_FDCWD, tmp.sub("state.json"));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, big);
+  ASSERT_EQ(::mkfifo(tmp.sub("fifo").c_str(), 0600), 0);
+  r = readRegularFileAt(AT_FDCWD, tmp.sub("fifo"));
+  ASSERT_TRUE(r.ok()) << r.error().message();
+  EXPECT_EQ(*r, "");
+  ASSERT_EQ(::symlink(tmp.sub("state.json").c_str(), tmp.sub("link").c_str()), 0);
+  r = readRegularFileAt(AT_FDCWD, tmp.sub("link"));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code(), ELOOP);
+}
+
 TEST(ReadFdBounded, StopsAtTheLimit) {
   int p[2];
   ASSERT_EQ(::pipe(p), 0);
