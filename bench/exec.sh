@@ -8,10 +8,11 @@
 #   SANGJA  path of the sangja binary (default: build/sangja in this repo)
 #
 # All of it runs in a private mount namespace where /sys/fs/cgroup is a fresh
-# cgroup2 mount (crun needs a v2-only view to run here at all). The wall time
-# of each exec is taken around the runtime's process (bash's EPOCHREALTIME);
-# peak RSS from GNU time. Output: a Markdown table on stdout and in
-# bench/results/exec-latest.md.
+# cgroup2 mount (crun needs a v2-only view to run here at all). Each exec is
+# timed by the exec agent that run.sh and lifecycle.sh use (lib.sh:
+# timed_run): wall time from its spawn to its reap and peak RSS from wait4,
+# so no shell's own fork is in the number. A failed exec stops the run.
+# Output: a Markdown table on stdout and in bench/results/exec-latest.md.
 set -euo pipefail
 
 # lib.sh also sets REPO.
@@ -28,7 +29,7 @@ done
 [[ $ROUNDS =~ ^[1-9][0-9]*$ ]] || { echo "exec.sh: -n wants a positive integer" >&2; exit 2; }
 [[ $(id -u) == 0 ]] || die "needs root"
 [[ -x $SANGJA ]] || die "no sangja at $SANGJA: build it first"
-for tool in runc crun /usr/bin/time jq; do
+for tool in runc crun gcc jq; do
   command -v "$tool" >/dev/null || die "$tool is missing (SANGJA_PEERS=1 bash scripts/install-deps.sh)"
 done
 
@@ -36,11 +37,14 @@ done
 enter_v2_view "$0" "$@"
 
 TMP=$(mktemp -d /tmp/sangja-exec-bench.XXXXXX)
+RUN_TIMEOUT=60 # seconds; an exec still going then is killed and the run stops
+declare -A AGENT_PID=() AGENT_W=() AGENT_R=()
 declare -A BIN=([sangja]=$SANGJA [crun]=$(command -v crun) [runc]=$(command -v runc))
 NAMES=(sangja crun runc)
 ID=eb$$  # each runtime gets its own container: $ID-NAME (and so its own cgroup)
 
 cleanup() {
+  stop_agents
   for n in "${NAMES[@]}"; do
     "${BIN[$n]}" --root "$TMP/root-$n" delete --force "$ID-$n" >/dev/null 2>&1 || true
   done
@@ -63,13 +67,14 @@ for n in "${NAMES[@]}"; do
   [[ $out == "sleep 1000000 " ]] || die "$n: exec check failed: '$out'"
 done
 
+compile_agent "$AGENT_SRC" "$TMP/exec-agent"
+
 # One timed exec: appends "name wall_us rss_kb" to the results.
 timed_exec() {
-  local n=$1 t0 t1 rss
-  t0=$EPOCHREALTIME
-  rss=$(/usr/bin/time -f %M "${BIN[$n]}" --root "$TMP/root-$n" exec "$ID-$n" /bin/true 2>&1 >/dev/null)
-  t1=$EPOCHREALTIME
-  echo "$n $((${t1/./} - ${t0/./})) $rss" >>"$TMP/runs"
+  local n=$1
+  timed_run v2 "$TMP/exec.log" "${BIN[$n]}" --root "$TMP/root-$n" exec "$ID-$n" /bin/true
+  ((STATUS == 0)) || die "$n: exec exited $STATUS: $(tail -n 3 "$TMP/exec.log")"
+  echo "$n $((WALL_NS / 1000)) $RSS_KB" >>"$TMP/runs"
 }
 
 for n in "${NAMES[@]}"; do timed_exec "$n"; done  # warm-up, not counted
