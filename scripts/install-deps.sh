@@ -20,7 +20,7 @@ esac
 
 packages=(
   build-essential cmake pkg-config          # toolchain
-  libseccomp-dev libcap-dev libmnl-dev      # libraries sangja links
+  libseccomp-dev libmnl-dev                 # libraries sangja links
   nlohmann-json3-dev libgtest-dev           # headers; GoogleTest (the build compiles the tests too)
   libsystemd-dev                            # sd-bus's header (--systemd-cgroup dlopens libsystemd0)
   busybox-static jq                         # the example and test bundles

@@ -1,11 +1,11 @@
 #include "runtime/process/capabilities.h"
 
 #include <linux/capability.h>
-#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <string>
 
 namespace sangja {
@@ -26,11 +26,38 @@ Result<uint64_t> capabilityMask(const std::vector<std::string>& names, int lastC
   return mask;
 }
 
+// PR_CAPBSET_READ answers EINVAL for a capability above the kernel's last
+// one; any other answer (0, 1, or a refusal by a filter) means it exists.
+bool kernelKnowsCapability(int cap) {
+  return ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0 || errno != EINVAL;
+}
+
 }  // namespace
+
+int lastCapabilityFrom(int guess, const std::function<bool(int)>& known) {
+  int cap = guess;
+  if (known(cap)) {
+    while (cap < kMaxCapability && known(cap + 1)) ++cap;
+    return cap;
+  }
+  while (cap > 0 && !known(cap - 1)) --cap;
+  return cap - 1;
+}
+
+int kernelLastCapability() {
+  return lastCapabilityFrom(spec::kLastCapability, kernelKnowsCapability);
+}
+
+bool hasEffectiveCapability(int cap) {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[2]{};
+  if (cap < 0 || cap > kMaxCapability || ::syscall(SYS_capget, &header, data) < 0) return false;
+  return (data[cap / 32].effective >> (cap % 32)) & 1U;
+}
 
 Result<CapabilitySets> capabilitySets(const spec::Capabilities& caps) {
   CapabilitySets out;
-  out.lastCap = static_cast<int>(cap_max_bits()) - 1;
+  out.lastCap = kernelLastCapability();
   out.bounding = TRY(capabilityMask(caps.bounding, out.lastCap, "bounding"));
   out.effective = TRY(capabilityMask(caps.effective, out.lastCap, "effective"));
   out.permitted = TRY(capabilityMask(caps.permitted, out.lastCap, "permitted"));

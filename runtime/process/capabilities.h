@@ -1,9 +1,10 @@
-// Capabilities: names are mapped in the parent (the kernel's last cap comes
-// from libcap); the child only makes the syscalls (bounding-set drops,
-// capset, ambient raises).
+// Capabilities: names are mapped in the parent (the kernel's last cap is
+// probed with PR_CAPBSET_READ); the child only makes the syscalls
+// (bounding-set drops, capset, ambient raises).
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 
 #include "base/result.h"
@@ -20,6 +21,20 @@ struct CapabilitySets {
   uint64_t ambient = 0;
   int lastCap = 40;  // the kernel's CAP_LAST_CAP
 };
+
+// The sets are 64-bit masks: no capability above 63 can be named.
+inline constexpr int kMaxCapability = 63;
+
+// The highest capability number for which known(cap) holds, found by
+// walking from guess (known(0) is assumed; at most kMaxCapability). Pure,
+// so the walk is tested with made-up kernels.
+int lastCapabilityFrom(int guess, const std::function<bool(int)>& known);
+// This kernel's CAP_LAST_CAP, from our own table's last capability: two
+// prctl calls when the kernel knows exactly the capabilities we name.
+int kernelLastCapability();
+// Whether this process has cap in its effective set (capget; false if
+// that fails).
+bool hasEffectiveCapability(int cap);
 
 // Names to bit sets. Unknown names are an error; capabilities this kernel
 // does not know (above lastCap) are dropped from the sets, as runc does;

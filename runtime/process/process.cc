@@ -2,7 +2,7 @@
 
 #include <fcntl.h>
 #include <grp.h>
-#include <sys/capability.h>
+#include <linux/capability.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -78,19 +78,10 @@ std::string homeFromPasswd(int rootfsFd, uid_t uid) {
   return "/";
 }
 
-bool hasCapability(cap_value_t cap) {
-  cap_t caps = cap_get_proc();
-  if (caps == nullptr) return false;
-  cap_flag_value_t value = CAP_CLEAR;
-  cap_get_flag(caps, cap, CAP_EFFECTIVE, &value);
-  cap_free(caps);
-  return value == CAP_SET;
-}
-
 // Raising a hard limit needs CAP_SYS_RESOURCE; say so before any fork.
 Result<std::vector<RlimitSetting>> planRlimits(const std::vector<spec::Rlimit>& rlimits) {
   std::vector<RlimitSetting> out;
-  bool mayRaise = hasCapability(CAP_SYS_RESOURCE);
+  bool mayRaise = hasEffectiveCapability(CAP_SYS_RESOURCE);
   for (const spec::Rlimit& r : rlimits) {
     std::optional<int> resource = spec::rlimitResource(r.type);
     if (!resource) return Error::invalid("process.rlimits: unknown rlimit \"" + r.type + "\"");

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <linux/capability.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 
@@ -39,6 +40,41 @@ TEST(Capabilities, LastCapIsTheKernels) {
   int last = kernelLastCap();
   ASSERT_GT(last, 0) << "cannot read /proc/sys/kernel/cap_last_cap";
   EXPECT_EQ(sets({}).lastCap, last);
+}
+
+uint64_t effectiveFromProcStatus() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) return std::stoull(line.substr(7), nullptr, 16);
+  }
+  ADD_FAILURE() << "no CapEff line in /proc/self/status";
+  return 0;
+}
+
+TEST(Capabilities, LastCapWalkFindsEveryKernelsLast) {
+  for (int last : {0, 5, 37, 39, 40, 41, 45, 63}) {
+    for (int guess : {0, 1, 40, 63}) {
+      int calls = 0;
+      auto known = [&](int cap) {
+        ++calls;
+        EXPECT_GE(cap, 0);
+        EXPECT_LE(cap, kMaxCapability);
+        return cap <= last;
+      };
+      EXPECT_EQ(lastCapabilityFrom(guess, known), last) << "guess " << guess;
+      EXPECT_LE(calls, std::abs(guess - last) + 2) << "last " << last << " guess " << guess;
+    }
+  }
+}
+
+TEST(Capabilities, EffectiveSetMatchesProcStatus) {
+  uint64_t eff = effectiveFromProcStatus();
+  for (int cap = 0; cap <= kMaxCapability; ++cap) {
+    EXPECT_EQ(hasEffectiveCapability(cap), ((eff >> cap) & 1U) != 0) << "capability " << cap;
+  }
+  EXPECT_FALSE(hasEffectiveCapability(-1));
+  EXPECT_FALSE(hasEffectiveCapability(kMaxCapability + 1));
 }
 
 TEST(Capabilities, NamesToBits) {
