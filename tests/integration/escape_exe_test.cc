@@ -257,26 +257,6 @@ class EscapeExeTest : public ::testing::Test {
   }
 };
 
-// The attack ran its course, and the copy is byte for byte as it was.
-void expectRanThroughAndIntact(const Outcome& o) {
-  ASSERT_TRUE(o.ranThrough) << "the attack could not be set up";
-  EXPECT_TRUE(o.intact) << "the container overwrote the runtime binary!\nwatcher:\n"
-                        << o.report << "Y's stderr:\n"
-                        << o.yErr;
-  EXPECT_TRUE(contains(o.report, "end")) << "the watcher did not finish\n" << o.report;
-}
-
-// A copy of the runtime under test in b's scratch dir, for tests that mount
-// over it; b runs `echo ran`.
-std::string copyOfRuntimeFor(Bundle& b) {
-  std::string copy = b.tmp() + "/bin/sangja";
-  fs::create_directories(fs::path(copy).parent_path());
-  fs::copy_file(runtimePath(), copy);
-  b.setArgs({"echo", "ran"});
-  b.write();
-  return copy;
-}
-
 TEST_F(EscapeExeTest, ContainerCannotOverwriteTheRuntimeThroughProcExe) {
   // The attack must work where nothing stops it.
   Outcome unguarded = attack(SANGJA_UNGUARDED_BINARY);
@@ -296,8 +276,12 @@ TEST_F(EscapeExeTest, ContainerCannotOverwriteTheRuntimeThroughProcExe) {
   EXPECT_TRUE(contains(unguarded.victimEnd, "PWNED-fd5\n")) << unguarded.report;
 
   Outcome guarded = attack(runtimePath());
-  expectRanThroughAndIntact(guarded);
+  ASSERT_TRUE(guarded.ranThrough) << "the attack could not be set up";
+  EXPECT_TRUE(guarded.intact) << "the container overwrote the runtime binary!\nwatcher:\n"
+                              << guarded.report << "Y's stderr:\n"
+                              << guarded.yErr;
   EXPECT_FALSE(contains(guarded.report, ": opened")) << guarded.report;
+  EXPECT_TRUE(contains(guarded.report, "end")) << "the watcher did not finish\n" << guarded.report;
   if (!runtimeIsPeer()) {
     // Path 1: the non-dumpable init's exe cannot even be read.
     EXPECT_TRUE(contains(guarded.report, "exe (exe unreadable): not opened")) << guarded.report;
@@ -320,8 +304,12 @@ TEST_F(EscapeExeTest, ContainerCannotOverwriteTheRuntimeThroughProcExe) {
 // through it must fail.
 TEST_F(EscapeExeTest, ARuntimeRunFromASealedMemfdStaysIntactWithoutTheTrampoline) {
   Outcome sealed = attack(runtimePath(), Victim::kSealedMemfd);
-  expectRanThroughAndIntact(sealed);
+  ASSERT_TRUE(sealed.ranThrough) << "the attack could not be set up";
+  EXPECT_TRUE(sealed.intact) << "the container overwrote the sealed runtime!\nwatcher:\n"
+                             << sealed.report << "Y's stderr:\n"
+                             << sealed.yErr;
   EXPECT_FALSE(contains(sealed.report, ": done")) << sealed.report;
+  EXPECT_TRUE(contains(sealed.report, "end")) << "the watcher did not finish\n" << sealed.report;
   if (!runtimeIsPeer()) {
     EXPECT_TRUE(contains(sealed.report, "exe (exe unreadable): not opened")) << sealed.report;
     // No trampoline refused the script: the runtime ran again, and the
@@ -345,7 +333,11 @@ TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
     GTEST_SKIP() << "this kernel has no vm.memfd_noexec (Linux < 6.3): every memfd may be exec'd";
   }
   Bundle b;
-  std::string copy = copyOfRuntimeFor(b);
+  std::string copy = b.tmp() + "/bin/sangja";
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy_file(runtimePath(), copy);
+  b.setArgs({"echo", "ran"});
+  b.write();
   auto runUnder = [&](const std::string& setUp) {
     std::string script = "echo 2 > /proc/sys/vm/memfd_noexec || exit 99; " + setUp + "exec \"$@\"";
     return runCommand({"unshare", "--pid", "--fork", "--mount", "sh", "-c", script, "sh", copy,
@@ -369,7 +361,11 @@ TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
 TEST_F(EscapeExeTest, AReadOnlyBinaryExecsWithoutTheTrampoline) {
   SKIP_FOR_PEER("the exec trampoline is sangja's");
   Bundle b;
-  std::string copy = copyOfRuntimeFor(b);
+  std::string copy = b.tmp() + "/bin/sangja";
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy_file(runtimePath(), copy);
+  b.setArgs({"echo", "ran"});
+  b.write();
   auto traceOfRun = [&](const std::string& setUp, const std::string& id) {
     std::string script = setUp + "SANGJA_TRACE=1 exec \"$@\"";
     return runCommand({"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh",
