@@ -12,7 +12,6 @@
 #include <string>
 
 #include "base/file.h"
-#include "base/procfs.h"
 #include "base/trace.h"
 #include "runtime/process/exec_trampoline_abi.h"
 #include "runtime/process/exec_trampoline_image.h"  // generated from exec_trampoline.c
@@ -78,16 +77,6 @@ bool isImmutableBinary(int exeFd) {
   return seals >= 0 && (seals & kFixed) == kFixed;
 }
 
-bool runningFromImmutableBinary() {
-  // Through procfs's own "self" link (a pid of ours would name another
-  // process where /proc belongs to another pid namespace).
-  int proc = openVerifiedProc("/proc", O_PATH | O_DIRECTORY);
-  if (proc < 0) return false;
-  UniqueFd procDir(proc);
-  UniqueFd exe(::openat(proc, "self/exe", O_RDONLY | O_CLOEXEC));
-  return exe && isImmutableBinary(exe.get());
-}
-
 std::vector<char*> trampolineArgv(char* const* programArgv) {
   std::vector<char*> argv;
   argv.push_back(kMarker);
@@ -127,15 +116,11 @@ Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp) {
   if (::geteuid() == 0 && ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
     return Error::fromErrno("exec guard: make the runtime non-dumpable");
   }
-  // Nothing to protect when nobody can write the binary anyway: path 2
-  // then finds a file it cannot change, and the trampoline's exec (a
-  // process image of its own to set up) is saved.
-  if (runningFromImmutableBinary()) {
-    trace::mark("exec guard: binary read-only");
-    return guard;
-  }
   Result<UniqueFd> trampoline = makeSealedTrampoline();
   if (!trampoline.ok()) {
+    // Nothing to protect when nobody can write the binary anyway.
+    Result<UniqueFd> self = openFile("/proc/self/exe", O_RDONLY);
+    if (self.ok() && isImmutableBinary(self->get())) return guard;
     return trampoline.error().wrap(
         "exec guard (CVE-2019-5736): cannot make the exec trampoline's executable memfd (the "
         "sysctl vm.memfd_noexec is " +

@@ -18,12 +18,7 @@
 //  - the init's last exec goes to a tiny static trampoline held in a sealed
 //    memfd (runtime/process/exec_trampoline.c), which execs the program: a
 //    `#!/proc/self/exe` script finds the trampoline, which refuses to run
-//    without its marker (path 2), and the memfd cannot be written;
-//  - unless sangja's own binary cannot be written anyway (a read-only
-//    mount, or a sealed memfd as runc's memfd-bind makes): then path 2
-//    finds a file nobody can change and the trampoline's exec is skipped.
-//    That holds while the mount stays read-only: remounting it read-write
-//    would let a container that kept an fd of the binary write through it.
+//    without its marker (path 2), and the memfd cannot be written.
 // Seccomp: the filter (loaded before the exec) sees two execs, the
 // trampoline's and the program's execve. The trampoline is exec'd with
 // execveat(fd, "", ..., AT_EMPTY_PATH), which needs no /proc, when the
@@ -72,10 +67,6 @@ Result<UniqueFd> makeSealedTrampoline();
 // memfd sealed against writing (a runtime started from a sealed copy of
 // itself, as runc does).
 bool isImmutableBinary(int exeFd);
-// isImmutableBinary of this process's own executable (through a verified
-// /proc/self). Then the trampoline is not needed: an operator who puts
-// sangja on a read-only mount (or an immutable /usr) saves its exec.
-bool runningFromImmutableBinary();
 
 struct ExecGuard {
   // The sealed trampoline; invalid: exec the program directly (guard off,
@@ -103,10 +94,10 @@ std::vector<char*> trampolineArgv(char* const* programArgv);
 // the default action does.
 bool seccompAllowsExecveat(const spec::Seccomp& profile);
 
-// Parent side, once per create/run/exec, before the clone: non-dumpable
-// (when root) and, unless the binary is immutable (then the plain exec is
-// safe and the guard inactive), the trampoline. Without an executable memfd
-// (vm.memfd_noexec=2, no memfd_create) it fails, naming the sysctl.
+// Parent side, once per create/run, before the clone: non-dumpable (when
+// root) and the trampoline. Without an executable memfd (vm.memfd_noexec=2,
+// no memfd_create) it fails, naming the sysctl, unless the binary is
+// immutable; then the plain exec is safe and the guard is inactive.
 // seccomp: the container's profile, if any.
 Result<ExecGuard> prepareExecGuard(const spec::Seccomp* seccomp);
 
