@@ -18,7 +18,11 @@
 //  - the init's last exec goes to a tiny static trampoline held in a sealed
 //    memfd (runtime/process/exec_trampoline.c), which execs the program: a
 //    `#!/proc/self/exe` script finds the trampoline, which refuses to run
-//    without its marker (path 2), and the memfd cannot be written.
+//    without its marker (path 2), and the memfd cannot be written. Also
+//    when sangja's own binary is on a read-only mount or in a sealed memfd:
+//    the program's exec would then re-run that binary, dumpable, and leave
+//    the container an fd of it (writable after a later remount read-write;
+//    a memfd's mode can still be changed by container root).
 // Seccomp: the filter (loaded before the exec) sees two execs, the
 // trampoline's and the program's execve. The trampoline is exec'd with
 // execveat(fd, "", ..., AT_EMPTY_PATH), which needs no /proc, when the

@@ -263,6 +263,17 @@ TEST_F(EscapeExeTest, ContainerCannotOverwriteTheRuntimeThroughProcExe) {
             << guarded.report;
 }
 
+// A copy of the runtime under test in b's scratch dir, for tests that mount
+// over it; b runs `echo ran`.
+std::string copyOfRuntimeFor(Bundle& b) {
+  std::string copy = b.tmp() + "/bin/sangja";
+  fs::create_directories(fs::path(copy).parent_path());
+  fs::copy_file(runtimePath(), copy);
+  b.setArgs({"echo", "ran"});
+  b.write();
+  return copy;
+}
+
 // Where no executable memfd can be made (vm.memfd_noexec=2, set here in a
 // pid namespace of its own, to which the sysctl is scoped: the host's stays
 // as it is), create refuses, naming the sysctl, and leaves nothing behind;
@@ -274,11 +285,7 @@ TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
     GTEST_SKIP() << "this kernel has no vm.memfd_noexec (Linux < 6.3): every memfd may be exec'd";
   }
   Bundle b;
-  std::string copy = b.tmp() + "/bin/sangja";
-  fs::create_directories(fs::path(copy).parent_path());
-  fs::copy_file(runtimePath(), copy);
-  b.setArgs({"echo", "ran"});
-  b.write();
+  std::string copy = copyOfRuntimeFor(b);
   auto runUnder = [&](const std::string& setUp) {
     std::string script = "echo 2 > /proc/sys/vm/memfd_noexec || exit 99; " + setUp + "exec \"$@\"";
     return runCommand({"unshare", "--pid", "--fork", "--mount", "sh", "-c", script, "sh", copy,
@@ -293,6 +300,26 @@ TEST_F(EscapeExeTest, WithoutAnExecutableMemfdOnlyAReadOnlyBinaryRuns) {
   r = runUnder("mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" || exit 98; ");
   EXPECT_TRUE(r.ok()) << r;
   EXPECT_EQ(r.out, "ran\n") << r;
+}
+
+// A read-only binary still goes through the trampoline when a memfd can be
+// made: without it a `#!/proc/self/exe` program re-runs the host's binary,
+// dumpable, and the container keeps an fd of it, which a later remount
+// read-write would make writable (runtime/process/exec_guard.h). The mount
+// is in a namespace of the test's own.
+TEST_F(EscapeExeTest, AReadOnlyBinaryStillExecsThroughTheTrampoline) {
+  SKIP_FOR_PEER("the exec trampoline is sangja's");
+  Bundle b;
+  std::string copy = copyOfRuntimeFor(b);
+  std::string script =
+      "mount --bind \"$1\" \"$1\" && mount -o remount,bind,ro \"$1\" || exit 98; "
+      "{ echo x >> \"$1\"; } 2>/dev/null && exit 97; SANGJA_TRACE=1 exec \"$@\"";
+  RunResult r =
+      runCommand({"unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", copy,
+                  "--root", b.stateRoot(), "run", "--bundle", b.dir(), b.id()});
+  EXPECT_TRUE(r.ok()) << r;
+  EXPECT_EQ(r.out, "ran\n") << r;
+  EXPECT_TRUE(contains(r.err, "exec trampoline sealed")) << r.err;
 }
 
 // The init's exec goes through the trampoline, which a seccomp filter sees
