@@ -5,8 +5,14 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <cerrno>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "base/file.h"
+#include "base/numbers.h"
+#include "base/procfs.h"
+#include "base/unique_fd.h"
 
 namespace sangja {
 
@@ -26,10 +32,25 @@ Result<uint64_t> capabilityMask(const std::vector<std::string>& names, int lastC
   return mask;
 }
 
-// PR_CAPBSET_READ answers EINVAL for a capability above the kernel's last
-// one; any other answer (0, 1, or a refusal by a filter) means it exists.
+// PR_CAPBSET_READ answers 0 or 1 for a capability the kernel knows and
+// EINVAL above its last one.
 bool kernelKnowsCapability(int cap) {
-  return ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0 || errno != EINVAL;
+  return ::prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0;
+}
+
+// The kernel's own number, from a verified procfs (a last capability too
+// low would leave the ones above it in the container's bounding set).
+std::optional<int> lastCapabilityFromProc() {
+  int fd = openVerifiedProc("/proc/sys/kernel/cap_last_cap", O_RDONLY);
+  if (fd < 0) return std::nullopt;
+  UniqueFd owned(fd);
+  Result<std::string> text = readFdBounded(fd, "cap_last_cap", 16);
+  if (!text.ok()) return std::nullopt;
+  std::string_view digits = *text;
+  while (!digits.empty() && digits.back() == '\n') digits.remove_suffix(1);
+  int last = -1;
+  if (!parseWhole(digits, last) || last < 0 || last > kMaxCapability) return std::nullopt;
+  return last;
 }
 
 }  // namespace
@@ -45,6 +66,11 @@ int lastCapabilityFrom(int guess, const std::function<bool(int)>& known) {
 }
 
 int kernelLastCapability() {
+  // Capability 0 always exists: refused there, the probe is a filter's
+  // (around us), not the kernel's answer.
+  if (!kernelKnowsCapability(0)) {
+    return lastCapabilityFromProc().value_or(spec::kLastCapability);
+  }
   return lastCapabilityFrom(spec::kLastCapability, kernelKnowsCapability);
 }
 

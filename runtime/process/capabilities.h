@@ -29,8 +29,10 @@ inline constexpr int kMaxCapability = 63;
 // walking from guess (known(0) is assumed; at most kMaxCapability). Pure,
 // so the walk is tested with made-up kernels.
 int lastCapabilityFrom(int guess, const std::function<bool(int)>& known);
-// This kernel's CAP_LAST_CAP, from our own table's last capability: two
-// prctl calls when the kernel knows exactly the capabilities we name.
+// This kernel's CAP_LAST_CAP, walked with PR_CAPBSET_READ from our own
+// table's last capability: three prctl calls when the kernel knows exactly
+// the capabilities we name. Where a seccomp filter refuses the probe,
+// /proc/sys/kernel/cap_last_cap says it.
 int kernelLastCapability();
 // Whether this process has cap in its effective set (capget; false if
 // that fails).

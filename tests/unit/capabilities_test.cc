@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 #include <linux/capability.h>
+#include <seccomp.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 #include <string>
@@ -66,6 +71,33 @@ TEST(Capabilities, LastCapWalkFindsEveryKernelsLast) {
       EXPECT_LE(calls, std::abs(guess - last) + 2) << "last " << last << " guess " << guess;
     }
   }
+}
+
+// A filter around sangja that refuses PR_CAPBSET_READ (EPERM) must not make
+// every capability up to 63 look known (dropping them would then fail):
+// the kernel's number comes from procfs. In a child: the filter stays.
+TEST(Capabilities, LastCapWithTheProbeRefusedComesFromProcfs) {
+  int expected = kernelLastCap();
+  ASSERT_GT(expected, 0);
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
+    if (ctx == nullptr ||
+        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1,
+                         SCMP_A0(SCMP_CMP_EQ, PR_CAPBSET_READ)) != 0 ||
+        seccomp_load(ctx) != 0) {
+      ::_exit(100);
+    }
+    if (::prctl(PR_CAPBSET_READ, 0, 0, 0, 0) != -1 || errno != EPERM) ::_exit(101);
+    ::_exit(kernelLastCapability());
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_NE(WEXITSTATUS(status), 100) << "could not load the filter";
+  ASSERT_NE(WEXITSTATUS(status), 101) << "the filter did not refuse PR_CAPBSET_READ";
+  EXPECT_EQ(WEXITSTATUS(status), expected);
 }
 
 TEST(Capabilities, EffectiveSetMatchesProcStatus) {
