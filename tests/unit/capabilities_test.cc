@@ -82,10 +82,13 @@ TEST(Capabilities, LastCapWithTheProbeRefusedComesFromProcfs) {
   pid_t pid = ::fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {
+    scmp_arg_cmp capbsetRead{};  // field by field: clang warns on SCMP_A0's partial init
+    capbsetRead.arg = 0;
+    capbsetRead.op = SCMP_CMP_EQ;
+    capbsetRead.datum_a = PR_CAPBSET_READ;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (ctx == nullptr ||
-        seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1,
-                         SCMP_A0(SCMP_CMP_EQ, PR_CAPBSET_READ)) != 0 ||
+        seccomp_rule_add_array(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prctl), 1, &capbsetRead) != 0 ||
         seccomp_load(ctx) != 0) {
       ::_exit(100);
     }
