@@ -18,6 +18,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "base/text.h"
 #include "cgroups/cgroup_manager.h"
 #include "cgroups/cgroupfs.h"
 #include "cgroups/resources_v1.h"
@@ -33,7 +34,7 @@ bool exists(const std::string& path) {
 }
 
 std::string trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  text.resize(withoutTrailingBlanks(text).size());
   return text;
 }
 

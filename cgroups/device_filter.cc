@@ -1,5 +1,6 @@
 // linux.resources.devices -> BPF_PROG_TYPE_CGROUP_DEVICE program.
 #include "cgroups/device_filter.h"
+#include "base/text.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -207,7 +208,7 @@ Result<UniqueFd> loadDeviceProgram(const std::vector<bpf_insn>& program) {
     int again = load(log.data(), static_cast<uint32_t>(log.size()));
     if (again >= 0) return UniqueFd(again);
     log.resize(std::strlen(log.c_str()));
-    while (!log.empty() && log.back() == '\n') log.pop_back();
+    log.resize(withoutTrailingBlanks(log).size());
     if (log.size() > 600) log = "..." + log.substr(log.size() - 600);
     if (!log.empty()) what += " [verifier: " + log + "]";
   }

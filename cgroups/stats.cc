@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "base/file.h"
+#include "base/text.h"
 
 namespace sangja::cgroups {
 
@@ -22,7 +23,7 @@ std::optional<std::string> readOptional(const std::string& path) {
 }
 
 uint64_t toUint(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.remove_suffix(1);
+  s = withoutTrailingBlanks(s);
   if (s == "max") return kUnlimited;
   uint64_t v = 0;
   std::from_chars(s.data(), s.data() + s.size(), v);

@@ -12,6 +12,7 @@
 #include "base/c_string_array.h"
 #include "base/file.h"
 #include "base/spawn.h"
+#include "base/text.h"
 
 namespace sangja::ns {
 
@@ -181,7 +182,7 @@ Status runIdMapHelper(const char* program, pid_t pid, const std::vector<spec::Id
   std::string said = readFdBounded(readEnd.get(), "output of " + path, 4096).valueOr("");
   int status = TRY(helper.child.wait().context(where));
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
-  while (!said.empty() && (said.back() == '\n' || said.back() == ' ')) said.pop_back();
+  said.resize(withoutTrailingBlanks(said).size());
   return Error::invalid(where + " failed" + (said.empty() ? "" : ": " + said), EPERM);
 }
 

@@ -13,24 +13,18 @@
 #include "base/file.h"
 #include "base/mountinfo.h"
 #include "base/numbers.h"
+#include "base/text.h"
 #include "namespaces/subordinate_ids.h"
 
 namespace sangja::check {
 
 namespace {
 
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\t'))
-    s.remove_suffix(1);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
-
 std::vector<std::string> splitOn(std::string_view s, char sep) {
   std::vector<std::string> out;
   while (!s.empty()) {
     size_t end = s.find(sep);
-    std::string_view part = trimmed(s.substr(0, end));
+    std::string_view part = withoutSurroundingBlanks(s.substr(0, end));
     if (!part.empty()) out.emplace_back(part);
     if (end == std::string_view::npos) break;
     s.remove_prefix(end + 1);
@@ -71,7 +65,7 @@ class Tree {
   std::optional<long> readNumber(std::string_view abs) const {
     std::optional<std::string> text = read(abs);
     if (!text) return std::nullopt;
-    std::optional<int64_t> n = number<int64_t>(trimmed(*text));
+    std::optional<int64_t> n = number<int64_t>(withoutSurroundingBlanks(*text));
     if (!n) return std::nullopt;
     return static_cast<long>(*n);
   }
@@ -104,7 +98,8 @@ void gatherCaller(const Tree& tree, const HostPaths& paths, HostFacts& f) {
   f.uid = paths.uid;
   f.gid = paths.gid;
   f.userName = userNameOf(tree.read("/etc/passwd").value_or(""), paths.uid);
-  f.kernelRelease = std::string(trimmed(tree.read("/proc/sys/kernel/osrelease").value_or("")));
+  f.kernelRelease =
+      std::string(withoutSurroundingBlanks(tree.read("/proc/sys/kernel/osrelease").value_or("")));
 }
 
 // The directories from the v2 root down to the caller's cgroup.
@@ -190,7 +185,7 @@ void gatherCgroups(const Tree& tree, HostFacts& f) {
 void gatherSystemd(const Tree& tree, HostFacts& f) {
   std::optional<struct stat> dir = tree.stat("/run/systemd/system");
   f.systemdRunning = dir && S_ISDIR(dir->st_mode);
-  f.pid1Name = std::string(trimmed(tree.read("/proc/1/comm").value_or("")));
+  f.pid1Name = std::string(withoutSurroundingBlanks(tree.read("/proc/1/comm").value_or("")));
   // Without D-Bus or a spawn: the version is in the name of systemd's
   // private library, as pid 1 maps it (root) or as it is installed.
   if (std::optional<std::string> maps = tree.read("/proc/1/maps")) {
@@ -258,7 +253,7 @@ void gatherNamespaces(const Tree& tree, const HostPaths& paths, HostFacts& f) {
 void gatherSecurity(const Tree& tree, HostFacts& f) {
   for (const std::string& line : splitOn(tree.read("/proc/self/status").value_or(""), '\n')) {
     if (!line.starts_with("Seccomp:")) continue;
-    if (auto mode = number<int>(trimmed(std::string_view(line).substr(8)))) {
+    if (auto mode = number<int>(withoutSurroundingBlanks(std::string_view(line).substr(8)))) {
       f.seccompMode = *mode;
     }
   }
@@ -268,7 +263,8 @@ void gatherSecurity(const Tree& tree, HostFacts& f) {
   f.apparmorEnabled =
       tree.read("/sys/module/apparmor/parameters/enabled").value_or("").starts_with("Y");
   std::optional<std::string> enforce = tree.read("/sys/fs/selinux/enforce");
-  if (enforce) f.selinuxMode = trimmed(*enforce) == "1" ? "enforcing" : "permissive";
+  if (enforce)
+    f.selinuxMode = withoutSurroundingBlanks(*enforce) == "1" ? "enforcing" : "permissive";
 }
 
 void gatherTools(const Tree& tree, const HostPaths& paths, HostFacts& f) {

@@ -25,6 +25,7 @@
 #include "base/log.h"
 #include "base/signal_dispositions.h"
 #include "base/spawn.h"
+#include "base/text.h"
 #include "namespaces/namespaces.h"
 #include "namespaces/user.h"
 #include "runtime/launch/init_join.h"
@@ -124,9 +125,7 @@ std::string describeWaitStatus(int waitStatus) {
 }
 
 std::string outputTail(std::string_view output, size_t maxBytes) {
-  auto isSpace = [](char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; };
-  while (!output.empty() && isSpace(output.back())) output.remove_suffix(1);
-  while (!output.empty() && isSpace(output.front())) output.remove_prefix(1);
+  output = withoutSurroundingBlanks(output);
   bool cut = output.size() > maxBytes;
   if (cut) output = output.substr(output.size() - maxBytes);
   std::string out = cut ? "..." : "";
@@ -171,7 +170,7 @@ Result<int> innermostPid(std::string_view procStatus) {
         procStatus.substr(at, end == std::string_view::npos ? std::string_view::npos : end - at);
     if (line.starts_with("NSpid:")) {
       line.remove_prefix(6);
-      while (!line.empty() && (line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+      line = withoutTrailingBlanks(line);
       size_t sep = line.find_last_of(" \t");
       std::string_view last = sep == std::string_view::npos ? line : line.substr(sep + 1);
       int pid = 0;

@@ -12,6 +12,7 @@
 #include "base/file.h"
 #include "base/numbers.h"
 #include "base/procfs.h"
+#include "base/text.h"
 #include "base/unique_fd.h"
 
 namespace sangja {
@@ -47,7 +48,7 @@ std::optional<int> lastCapabilityFromProc() {
   Result<std::string> text = readFdBounded(fd, "cap_last_cap", 16);
   if (!text.ok()) return std::nullopt;
   std::string_view digits = *text;
-  while (!digits.empty() && digits.back() == '\n') digits.remove_suffix(1);
+  digits = withoutTrailingBlanks(digits);
   int last = -1;
   if (!parseWhole(digits, last) || last < 0 || last > kMaxCapability) return std::nullopt;
   return last;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "base/file.h"
+#include "base/text.h"
 #include "base/trace.h"
 #include "runtime/process/exec_trampoline_abi.h"
 #include "runtime/process/exec_trampoline_image.h"  // generated from exec_trampoline.c
@@ -36,7 +37,7 @@ Result<UniqueFd> createMemfd() {
 
 std::string memfdNoexecSysctl() {
   std::string v = readFile("/proc/sys/vm/memfd_noexec").valueOr("");
-  while (!v.empty() && (v.back() == '\n' || v.back() == ' ')) v.pop_back();
+  v.resize(withoutTrailingBlanks(v).size());
   return v.empty() ? "unknown" : v;
 }
 
