@@ -52,9 +52,11 @@ Result<int> verbList(const GlobalOptions& g, Args args) {
   constexpr std::array kFlags = {FlagSpec{"format", "f", true}, FlagSpec{"quiet", "q", false}};
   ParsedFlags flags = TRY(parseFlags(args, kFlags));
   TRY(expectArgs("list", flags.positional, 0, "[--format table|json] [--quiet]"));
-  std::vector<ContainerSummary> containers = TRY(listContainers(g.runtime));
+  bool quiet = flags.isSet("quiet");
+  std::vector<ContainerSummary> containers =
+      TRY(listContainers(g.runtime, quiet ? ListDetail::kIdsOnly : ListDetail::kFull));
   std::string format = flags.valueOr("format", "table");
-  if (flags.isSet("quiet")) {
+  if (quiet) {
     std::string out;
     for (const ContainerSummary& c : containers) out += c.id + "\n";
     printOut(out);

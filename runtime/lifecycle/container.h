@@ -107,6 +107,11 @@ struct ContainerSummary {
   std::string created;
   std::string owner;
 };
-Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt);
+// kIdsOnly (list --quiet): every container with a valid state, as kFull
+// lists them, but without the liveness check (pid and status stay empty),
+// which is most of a container's cost.
+enum class ListDetail { kFull, kIdsOnly };
+Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt,
+                                                     ListDetail detail = ListDetail::kFull);
 
 }  // namespace sangja

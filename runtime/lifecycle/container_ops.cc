@@ -301,7 +301,7 @@ Status deleteContainer(const RuntimeOptions& rt, const std::string& id, bool for
   return {};
 }
 
-Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
+Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt, ListDetail detail) {
   StateStore store = TRY(StateStore::openExisting(rt.root).context("list"));
   std::vector<ContainerSummary> out;
   // Without the directories' locks: a snapshot that never waits behind a
@@ -318,6 +318,12 @@ Result<std::vector<ContainerSummary>> listContainers(const RuntimeOptions& rt) {
     if (!state.ok()) {
       // As state and delete would refuse it; delete --force removes it.
       log::warning("list: container \"" + id + "\": " + state.error().message() + "; left out");
+      continue;
+    }
+    if (detail == ListDetail::kIdsOnly) {
+      ContainerSummary idOnly;
+      idOnly.id = id;
+      out.push_back(std::move(idOnly));
       continue;
     }
     ContainerStatus status = containerStatus(
