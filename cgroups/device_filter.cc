@@ -1,6 +1,5 @@
 // linux.resources.devices -> BPF_PROG_TYPE_CGROUP_DEVICE program.
 #include "cgroups/device_filter.h"
-#include "base/text.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -8,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 #include <string>
+
+#include "base/text.h"
 
 namespace sangja::cgroups {
 
